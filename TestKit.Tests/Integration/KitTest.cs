@@ -1,0 +1,61 @@
+using Npgsql;
+using TestKit.Configuration;
+using TestKit.Isolation;
+using TestKit.Migrations;
+using TestKit.Server;
+
+namespace TestKit.Tests.Integration;
+
+/// <summary>
+/// For tests of the kit's machinery itself: the session's server (embedded, or the one the
+/// environment names), and strategies of a test's own that it disposes when done.
+/// </summary>
+public abstract class KitTest
+{
+    [ClassDataSource<TestKitSession>(Shared = SharedType.PerTestSession)]
+    public required TestKitSession Session { get; init; }
+
+    internal static ResolvedOptions DefaultOptions => TestKitSession.Resolve(TestKitOptions.Default);
+
+    internal Task<IPostgresServer> ServerAsync() => Session.Broker.ServerAsync(DefaultOptions.Server, CancellationToken.None);
+
+    /// <summary>A pool of this test's own, so that it knows which database it gets back.</summary>
+    internal async Task<MigrateEraseStrategy> NewStrategyAsync(string? migrationsFolder = null, int maxDatabases = 1)
+    {
+        var catalog = new DatabaseCatalog(await ServerAsync());
+        var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
+        return new MigrateEraseStrategy(catalog, new EvolveMigrator(migrations), maxDatabases);
+    }
+
+    /// <summary>An open connection to <paramref name="database"/> on the session's server, as the admin role.</summary>
+    internal async Task<NpgsqlConnection> ConnectAsync(string database)
+    {
+        var server = await ServerAsync();
+        // Unpooled: the kit ends every other session on a test database, which would leave a pooled one broken.
+        var builder = server.ConnectionStringFor(database);
+        builder.Pooling = false;
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    internal static async Task<long> CountAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Objects in user schemas (tables, views, sequences, types, functions) plus schemas other than public.</summary>
+    internal const string UserObjectCount = """
+        SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%')
+             + (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%')
+             + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%')
+             + (SELECT count(*) FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public') AND n.nspname NOT LIKE 'pg\_%')
+        """;
+}

@@ -1,0 +1,41 @@
+namespace TestKit.Tests;
+
+/// <summary>Fresh temporary folders for tests that need files of their own.</summary>
+internal static class TempFolders
+{
+    internal static string Create()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "testkit-tests-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    /// <summary>A copy of the sample migrations, to break or extend in one test.</summary>
+    internal static string CopyOfSampleMigrations()
+    {
+        var copy = Create();
+        foreach (var file in Directory.GetFiles(SampleMigrations))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        return copy;
+    }
+
+    /// <summary>The repository's migrations folder, found above the test assembly.</summary>
+    internal static string SampleMigrations { get; } = FindSample();
+
+    private static string FindSample()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "migrations");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("The sample migrations folder was not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,207 @@
+using System.Globalization;
+using Npgsql;
+using TestKit.Diagnostics;
+
+namespace TestKit.Configuration;
+
+/// <summary>
+/// Applies the layers of configuration, most specific first: code, <c>TESTKIT_*</c> variables,
+/// libpq's <c>PG*</c> variables, then the embedded default; and validates the result in one place.
+/// Pure apart from the file-system look-up of migration folders, so it is unit-tested without a server.
+/// </summary>
+internal static class OptionsResolver
+{
+    internal const string ConnectionStringVariable = "TESTKIT_CONNECTION_STRING";
+    internal const string MigrationsVariable = "TESTKIT_MIGRATIONS";
+    internal const string IsolationVariable = "TESTKIT_ISOLATION";
+    internal const string DefaultMigrationsFolder = "migrations";
+
+    private static readonly string[] LibpqVariables = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
+
+    /// <summary>Resolves <paramref name="options"/> against the environment.</summary>
+    /// <param name="options">What the code set.</param>
+    /// <param name="environment">Reads an environment variable; null or empty means unset.</param>
+    /// <param name="searchRoots">Folders from which relative migration folders are looked up, upwards.</param>
+    internal static ResolvedOptions Resolve(TestKitOptions options, Func<string, string?> environment, IReadOnlyList<string> searchRoots)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(searchRoots);
+
+        if (options.MaxDatabases is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxDatabases, "TestKitOptions.MaxDatabases must be at least 1.");
+        }
+
+        return new ResolvedOptions(
+            ResolveServer(options, environment),
+            ResolveMigrationFolders(options, environment, searchRoots),
+            ResolveIsolation(options, environment),
+            options.MaxDatabases ?? Math.Max(4, Environment.ProcessorCount * 2));
+    }
+
+    /// <summary>The roots used outside tests: the test assembly's folder, then the current directory.</summary>
+    internal static IReadOnlyList<string> DefaultSearchRoots() =>
+        [AppContext.BaseDirectory, Directory.GetCurrentDirectory()];
+
+    private static ServerSource ResolveServer(TestKitOptions options, Func<string, string?> environment)
+    {
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            return new ServerSource(ParseFromCode(options.ConnectionString), "TestKitOptions.ConnectionString");
+        }
+
+        var fromVariable = environment(ConnectionStringVariable);
+        if (!string.IsNullOrWhiteSpace(fromVariable))
+        {
+            return new ServerSource(ParseFromEnvironment(fromVariable, ConnectionStringVariable), ConnectionStringVariable);
+        }
+
+        if (LibpqVariables.Any(name => !string.IsNullOrWhiteSpace(environment(name))))
+        {
+            return new ServerSource(FromLibpqVariables(environment), "PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE");
+        }
+
+        return ServerSource.Embedded;
+    }
+
+    private static NpgsqlConnectionStringBuilder ParseFromCode(string connectionString)
+    {
+        try
+        {
+            return WithDefaults(new NpgsqlConnectionStringBuilder(connectionString));
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            // The parser's message names the bad key, never a value, so it is safe to pass on.
+            throw new ArgumentException($"TestKitOptions.ConnectionString is not a valid Npgsql connection string: {e.Message}", nameof(connectionString), e);
+        }
+    }
+
+    private static NpgsqlConnectionStringBuilder ParseFromEnvironment(string connectionString, string variable)
+    {
+        try
+        {
+            return WithDefaults(new NpgsqlConnectionStringBuilder(connectionString));
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            throw new TestKitException(
+                $"{variable} is not a valid Npgsql connection string ({e.Message}). " +
+                "Use the form Host=localhost;Port=5432;Username=me;Password=secret;Database=postgres, or unset it to use the embedded PostgreSQL.",
+                e);
+        }
+    }
+
+    private static NpgsqlConnectionStringBuilder FromLibpqVariables(Func<string, string?> environment)
+    {
+        var builder = new NpgsqlConnectionStringBuilder { Host = Value("PGHOST") ?? "localhost" };
+        var port = Value("PGPORT");
+        if (port is not null)
+        {
+            builder.Port = int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is > 0 and < 65536
+                ? number
+                : throw new TestKitException($"PGPORT is '{port}', not a port number: set it to a number from 1 to 65535, or unset it.");
+        }
+
+        builder.Username = Value("PGUSER") ?? Environment.UserName;
+        builder.Password = Value("PGPASSWORD");
+        builder.Database = Value("PGDATABASE");
+        return WithDefaults(builder);
+
+        string? Value(string name) => string.IsNullOrWhiteSpace(environment(name)) ? null : environment(name);
+    }
+
+    private static NpgsqlConnectionStringBuilder WithDefaults(NpgsqlConnectionStringBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Host))
+        {
+            throw new ArgumentException("the connection string names no Host");
+        }
+
+        // The named database is only where the kit connects to create its own; postgres always exists.
+        if (string.IsNullOrEmpty(builder.Database))
+        {
+            builder.Database = "postgres";
+        }
+
+        return builder;
+    }
+
+    private static IReadOnlyList<string> ResolveMigrationFolders(TestKitOptions options, Func<string, string?> environment, IReadOnlyList<string> searchRoots)
+    {
+        if (options.MigrationFolders is not null)
+        {
+            if (options.MigrationFolders.Count == 0 || options.MigrationFolders.Any(string.IsNullOrWhiteSpace))
+            {
+                throw new ArgumentException("TestKitOptions.MigrationFolders must name at least one folder and no empty one.", nameof(options));
+            }
+
+            return [.. options.MigrationFolders.Select(folder => Locate(folder, "TestKitOptions.MigrationFolders", searchRoots))];
+        }
+
+        var fromVariable = environment(MigrationsVariable);
+        if (!string.IsNullOrWhiteSpace(fromVariable))
+        {
+            var folders = fromVariable.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return [.. folders.Select(folder => Locate(folder, MigrationsVariable, searchRoots))];
+        }
+
+        return [Locate(DefaultMigrationsFolder, "the default", searchRoots)];
+    }
+
+    /// <summary>An absolute folder as given, or a relative one found in a search root or one of its ancestors.</summary>
+    private static string Locate(string folder, string origin, IReadOnlyList<string> searchRoots)
+    {
+        if (Path.IsPathRooted(folder))
+        {
+            return Directory.Exists(folder)
+                ? Path.GetFullPath(folder)
+                : throw MissingFolder(folder, origin, []);
+        }
+
+        foreach (var root in searchRoots)
+        {
+            for (var directory = new DirectoryInfo(root); directory is not null; directory = directory.Parent)
+            {
+                var candidate = Path.Combine(directory.FullName, folder);
+                if (Directory.Exists(candidate))
+                {
+                    return Path.GetFullPath(candidate);
+                }
+            }
+        }
+
+        throw MissingFolder(folder, origin, searchRoots);
+    }
+
+    private static TestKitException MissingFolder(string folder, string origin, IReadOnlyList<string> searchRoots)
+    {
+        var searched = searchRoots.Count == 0 ? string.Empty : $" (looked in {string.Join(", ", searchRoots)} and every folder above them)";
+        return new TestKitException(
+            $"Migrations folder '{folder}' from {origin} does not exist{searched}. " +
+            $"Create it, or point {MigrationsVariable} or TestKitOptions.MigrationFolders at the folder that holds your V1__*.sql scripts.");
+    }
+
+    private static IsolationStrategy ResolveIsolation(TestKitOptions options, Func<string, string?> environment)
+    {
+        if (options.Isolation is { } fromCode)
+        {
+            return Enum.IsDefined(fromCode)
+                ? fromCode
+                : throw new ArgumentOutOfRangeException(nameof(options), fromCode, "TestKitOptions.Isolation is not a known strategy.");
+        }
+
+        var fromVariable = environment(IsolationVariable);
+        if (string.IsNullOrWhiteSpace(fromVariable))
+        {
+            return IsolationStrategy.MigrateErase;
+        }
+
+        return IsolationStrategyNames.TryParse(fromVariable.Trim(), out var strategy)
+            ? strategy
+            : throw new TestKitException(
+                $"{IsolationVariable} is '{fromVariable}', which is not a strategy TestKit knows. " +
+                $"Use one of: {string.Join(", ", IsolationStrategyNames.All)}, or unset it for the default.");
+    }
+}

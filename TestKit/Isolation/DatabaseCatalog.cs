@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Npgsql;
+using TestKit.Diagnostics;
+using TestKit.Server;
+
+namespace TestKit.Isolation;
+
+/// <summary>
+/// Creates and drops the kit's own databases on one server. Every database it creates carries a
+/// marker (a database comment naming this run); it drops, and lets strategies migrate or erase,
+/// only databases that carry this run's marker — never one recognised by its name alone.
+/// </summary>
+internal sealed class DatabaseCatalog
+{
+    internal const string MarkerPrefix = "testkit:run=";
+
+    private readonly IPostgresServer _server;
+    private readonly string _runId;
+    private int _counter;
+
+    internal DatabaseCatalog(IPostgresServer server)
+    {
+        _server = server;
+        _runId = RandomNumberGenerator.GetHexString(10, lowercase: true);
+        Marker = $"{MarkerPrefix}{_runId};pid={Environment.ProcessId.ToString(CultureInfo.InvariantCulture)};host={Environment.MachineName}";
+    }
+
+    /// <summary>The comment this run writes on each database it creates.</summary>
+    internal string Marker { get; }
+
+    internal IPostgresServer Server => _server;
+
+    /// <summary>Creates a new empty database, marked as this run's.</summary>
+    internal async Task<string> CreateAsync(CancellationToken cancellationToken)
+    {
+        var name = $"testkit_{_runId}_{Interlocked.Increment(ref _counter).ToString("D3", CultureInfo.InvariantCulture)}";
+        var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            try
+            {
+                // template0: the pristine template, so a user's additions to template1 never leak into tests.
+                await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE template0 ENCODING 'UTF8'", cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                throw new TestKitException(
+                    $"The server refused to create database {name}: {e.MessageText}. TestKit needs a role with CREATEDB; run ALTER ROLE ... CREATEDB as a superuser.",
+                    e)
+                {
+                    SqlState = e.SqlState,
+                };
+            }
+
+            await Sql.ExecuteAsync(connection, $"COMMENT ON DATABASE {Sql.Quote(name)} IS {Sql.Literal(Marker)}", cancellationToken).ConfigureAwait(false);
+        }
+
+        return name;
+    }
+
+    /// <summary>True when <paramref name="database"/> exists and carries this run's marker.</summary>
+    internal async Task<bool> IsOursAsync(string database, CancellationToken cancellationToken)
+    {
+        var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var comment = await Sql.ScalarAsync<string>(
+                connection,
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+                cancellationToken,
+                database).ConfigureAwait(false);
+            return comment == Marker;
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="database"/> is one this run created.</summary>
+    internal async Task EnsureOursAsync(string database, CancellationToken cancellationToken)
+    {
+        if (!await IsOursAsync(database, cancellationToken).ConfigureAwait(false))
+        {
+            throw new TestKitException(
+                $"Database '{database}' was not created by this TestKit run (it lacks the run's marker comment), so TestKit will not migrate, erase or drop it.");
+        }
+    }
+
+    /// <summary>Drops <paramref name="database"/>, closing its connections, after checking it is this run's.</summary>
+    internal async Task DropAsync(string database, CancellationToken cancellationToken)
+    {
+        await EnsureOursAsync(database, cancellationToken).ConfigureAwait(false);
+        var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // FORCE ends the sessions a test left open, instead of waiting for them (PostgreSQL 13+).
+            await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(database)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

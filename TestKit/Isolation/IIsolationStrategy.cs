@@ -1,0 +1,17 @@
+namespace TestKit.Isolation;
+
+/// <summary>Gives one test one clean database migrated to head, and takes it back so that nothing is left.</summary>
+internal interface IIsolationStrategy : IAsyncDisposable
+{
+    /// <summary>The strategy's name as written in TESTKIT_ISOLATION.</summary>
+    string Name { get; }
+
+    /// <summary>A database at head that no other test uses until it is released.</summary>
+    Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes the database back and brings it to a clean state for the next test. Throws if it cannot
+    /// prove the state clean; the database is then never handed out again.
+    /// </summary>
+    Task ReleaseAsync(TestDatabase database, CancellationToken cancellationToken);
+}

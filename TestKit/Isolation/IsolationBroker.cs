@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using TestKit.Configuration;
+using TestKit.Migrations;
+using TestKit.Server;
+
+namespace TestKit.Isolation;
+
+/// <summary>
+/// Hands out test databases for resolved options. Starts or connects to each server once, and keeps
+/// one strategy (one pool of databases) per server, migration folders and strategy. Disposing it drops
+/// every database it created and stops the embedded server. A failure to start is remembered, so that
+/// every test reports it instead of trying again.
+/// </summary>
+internal sealed class IsolationBroker : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<ServerSource, Lazy<Task<ServerEntry>>> _servers = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<IIsolationStrategy>>> _strategies = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposing = new();
+
+    /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
+    internal async Task<Lease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
+    {
+        var strategy = await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var database = await strategy.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        return new Lease(strategy, database);
+    }
+
+    /// <summary>The server for <paramref name="source"/>, started or connected once.</summary>
+    internal async Task<IPostgresServer> ServerAsync(ServerSource source, CancellationToken cancellationToken)
+    {
+        var entry = await _servers.GetOrAdd(source, key => new Lazy<Task<ServerEntry>>(() => StartServerAsync(key)))
+            .Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return entry.Server;
+    }
+
+    /// <summary>The strategy that serves <paramref name="options"/>, for the kit's own tests.</summary>
+    internal Task<IIsolationStrategy> StrategyAsync(ResolvedOptions options) =>
+        _strategies.GetOrAdd(options.PoolKey, _ => new Lazy<Task<IIsolationStrategy>>(() => CreateStrategyAsync(options))).Value;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        var errors = new List<Exception>();
+
+        // Databases first, then the servers they live on; every step runs even when one fails.
+        foreach (var lazy in _strategies.Values.Where(lazy => lazy.IsValueCreated))
+        {
+            if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } strategy)
+            {
+                await CollectAsync(errors, () => strategy.DisposeAsync().AsTask()).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var lazy in _servers.Values.Where(lazy => lazy.IsValueCreated))
+        {
+            if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } entry)
+            {
+                await CollectAsync(errors, () => entry.Server.DisposeAsync().AsTask()).ConfigureAwait(false);
+            }
+        }
+
+        _strategies.Clear();
+        _servers.Clear();
+        _disposing.Dispose();
+        if (errors.Count == 1)
+        {
+            ExceptionDispatchInfo.Capture(errors[0]).Throw();
+        }
+
+        if (errors.Count > 1)
+        {
+            throw new AggregateException("TestKit could not clean up everything at the end of the session.", errors);
+        }
+    }
+
+    private async Task<ServerEntry> StartServerAsync(ServerSource source)
+    {
+        IPostgresServer server = source.IsEmbedded
+            ? await EmbeddedServer.StartAsync(_disposing.Token).ConfigureAwait(false)
+            : await ExternalServer.ConnectAsync(source, _disposing.Token).ConfigureAwait(false);
+        return new ServerEntry(server, new DatabaseCatalog(server));
+    }
+
+    private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)
+    {
+        var migrations = MigrationSet.Load(options.MigrationFolders);
+        var entry = await _servers.GetOrAdd(options.Server, key => new Lazy<Task<ServerEntry>>(() => StartServerAsync(key))).Value.ConfigureAwait(false);
+        return options.Isolation switch
+        {
+            IsolationStrategy.MigrateErase => new MigrateEraseStrategy(entry.Catalog, new EvolveMigrator(migrations), options.MaxDatabases),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Isolation, "Unknown isolation strategy."),
+        };
+    }
+
+    private static async Task CollectAsync(List<Exception> errors, Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
+    }
+
+    /// <summary>The result of a start, or null when it failed: a server or pool that never started holds nothing to clean.</summary>
+    private static async Task<T?> StartedAsync<T>(Task<T> start)
+        where T : class
+    {
+        try
+        {
+            return await start.ConfigureAwait(false);
+        }
+        catch (Exception) when (start.IsFaulted || start.IsCanceled)
+        {
+            // Its error already reached every test that asked for it.
+            return null;
+        }
+    }
+
+    private sealed record ServerEntry(IPostgresServer Server, DatabaseCatalog Catalog);
+
+    /// <summary>A database held by one test, and the strategy it goes back to.</summary>
+    internal sealed record Lease(IIsolationStrategy Strategy, TestDatabase Database)
+    {
+        internal Task ReleaseAsync(CancellationToken cancellationToken) => Strategy.ReleaseAsync(Database, cancellationToken);
+    }
+}

@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using Npgsql;
+using TestKit.Diagnostics;
+using TestKit.Migrations;
+using TestKit.Server;
+
+namespace TestKit.Isolation;
+
+/// <summary>
+/// The literal mode: a pool of databases, each leased to one test at a time. Evolve migrates the
+/// database to head before the test and erases it after; the erase is then checked against the
+/// catalog of the freshly created database. A database that cannot be proven clean is dropped and
+/// replaced, never handed to another test.
+/// </summary>
+internal sealed class MigrateEraseStrategy : IIsolationStrategy
+{
+    private readonly DatabaseCatalog _catalog;
+    private readonly IMigrator _migrator;
+    private readonly SemaphoreSlim _slots;
+    private readonly ConcurrentBag<PooledDatabase> _idle = [];
+    private readonly ConcurrentDictionary<string, PooledDatabase> _all = new(StringComparer.Ordinal);
+
+    internal MigrateEraseStrategy(DatabaseCatalog catalog, IMigrator migrator, int maxDatabases)
+    {
+        _catalog = catalog;
+        _migrator = migrator;
+        _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
+    }
+
+    public string Name => "migrate-erase";
+
+    /// <summary>How many databases this strategy has now (idle and leased).</summary>
+    internal int DatabaseCount => _all.Count;
+
+    public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var database = _idle.TryTake(out var idle) ? idle : await CreateAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    await _migrator.MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception migrateError)
+            {
+                // A half-migrated database is of no use to anyone: drop it, and report the migration.
+                await DiscardAsync(database, migrateError).ConfigureAwait(false);
+                throw;
+            }
+
+            return new TestDatabase(database.Name, database.TestConnectionString, _catalog.Server.Description);
+        }
+        catch
+        {
+            _slots.Release();
+            throw;
+        }
+    }
+
+    public async Task ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
+    {
+        if (!_all.TryGetValue(database.Name, out var pooled))
+        {
+            throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
+        }
+
+        try
+        {
+            // The test's pooled connections would hold locks and keep a session alive: close them all.
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+            var connection = await pooled.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                await Sql.ExecuteAsync(
+                    connection,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                    cancellationToken).ConfigureAwait(false);
+                await _migrator.EraseAsync(connection, cancellationToken).ConfigureAwait(false);
+                await VerifyBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
+            }
+
+            _idle.Add(pooled);
+        }
+        catch (Exception eraseError)
+        {
+            await DiscardAsync(pooled, eraseError).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var errors = new List<Exception>();
+        foreach (var database in _all.Values)
+        {
+            try
+            {
+                await database.DisposeAsync().ConfigureAwait(false);
+                await _catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NpgsqlException or TestKitException)
+            {
+                errors.Add(e);
+            }
+        }
+
+        _all.Clear();
+        _slots.Dispose();
+        Rethrow(errors);
+    }
+
+    private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
+    {
+        var name = await _catalog.CreateAsync(cancellationToken).ConfigureAwait(false);
+        var database = new PooledDatabase(name, _catalog.Server.ConnectionStringFor(name));
+        _all[name] = database;
+        try
+        {
+            var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                database.Baseline = await CatalogSnapshot.TakeAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+
+            return database;
+        }
+        catch (Exception createError)
+        {
+            await DiscardAsync(database, createError).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task VerifyBaselineAsync(PooledDatabase database, NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var after = await CatalogSnapshot.TakeAsync(connection, cancellationToken).ConfigureAwait(false);
+        var (added, missing) = after.Compare(database.Baseline!);
+        if (added.Count == 0 && missing.Count == 0)
+        {
+            return;
+        }
+
+        const int Shown = 10;
+        var details = string.Join("; ", added.Take(Shown).Select(item => "left: " + item).Concat(missing.Take(Shown).Select(item => "gone: " + item)));
+        throw new TestKitException(
+            $"After the erase, database '{database.Name}' differs from its empty baseline ({added.Count} object(s) left, {missing.Count} missing): {details}. " +
+            "Evolve erases only the schemas it manages: create every schema inside the migrations, and do not create objects outside them in tests. " +
+            "TestKit dropped this database; the next test gets a fresh one.");
+    }
+
+    /// <summary>Drops a database that cannot be used again; errors while dropping join <paramref name="cause"/>.</summary>
+    private async Task DiscardAsync(PooledDatabase database, Exception cause)
+    {
+        _all.TryRemove(database.Name, out _);
+        try
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            await _catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception dropError) when (dropError is NpgsqlException or TestKitException)
+        {
+            throw new AggregateException(cause, dropError);
+        }
+    }
+
+    private static void Rethrow(List<Exception> errors)
+    {
+        if (errors.Count == 1)
+        {
+            ExceptionDispatchInfo.Capture(errors[0]).Throw();
+        }
+
+        if (errors.Count > 1)
+        {
+            throw new AggregateException(errors);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.RegularExpressions;
+using EvolveDb;
+using EvolveDb.Dialect;
+using Npgsql;
+using TestKit.Diagnostics;
+
+namespace TestKit.Migrations;
+
+/// <summary>Evolve 3.2 behind <see cref="IMigrator"/>, with its failures turned into <see cref="TestKitException"/>s.</summary>
+internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrator
+{
+    public MigrationSet Migrations { get; } = migrations;
+
+    public Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        RunAsync(connection, evolve => evolve.Migrate(), "migrate", cancellationToken);
+
+    public Task EraseAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        RunAsync(
+            connection,
+            evolve =>
+            {
+                evolve.Erase();
+
+                // Evolve skips, without an error, a schema that was not empty when it first migrated it.
+                if (evolve.NbSchemaToEraseSkipped > 0)
+                {
+                    throw new TestKitException(
+                        $"Evolve skipped {evolve.NbSchemaToEraseSkipped} schema(s) while erasing database '{connection.Database}', " +
+                        "because they held objects before the first migration; the database would stay dirty. " +
+                        "Create every schema your migrations use inside the migrations themselves.");
+                }
+            },
+            "erase",
+            cancellationToken);
+
+    private Task RunAsync(NpgsqlConnection connection, Action<Evolve> command, string what, CancellationToken cancellationToken) =>
+        // Evolve is synchronous: run it off the caller's thread so parallel tests keep their threads.
+        Task.Run(
+            () =>
+            {
+                var evolve = new Evolve(connection, logDelegate: null, DBMS.PostgreSQL)
+                {
+                    Locations = Migrations.Folders,
+                    // Each database is used by one test at a time, so Evolve's cluster lock would only
+                    // cost its fixed 3 s retry sleep when two runs meet.
+                    EnableClusterMode = false,
+                    IsEraseDisabled = false,
+                    MustEraseOnValidationError = false,
+                };
+                try
+                {
+                    command(evolve);
+                }
+                catch (EvolveException e)
+                {
+                    throw Translate(e, what, connection);
+                }
+            },
+            cancellationToken);
+
+    private TestKitException Translate(EvolveException error, string what, NpgsqlConnection connection)
+    {
+        var postgres = Find<PostgresException>(error);
+        var fileName = FailedScript().Match(error.Message) is { Success: true } match ? match.Groups["file"].Value : null;
+        var script = fileName is null ? null : Migrations.Scripts.FirstOrDefault(candidate => candidate.FileName == fileName);
+        var line = script is null || postgres is null ? null : LineOf(script, postgres, connection);
+
+        var message = (postgres, script) switch
+        {
+            ({ } server, { } failed) =>
+                $"Migration {failed.Path}{(line is null ? string.Empty : $" line {line}")} failed: {server.SqlState} {server.MessageText}" +
+                $"{(server.Position > 0 ? $" (position {server.Position} of its statement)" : string.Empty)}. Fix the script and run again.",
+            ({ } server, null) =>
+                $"Evolve {what} failed on database '{connection.Database}': {server.SqlState} {server.MessageText}.",
+            _ =>
+                $"Evolve {what} failed on database '{connection.Database}': {error.Message}",
+        };
+
+        return new TestKitException(message, error)
+        {
+            SqlState = postgres?.SqlState,
+            MigrationFile = script?.FileName ?? fileName,
+            Position = postgres?.Position > 0 ? postgres.Position : null,
+            Line = line,
+        };
+    }
+
+    /// <summary>
+    /// The script line of the error. The server reports a position within the failing statement, not
+    /// the script, and does not say which statement failed: on this error path only, the script's
+    /// statements are replayed one by one in a transaction that is rolled back, to find it.
+    /// </summary>
+    private static int? LineOf(MigrationScript script, PostgresException error, NpgsqlConnection connection)
+    {
+        if (error.Position <= 0 || !File.Exists(script.Path))
+        {
+            return null;
+        }
+
+        var text = File.ReadAllText(script.Path);
+        var statements = SqlScript.Split(text);
+        if (statements.Count == 1)
+        {
+            return SqlScript.LineOf(text, statements[0], error.Position);
+        }
+
+        using var transaction = connection.BeginTransaction();
+        foreach (var statement in statements)
+        {
+            try
+            {
+                using var command = new NpgsqlCommand(statement.Text, connection, transaction);
+                command.ExecuteNonQuery();
+            }
+            catch (PostgresException replayed) when (replayed.SqlState == error.SqlState && replayed.Position == error.Position)
+            {
+                return SqlScript.LineOf(text, statement, error.Position);
+            }
+            catch (PostgresException)
+            {
+                // The replay went another way (placeholders, a different state): no line rather than a wrong one.
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static T? Find<T>(Exception error)
+        where T : Exception
+    {
+        for (Exception? current = error; current is not null; current = current.InnerException)
+        {
+            if (current is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    [GeneratedRegex(@"Error executing script: (?<file>\S+\.sql)", RegexOptions.CultureInvariant)]
+    private static partial Regex FailedScript();
+}

@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using TestKit.Diagnostics;
+
+namespace TestKit.Migrations;
+
+/// <summary>
+/// The scripts of one or more migration folders, checked before Evolve sees them: Evolve skips a
+/// missing folder silently and stumbles late on bad names, so the kit checks both up front.
+/// </summary>
+internal sealed partial class MigrationSet
+{
+    private MigrationSet(IReadOnlyList<string> folders, IReadOnlyList<MigrationScript> scripts, string fingerprint)
+    {
+        Folders = folders;
+        Scripts = scripts;
+        Fingerprint = fingerprint;
+    }
+
+    internal IReadOnlyList<string> Folders { get; }
+
+    internal IReadOnlyList<MigrationScript> Scripts { get; }
+
+    /// <summary>SHA-256 over every script's folder-relative name and content: any edit gives a new value.</summary>
+    internal string Fingerprint { get; }
+
+    /// <summary>Reads and checks the scripts of <paramref name="folders"/> (absolute paths).</summary>
+    internal static MigrationSet Load(IReadOnlyList<string> folders)
+    {
+        var scripts = new List<MigrationScript>();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var folder in folders)
+        {
+            if (!Directory.Exists(folder))
+            {
+                throw new TestKitException($"Migrations folder '{folder}' does not exist. Create it, or point TESTKIT_MIGRATIONS or TestKitOptions.MigrationFolders at your scripts.");
+            }
+
+            // Evolve scans folders recursively for files that end in .sql; so does this check.
+            var files = Directory.GetFiles(folder, "*.sql", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+            if (files.Count == 0)
+            {
+                throw new TestKitException(
+                    $"Migrations folder '{folder}' holds no .sql scripts, so a test would run on an empty database. " +
+                    "Add scripts named like V1__create_customers.sql, or point TESTKIT_MIGRATIONS at the folder that holds them.");
+            }
+
+            foreach (var file in files)
+            {
+                scripts.Add(Parse(file));
+                hash.AppendData(Encoding.UTF8.GetBytes(Path.GetRelativePath(folder, file) + "\n"));
+                hash.AppendData(File.ReadAllBytes(file));
+            }
+        }
+
+        var duplicate = scripts.Where(script => !script.IsRepeatable)
+            .GroupBy(script => NormalizeVersion(script.Version!))
+            .FirstOrDefault(group => group.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new TestKitException(
+                $"Migrations {string.Join(" and ", duplicate.Select(script => script.Path))} have the same version {duplicate.Key}. " +
+                "Give each versioned script its own version number.")
+            {
+                MigrationFile = duplicate.Last().FileName,
+            };
+        }
+
+        return new MigrationSet(folders, scripts, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    private static MigrationScript Parse(string path)
+    {
+        var name = Path.GetFileName(path);
+        var versioned = VersionedName().Match(name);
+        if (versioned.Success)
+        {
+            return new MigrationScript(path, name, versioned.Groups["version"].Value);
+        }
+
+        if (RepeatableName().IsMatch(name))
+        {
+            return new MigrationScript(path, name, null);
+        }
+
+        throw new TestKitException(
+            $"Migration '{path}' is not named the way Evolve reads scripts. " +
+            "Name versioned scripts V<version>__<description>.sql (V1__create_customers.sql, V1_1__add_index.sql) " +
+            "and repeatable ones R__<description>.sql.")
+        {
+            MigrationFile = name,
+        };
+    }
+
+    /// <summary>"1_1", "1.1" and "01.1" are the same version to Evolve.</summary>
+    private static string NormalizeVersion(string version) =>
+        string.Join('.', version.Split('.', '_').Select(part => part.TrimStart('0') is { Length: > 0 } trimmed ? trimmed : "0"));
+
+    [GeneratedRegex(@"^V(?<version>\d+([._]\d+)*)__.+\.sql$", RegexOptions.CultureInvariant)]
+    private static partial Regex VersionedName();
+
+    [GeneratedRegex(@"^R__.+\.sql$", RegexOptions.CultureInvariant)]
+    private static partial Regex RepeatableName();
+}

@@ -1,0 +1,66 @@
+using Npgsql;
+using TestKit.Configuration;
+using TestKit.Diagnostics;
+
+namespace TestKit.Server;
+
+/// <summary>A server the user runs, named by a connection string. The kit only adds and removes databases of its own on it.</summary>
+internal sealed class ExternalServer : IPostgresServer
+{
+    private readonly NpgsqlConnectionStringBuilder _builder;
+
+    private ExternalServer(NpgsqlConnectionStringBuilder builder, NpgsqlDataSource admin, string version)
+    {
+        _builder = builder;
+        Admin = admin;
+        Description = $"external PostgreSQL {version} at {builder.Host}:{builder.Port}";
+    }
+
+    public string Description { get; }
+
+    public NpgsqlDataSource Admin { get; }
+
+    /// <summary>Connects, and checks that the role may create databases.</summary>
+    internal static async Task<ExternalServer> ConnectAsync(ServerSource source, CancellationToken cancellationToken)
+    {
+        var builder = source.ConnectionString ?? throw new ArgumentException("An external server needs a connection string.", nameof(source));
+        var admin = NpgsqlDataSource.Create(builder.ConnectionString);
+        try
+        {
+            string version;
+            bool mayCreateDatabases;
+            var connection = await ServerErrors.OpenAsync(admin, source.Origin, cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var rows = await Sql.QueryAsync(
+                    connection,
+                    "SELECT current_setting('server_version'), rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user",
+                    reader => (Version: reader.GetString(0), MayCreateDatabases: reader.GetBoolean(1)),
+                    cancellationToken).ConfigureAwait(false);
+                (version, mayCreateDatabases) = rows.Single();
+            }
+
+            if (!mayCreateDatabases)
+            {
+                throw new TestKitException(
+                    $"Role '{builder.Username}' on {builder.Host}:{builder.Port} may not create databases, and TestKit needs to create one per concurrent test. " +
+                    $"Run ALTER ROLE \"{builder.Username}\" CREATEDB as a superuser, or use another role in {source.Origin}.")
+                {
+                    ConnectionString = ConnectionStrings.Mask(builder),
+                };
+            }
+
+            return new ExternalServer(builder, admin, version);
+        }
+        catch
+        {
+            await admin.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public NpgsqlConnectionStringBuilder ConnectionStringFor(string database) =>
+        new(_builder.ConnectionString) { Database = database };
+
+    public ValueTask DisposeAsync() => Admin.DisposeAsync();
+}
