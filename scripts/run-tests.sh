@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs TUnit test projects (already built) and prints one honest closing line, "N passed, N failed",
+# counted from each project's TRX report. Fails when a project fails, crashes, or runs no test
+# (TUnit's exit code 8).
+# Usage: scripts/run-tests.sh CONFIGURATION PROJECT [PROJECT ...] [-- extra TUnit arguments]
+set -uo pipefail
+
+configuration=$1; shift
+projects=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do projects+=("$1"); shift; done
+[ "${1:-}" = "--" ] && shift
+
+results_root="$(pwd)/artifacts/test-results"
+total_passed=0
+total_failed=0
+status=0
+
+counter() { # counter NAME FILE: the value of a Counters attribute in a TRX file
+  grep -o "<Counters [^>]*" "$2" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]\+" || echo 0
+}
+
+for project in "${projects[@]}"; do
+  name=$(basename "$project")
+  results="$results_root/$name"
+  rm -rf "$results"
+  dotnet run --project "$project" -c "$configuration" --no-build -- \
+    --report-trx --report-trx-filename "$name.trx" --results-directory "$results" "$@"
+  code=$?
+  trx="$results/$name.trx"
+  if [ ! -f "$trx" ]; then
+    echo "$name: no test report was written (exit code $code)." >&2
+    status=1
+    continue
+  fi
+  passed=$(counter passed "$trx")
+  failed=$(( $(counter failed "$trx") + $(counter error "$trx") + $(counter timeout "$trx") + $(counter aborted "$trx") ))
+  executed=$(counter executed "$trx")
+  echo "$name: $passed passed, $failed failed (exit code $code)"
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  if [ "$code" = "8" ] || [ "$executed" = "0" ]; then
+    echo "$name: no test ran." >&2
+    status=1
+  elif [ "$code" != "0" ]; then
+    status=1
+  fi
+done
+
+echo "$total_passed passed, $total_failed failed"
+exit $status
