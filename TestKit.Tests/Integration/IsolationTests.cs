@@ -10,8 +10,13 @@ namespace TestKit.Tests.Integration;
 /// Eight tests that each commit a customer: if any test saw another's rows, through Db or through a
 /// second connection, isolation would be broken. They run in parallel, as TUnit does by default.
 /// </summary>
-public sealed class IsolationTests : DatabaseTest
+[Arguments(IsolationStrategy.MigrateErase)]
+[Arguments(IsolationStrategy.Template)]
+[Arguments(IsolationStrategy.Reset)]
+public sealed class IsolationTests(IsolationStrategy strategy) : DatabaseTest
 {
+    protected override TestKitOptions Options { get; } = new() { Isolation = strategy };
+
     public static IEnumerable<int> Workers() => Enumerable.Range(1, 8);
 
     [Test]

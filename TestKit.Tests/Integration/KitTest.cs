@@ -19,12 +19,12 @@ public abstract class KitTest
 
     internal Task<IPostgresServer> ServerAsync() => Session.Broker.ServerAsync(DefaultOptions.Server, CancellationToken.None);
 
-    /// <summary>A pool of this test's own, so that it knows which database it gets back.</summary>
-    internal async Task<MigrateEraseStrategy> NewStrategyAsync(string? migrationsFolder = null, int maxDatabases = 1)
+    /// <summary>A strategy of this test's own (pool of one by default), so that it knows which database it gets back.</summary>
+    internal async Task<IIsolationStrategy> NewStrategyAsync(IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1)
     {
         var catalog = new DatabaseCatalog(await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
-        return new MigrateEraseStrategy(catalog, new EvolveMigrator(migrations), maxDatabases);
+        return StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases);
     }
 
     /// <summary>An open connection to <paramref name="database"/> on the session's server, as the admin role.</summary>

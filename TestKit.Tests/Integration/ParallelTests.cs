@@ -4,8 +4,13 @@ using LinqToDB.Data;
 namespace TestKit.Tests.Integration;
 
 /// <summary>Tests that hold their database a while, so that parallel ones overlap: none may share one.</summary>
-public sealed class ParallelTests : DatabaseTest
+[Arguments(IsolationStrategy.MigrateErase)]
+[Arguments(IsolationStrategy.Template)]
+[Arguments(IsolationStrategy.Reset)]
+public sealed class ParallelTests(IsolationStrategy strategy) : DatabaseTest
 {
+    protected override TestKitOptions Options { get; } = new() { Isolation = strategy };
+
     private static readonly ConcurrentDictionary<string, int> InUse = new(StringComparer.Ordinal);
     private static int _running;
     private static int _peak;

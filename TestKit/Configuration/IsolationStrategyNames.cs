@@ -6,6 +6,8 @@ internal static class IsolationStrategyNames
     private static readonly Dictionary<string, IsolationStrategy> ByName = new(StringComparer.OrdinalIgnoreCase)
     {
         ["migrate-erase"] = IsolationStrategy.MigrateErase,
+        ["template"] = IsolationStrategy.Template,
+        ["reset"] = IsolationStrategy.Reset,
     };
 
     internal static IEnumerable<string> All => ByName.Keys;

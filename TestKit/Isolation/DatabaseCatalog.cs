@@ -31,8 +31,8 @@ internal sealed class DatabaseCatalog
 
     internal IPostgresServer Server => _server;
 
-    /// <summary>Creates a new empty database, marked as this run's.</summary>
-    internal async Task<string> CreateAsync(CancellationToken cancellationToken)
+    /// <summary>Creates a new database, marked as this run's: empty, or a clone of <paramref name="template"/>.</summary>
+    internal async Task<string> CreateAsync(CancellationToken cancellationToken, string? template = null)
     {
         var name = $"testkit_{_runId}_{Interlocked.Increment(ref _counter).ToString("D3", CultureInfo.InvariantCulture)}";
         var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
@@ -40,8 +40,9 @@ internal sealed class DatabaseCatalog
         {
             try
             {
-                // template0: the pristine template, so a user's additions to template1 never leak into tests.
-                await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE template0 ENCODING 'UTF8'", cancellationToken).ConfigureAwait(false);
+                // template0 for an empty database: the pristine template, so a user's additions to template1 never leak into tests.
+                var source = template is null ? "template0 ENCODING 'UTF8'" : Sql.Quote(template);
+                await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE {source}", cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
             {

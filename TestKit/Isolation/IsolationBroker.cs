@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
 using TestKit.Configuration;
+using TestKit.Diagnostics;
 using TestKit.Migrations;
 using TestKit.Server;
 
@@ -63,15 +63,7 @@ internal sealed class IsolationBroker : IAsyncDisposable
         _strategies.Clear();
         _servers.Clear();
         _disposing.Dispose();
-        if (errors.Count == 1)
-        {
-            ExceptionDispatchInfo.Capture(errors[0]).Throw();
-        }
-
-        if (errors.Count > 1)
-        {
-            throw new AggregateException("TestKit could not clean up everything at the end of the session.", errors);
-        }
+        Errors.Rethrow(errors, "TestKit could not clean up everything at the end of the session.");
     }
 
     private async Task<ServerEntry> StartServerAsync(ServerSource source)
@@ -86,11 +78,7 @@ internal sealed class IsolationBroker : IAsyncDisposable
     {
         var migrations = MigrationSet.Load(options.MigrationFolders);
         var entry = await _servers.GetOrAdd(options.Server, key => new Lazy<Task<ServerEntry>>(() => StartServerAsync(key))).Value.ConfigureAwait(false);
-        return options.Isolation switch
-        {
-            IsolationStrategy.MigrateErase => new MigrateEraseStrategy(entry.Catalog, new EvolveMigrator(migrations), options.MaxDatabases),
-            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Isolation, "Unknown isolation strategy."),
-        };
+        return StrategyFactory.Create(options.Isolation, entry.Catalog, new EvolveMigrator(migrations), options.MaxDatabases);
     }
 
     private static async Task CollectAsync(List<Exception> errors, Func<Task> step)
@@ -125,6 +113,6 @@ internal sealed class IsolationBroker : IAsyncDisposable
     /// <summary>A database held by one test, and the strategy it goes back to.</summary>
     internal sealed record Lease(IIsolationStrategy Strategy, TestDatabase Database)
     {
-        internal Task ReleaseAsync(CancellationToken cancellationToken) => Strategy.ReleaseAsync(Database, cancellationToken);
+        internal Task<string> ReleaseAsync(CancellationToken cancellationToken) => Strategy.ReleaseAsync(Database, cancellationToken);
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
 using Npgsql;
 using TestKit.Diagnostics;
 using TestKit.Migrations;
@@ -63,7 +62,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         }
     }
 
-    public async Task ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
+    public async Task<string> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
     {
         if (!_all.TryGetValue(database.Name, out var pooled))
         {
@@ -86,6 +85,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             }
 
             _idle.Add(pooled);
+            return "erased and checked against its baseline";
         }
         catch (Exception eraseError)
         {
@@ -116,7 +116,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
 
         _all.Clear();
         _slots.Dispose();
-        Rethrow(errors);
+        Errors.Rethrow(errors, "TestKit could not drop every database of the migrate-erase pool.");
     }
 
     private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
@@ -170,19 +170,6 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         catch (Exception dropError) when (dropError is NpgsqlException or TestKitException)
         {
             throw new AggregateException(cause, dropError);
-        }
-    }
-
-    private static void Rethrow(List<Exception> errors)
-    {
-        if (errors.Count == 1)
-        {
-            ExceptionDispatchInfo.Capture(errors[0]).Throw();
-        }
-
-        if (errors.Count > 1)
-        {
-            throw new AggregateException(errors);
         }
     }
 }

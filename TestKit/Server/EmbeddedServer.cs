@@ -283,16 +283,15 @@ internal sealed class EmbeddedServer : IPostgresServer
     }
 
     /// <summary>"pid start-time": the start time tells a live owner from a new process that reuses its pid.</summary>
-    internal static string OwnerStamp(int processId)
-    {
-        using var process = System.Diagnostics.Process.GetProcessById(processId);
-        return $"{processId.ToString(CultureInfo.InvariantCulture)} {process.StartTime.ToUniversalTime().Ticks.ToString(CultureInfo.InvariantCulture)}";
-    }
+    internal static string OwnerStamp(int processId) =>
+        $"{processId.ToString(CultureInfo.InvariantCulture)} {StartTicks(processId).ToString(CultureInfo.InvariantCulture)}";
 
     internal static bool IsOwnerAlive(string stamp)
     {
         var parts = stamp.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var processId))
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var processId)
+            || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out var startTicks))
         {
             // An owner file we cannot read is not ours to judge: leave that folder alone.
             return true;
@@ -300,13 +299,20 @@ internal sealed class EmbeddedServer : IPostgresServer
 
         try
         {
-            return OwnerStamp(processId) == stamp;
+            // .NET derives a start time from the boot time, which it recomputes on each call: allow for that jitter.
+            return Math.Abs(StartTicks(processId) - startTicks) < TimeSpan.TicksPerSecond;
         }
         catch (ArgumentException)
         {
             // GetProcessById throws ArgumentException when no process has that id.
             return false;
         }
+    }
+
+    private static long StartTicks(int processId)
+    {
+        using var process = System.Diagnostics.Process.GetProcessById(processId);
+        return process.StartTime.ToUniversalTime().Ticks;
     }
 
     private static string Tail(string log)

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
 using LinqToDB;
 using LinqToDB.Data;
 using TestKit.Configuration;
@@ -112,8 +111,8 @@ public abstract class DatabaseTest
             _lease = null;
             try
             {
-                await lease.ReleaseAsync(deadline.Token).ConfigureAwait(false);
-                context.Output.WriteLine($"TestKit: erased database {lease.Database.Name} in {watch.ElapsedMilliseconds} ms.");
+                var outcome = await lease.ReleaseAsync(deadline.Token).ConfigureAwait(false);
+                context.Output.WriteLine($"TestKit: database {lease.Database.Name} {outcome} in {watch.ElapsedMilliseconds} ms.");
             }
             catch (Exception e)
             {
@@ -126,15 +125,7 @@ public abstract class DatabaseTest
             }
         }
 
-        if (errors.Count == 1)
-        {
-            ExceptionDispatchInfo.Capture(errors[0]).Throw();
-        }
-
-        if (errors.Count > 1)
-        {
-            throw new AggregateException("TestKit's teardown failed in more than one step.", errors);
-        }
+        Errors.Rethrow(errors, "TestKit's teardown failed in more than one step.");
     }
 
     private static InvalidOperationException NotSetUp(string member) =>

@@ -1,0 +1,44 @@
+using Npgsql;
+using TestKit.Isolation;
+
+namespace TestKit.Tests.Integration;
+
+/// <summary>What only the literal migrate-erase cycle does: erase to an empty database, and check the erase.</summary>
+public sealed class MigrateEraseTests : KitTest
+{
+    [Test]
+    public async Task After_erase_no_object_of_the_migrations_is_left()
+    {
+        await using var strategy = await NewStrategyAsync(IsolationStrategy.MigrateErase);
+        var database = await strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await ConnectAsync(database.Name))
+        {
+            await Assert.That(await CountAsync(connection, UserObjectCount)).IsGreaterThan(20);
+        }
+
+        await strategy.ReleaseAsync(database, CancellationToken.None);
+
+        await using var after = await ConnectAsync(database.Name);
+        await Assert.That(await CountAsync(after, UserObjectCount)).IsEqualTo(0);
+    }
+
+    [Test]
+    public async Task An_object_outside_the_erased_schemas_is_reported_and_the_database_replaced()
+    {
+        await using var strategy = (MigrateEraseStrategy)await NewStrategyAsync(IsolationStrategy.MigrateErase);
+        var first = await strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = new NpgsqlConnection(first.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await ExecuteAsync(connection, "CREATE SCHEMA stray; CREATE TABLE stray.t (id int)");
+        }
+
+        var error = await Assert.That(async () => { await strategy.ReleaseAsync(first, CancellationToken.None); }).Throws<TestKitException>();
+        await Assert.That(error!.Message).Contains("left: schema stray").And.Contains("next test gets a fresh one");
+        await Assert.That(strategy.DatabaseCount).IsEqualTo(0);
+
+        var second = await strategy.AcquireAsync(CancellationToken.None);
+        await Assert.That(second.Name).IsNotEqualTo(first.Name);
+        await strategy.ReleaseAsync(second, CancellationToken.None);
+    }
+}

@@ -1,0 +1,130 @@
+-- Installed by TestKit's reset strategy into each of its databases (clones of the template at head).
+-- It records which tables a test wrote to (statement triggers, enabled ALWAYS so that even
+-- session_replication_role = replica fires them) and whether the test ran DDL (event triggers),
+-- keeps a copy of every table's head rows, and the head value of every sequence.
+-- testkit_reset.reset() then puts back only what changed, or answers why it cannot prove head.
+
+CREATE SCHEMA testkit_reset;
+
+CREATE UNLOGGED TABLE testkit_reset.dirty (relid oid PRIMARY KEY);
+CREATE UNLOGGED TABLE testkit_reset.flags (reason text PRIMARY KEY);
+CREATE TABLE testkit_reset.tables (relid oid PRIMARY KEY, copy regclass, columns text NOT NULL);
+CREATE TABLE testkit_reset.sequences (seq oid PRIMARY KEY, last_value bigint, start_value bigint NOT NULL);
+CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects bigint NOT NULL);
+
+CREATE FUNCTION testkit_reset.mark_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO testkit_reset.dirty VALUES (TG_RELID) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION testkit_reset.mark_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO testkit_reset.flags VALUES ('the test changed the schema (' || tg_tag || ')') ON CONFLICT DO NOTHING;
+END;
+$$;
+
+DO $$
+DECLARE
+    t record;
+    cols text;
+    copy_name text;
+BEGIN
+    FOR t IN
+        SELECT c.oid, c.relname, c.relkind
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'testkit_reset')
+          AND n.nspname NOT LIKE 'pg\_%'
+    LOOP
+        SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
+        FROM pg_attribute
+        WHERE attrelid = t.oid AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
+
+        EXECUTE format(
+            'CREATE TRIGGER testkit_reset_dirty AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION testkit_reset.mark_dirty()',
+            t.oid::regclass);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER testkit_reset_dirty', t.oid::regclass);
+
+        copy_name := NULL;
+        IF cols IS NOT NULL THEN
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', t.oid::regclass) INTO STRICT copy_name;
+            IF copy_name::boolean THEN
+                copy_name := format('testkit_reset.%I', 'head_' || t.oid);
+                EXECUTE format('CREATE TABLE %s AS SELECT %s FROM ONLY %s', copy_name, cols, t.oid::regclass);
+            ELSE
+                copy_name := NULL;
+            END IF;
+        END IF;
+
+        -- A partitioned table holds no rows itself: its leaves are reset instead.
+        IF t.relkind = 'r' THEN
+            INSERT INTO testkit_reset.tables VALUES (t.oid, copy_name::regclass, coalesce(cols, ''));
+        END IF;
+    END LOOP;
+END;
+$$;
+
+INSERT INTO testkit_reset.sequences
+SELECT s.seqrelid, pg_sequence_last_value(s.seqrelid), s.seqstart
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname <> 'testkit_reset';
+
+INSERT INTO testkit_reset.head
+SELECT (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())),
+       (SELECT count(*) FROM pg_largeobject_metadata);
+
+CREATE FUNCTION testkit_reset.reset() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    target record;
+    reason text;
+BEGIN
+    SELECT f.reason INTO reason FROM testkit_reset.flags f LIMIT 1;
+    IF reason IS NOT NULL THEN
+        RETURN reason;
+    END IF;
+    IF (SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'testkit\_reset\_%' AND evtenabled <> 'D') <> 3 THEN
+        RETURN 'the change-tracking event triggers were disabled or dropped';
+    END IF;
+    IF (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()))
+       <> (SELECT settings FROM testkit_reset.head) THEN
+        RETURN 'the test changed database-level settings (ALTER DATABASE/ROLE ... SET)';
+    END IF;
+    IF (SELECT count(*) FROM pg_largeobject_metadata) <> (SELECT large_objects FROM testkit_reset.head) THEN
+        RETURN 'the test created or removed large objects';
+    END IF;
+    IF EXISTS (SELECT 1 FROM testkit_reset.dirty d JOIN pg_class c ON c.oid = d.relid
+               WHERE c.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM testkit_reset.tables t WHERE t.relid = d.relid)) THEN
+        RETURN 'the test wrote to a table that did not exist at head';
+    END IF;
+
+    -- Foreign keys and user triggers are triggers too: replica mode skips them, so rows go back as they were.
+    SET LOCAL session_replication_role = replica;
+    -- A write through a partitioned table fires only that table's trigger: reset every leaf under it.
+    FOR target IN
+        SELECT tb.relid, tb.copy, tb.columns
+        FROM testkit_reset.tables tb
+        WHERE tb.relid IN (
+            SELECT d.relid FROM testkit_reset.dirty d
+            UNION
+            SELECT p.relid FROM testkit_reset.dirty d CROSS JOIN LATERAL pg_partition_tree(d.relid) p WHERE p.isleaf)
+    LOOP
+        EXECUTE format('DELETE FROM ONLY %s', target.relid::regclass);
+        IF target.copy IS NOT NULL THEN
+            EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', target.relid::regclass, target.columns, target.columns, target.copy);
+        END IF;
+    END LOOP;
+
+    PERFORM setval(s.seq, coalesce(s.last_value, s.start_value), s.last_value IS NOT NULL)
+    FROM testkit_reset.sequences s
+    WHERE pg_sequence_last_value(s.seq) IS DISTINCT FROM s.last_value;
+
+    DELETE FROM testkit_reset.dirty;
+    RETURN 'ok';
+END;
+$$;
+
+CREATE EVENT TRIGGER testkit_reset_ddl ON ddl_command_end EXECUTE FUNCTION testkit_reset.mark_ddl();
+CREATE EVENT TRIGGER testkit_reset_drop ON sql_drop EXECUTE FUNCTION testkit_reset.mark_ddl();
+CREATE EVENT TRIGGER testkit_reset_rewrite ON table_rewrite EXECUTE FUNCTION testkit_reset.mark_ddl();

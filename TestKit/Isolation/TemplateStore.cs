@@ -1,0 +1,211 @@
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+using TestKit.Migrations;
+using TestKit.Server;
+
+namespace TestKit.Isolation;
+
+/// <summary>
+/// The template database of one migration set on one server: migrated once per fingerprint and kept
+/// across runs and processes, so that tests can clone it instead of migrating.
+/// <list type="bullet">
+/// <item>Its name and its advisory-lock keys derive from the fingerprint (file names and contents), so an edited
+/// migration gives a new template by itself.</item>
+/// <item>Building is serialised across processes by an advisory lock; a template is marked ready only after its
+/// migration committed, and a template found unready (its builder died) is dropped and built again.</item>
+/// <item>While a run uses a template it holds a shared advisory lock on it; older templates of the same folders are
+/// dropped when no run holds theirs.</item>
+/// </list>
+/// </summary>
+internal sealed class TemplateStore : IAsyncDisposable
+{
+    internal const string MarkerPrefix = "testkit:template=";
+    private const string FormatVersion = "1";
+
+    private readonly IPostgresServer _server;
+    private readonly IMigrator _migrator;
+    private readonly string _fingerprint;
+    private readonly string _lineage;
+    private readonly SemaphoreSlim _once = new(1, 1);
+    private NpgsqlConnection? _inUseLock;
+    private string? _name;
+
+    internal TemplateStore(IPostgresServer server, IMigrator migrator)
+    {
+        _server = server;
+        _migrator = migrator;
+        _fingerprint = Hash(FormatVersion + "|" + migrator.Migrations.Fingerprint)[..24];
+        _lineage = Hash(string.Join('|', migrator.Migrations.Folders))[..12];
+    }
+
+    internal string Name => $"testkit_template_{_fingerprint}";
+
+    private string ReadyMarker => $"{MarkerPrefix}{_fingerprint};lineage={_lineage};state=ready";
+
+    private string BuildingMarker => $"{MarkerPrefix}{_fingerprint};lineage={_lineage};state=building";
+
+    /// <summary>The name of the ready template, building it first if no process has.</summary>
+    internal async Task<string> EnsureAsync(CancellationToken cancellationToken)
+    {
+        if (_name is not null)
+        {
+            return _name;
+        }
+
+        await _once.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_name is null)
+            {
+                await BuildOrReuseAsync(cancellationToken).ConfigureAwait(false);
+                _name = Name;
+            }
+
+            return _name;
+        }
+        finally
+        {
+            _once.Release();
+        }
+    }
+
+    /// <summary>Releases this run's hold on the template; the template itself stays for the next run.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_inUseLock is not null)
+        {
+            await _inUseLock.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _once.Dispose();
+    }
+
+    private async Task BuildOrReuseAsync(CancellationToken cancellationToken)
+    {
+        // Unpooled: a session-level advisory lock belongs to the physical connection, and an idle
+        // pooled connection to the template would stop CREATE DATABASE ... TEMPLATE.
+        var admin = Unpooled("postgres");
+        var connection = new NpgsqlConnection(admin);
+        await using (connection.ConfigureAwait(false))
+        {
+            await OpenAsync(connection, cancellationToken).ConfigureAwait(false);
+            await Sql.ExecuteAsync(connection, "SELECT pg_advisory_lock($1)", cancellationToken, LockKey("build")).ConfigureAwait(false);
+            try
+            {
+                var marker = await Sql.ScalarAsync<string>(
+                    connection,
+                    "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1",
+                    cancellationToken,
+                    Name).ConfigureAwait(false);
+                if (marker != ReadyMarker)
+                {
+                    await BuildAsync(connection, marker, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                await Sql.ExecuteAsync(connection, "SELECT pg_advisory_unlock($1)", CancellationToken.None, LockKey("build")).ConfigureAwait(false);
+            }
+        }
+
+        _inUseLock = new NpgsqlConnection(admin);
+        await OpenAsync(_inUseLock, cancellationToken).ConfigureAwait(false);
+        await Sql.ExecuteAsync(_inUseLock, "SELECT pg_advisory_lock_shared($1)", cancellationToken, LockKey("use")).ConfigureAwait(false);
+        await DropStaleAsync(_inUseLock, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task BuildAsync(NpgsqlConnection admin, string? marker, CancellationToken cancellationToken)
+    {
+        if (marker is not null)
+        {
+            if (!marker.StartsWith(MarkerPrefix, StringComparison.Ordinal))
+            {
+                throw new TestKitException(
+                    $"A database named {Name} exists on the server but was not made by TestKit, so TestKit will not replace it. Drop or rename it.");
+            }
+
+            // Left half-built by a process that died: it never became ready, so nobody clones it.
+            await Sql.ExecuteAsync(admin, $"DROP DATABASE {Sql.Quote(Name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+        }
+
+        await Sql.ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(Name)} TEMPLATE template0 ENCODING 'UTF8'", cancellationToken).ConfigureAwait(false);
+        await Sql.ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(Name)} IS {Sql.Literal(BuildingMarker)}", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var template = new NpgsqlConnection(Unpooled(Name));
+            await using (template.ConfigureAwait(false))
+            {
+                await OpenAsync(template, cancellationToken).ConfigureAwait(false);
+                await _migrator.MigrateAsync(template, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception migrateError) when (migrateError is TestKitException or NpgsqlException or OperationCanceledException)
+        {
+            // Never leave a half-built template behind: drop it now, then report the migration's error.
+            await Sql.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(Name)} WITH (FORCE)", CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        await Sql.ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(Name)} IS {Sql.Literal(ReadyMarker)}", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Drops templates of the same folders built from older scripts, unless a live run still uses one.</summary>
+    private async Task DropStaleAsync(NpgsqlConnection admin, CancellationToken cancellationToken)
+    {
+        var stale = await Sql.QueryAsync(
+            admin,
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE $1 AND datname <> $2",
+            reader => (Name: reader.GetString(0), Marker: reader.GetString(1)),
+            cancellationToken,
+            MarkerPrefix + "%;lineage=" + _lineage + ";%",
+            Name).ConfigureAwait(false);
+        foreach (var (name, marker) in stale)
+        {
+            var fingerprint = marker[MarkerPrefix.Length..marker.IndexOf(';', StringComparison.Ordinal)];
+            var key = LockKey(fingerprint, "use");
+            var free = await Sql.ScalarAsync<bool>(admin, "SELECT pg_try_advisory_lock($1)", cancellationToken, key).ConfigureAwait(false);
+            if (!free)
+            {
+                continue;
+            }
+
+            try
+            {
+                await Sql.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await Sql.ExecuteAsync(admin, "SELECT pg_advisory_unlock($1)", CancellationToken.None, key).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private string Unpooled(string database)
+    {
+        var builder = _server.ConnectionStringFor(database);
+        builder.Pooling = false;
+        builder.ApplicationName = "testkit";
+        return builder.ConnectionString;
+    }
+
+    private static async Task OpenAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw ServerErrors.Translate(e, new NpgsqlConnectionStringBuilder(connection.ConnectionString), "the template connection");
+        }
+    }
+
+    private long LockKey(string purpose) => LockKey(_fingerprint, purpose);
+
+    /// <summary>An advisory-lock key of this fingerprint and purpose: no fixed ids to collide with other software.</summary>
+    private static long LockKey(string fingerprint, string purpose) =>
+        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("testkit|" + fingerprint + "|" + purpose)), 0);
+
+    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+}
