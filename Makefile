@@ -1,7 +1,7 @@
 # The targets are thin: CI calls `make test`; the README's two commands are `make demo` and `make test`.
 CONFIGURATION ?= Release
 
-.PHONY: test demo build postgres clean
+.PHONY: test demo bench suite build pack example postgres clean
 
 ## Installs PostgreSQL's server programs if the machine lacks them (for the embedded server).
 postgres:
@@ -10,14 +10,32 @@ postgres:
 build:
 	dotnet build TestKit.sln -c $(CONFIGURATION) -nologo -clp:NoSummary
 
-## The kit's own tests and the demo suite, on the embedded PostgreSQL unless TESTKIT_CONNECTION_STRING is set.
-test: postgres build
-	@scripts/run-tests.sh $(CONFIGURATION) TestKit.Tests demo/Shop.Tests
+## The TestKit NuGet package, into the local feed artifacts/packages.
+pack: build
+	dotnet pack TestKit -c $(CONFIGURATION) -o artifacts/packages --no-build -nologo -clp:NoSummary
+
+## The example consumer (example/), built against that package as a user's solution would be.
+example: pack
+	@scripts/build-example.sh $(CONFIGURATION)
+
+## The kit's own tests, the demo suite and the example's tests, on the embedded PostgreSQL unless
+## TESTKIT_CONNECTION_STRING is set.
+test: postgres build example
+	@scripts/run-tests.sh $(CONFIGURATION) TestKit.Tests demo/Shop.Tests example/Library.Tests
 
 ## The kit's main job: a small suite that uses TestKit, on the embedded PostgreSQL.
 demo: postgres
 	dotnet build demo/Shop.Tests -c $(CONFIGURATION) -nologo -clp:NoSummary
 	@scripts/run-tests.sh $(CONFIGURATION) demo/Shop.Tests -- --output Detailed
 
+## Per-test overhead of every strategy against bare Evolve, Respawn, a template clone, BEGIN/ROLLBACK and
+## SELECT 1; writes artifacts/bench/results.md and the charts. BENCH_ARGS="--iterations 50" and so on.
+bench: postgres
+	dotnet run --project bench/TestKit.Bench -c $(CONFIGURATION) -- $(BENCH_ARGS)
+
+## Wall time of a real 1,000-test TUnit suite, end to end after the build, once per strategy.
+suite: postgres
+	@scripts/suite-wall-time.sh $(CONFIGURATION)
+
 clean:
-	rm -rf artifacts */bin */obj demo/*/bin demo/*/obj
+	rm -rf artifacts */bin */obj demo/*/bin demo/*/obj example/*/bin example/*/obj bench/*/bin bench/*/obj

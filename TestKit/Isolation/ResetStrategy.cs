@@ -62,12 +62,11 @@ internal sealed class ResetStrategy : IIsolationStrategy
 
         try
         {
-            NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
             string outcome;
             var connection = await pooled.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                await EndOtherSessionsAsync(connection, cancellationToken).ConfigureAwait(false);
+                await EndBusySessionsAsync(connection, cancellationToken).ConfigureAwait(false);
                 outcome = await Sql.ScalarAsync<string>(connection, "SELECT testkit_reset.reset()", cancellationToken).ConfigureAwait(false)
                     ?? "the reset function returned nothing";
             }
@@ -79,6 +78,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
             }
 
             Interlocked.Increment(ref _freshCopies);
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
             await DiscardAsync(pooled).ConfigureAwait(false);
             return $"dropped for a fresh copy: {outcome}";
         }
@@ -115,13 +115,29 @@ internal sealed class ResetStrategy : IIsolationStrategy
         Errors.Rethrow(errors, "TestKit could not drop every database of the reset pool.");
     }
 
-    /// <summary>Ends the test's sessions and waits until they are gone, so no late commit slips past the reset.</summary>
-    private static async Task EndOtherSessionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends the test's sessions that could still matter: those inside a transaction or a statement (they hold
+    /// locks, and a running statement could still commit) and those holding advisory locks. Idle sessions stay:
+    /// they are the pool's, Npgsql discards their session state before their next use, and keeping them saves
+    /// the next test a new connection. It waits until the sessions that were running a statement are gone, so no
+    /// late commit slips past the reset.
+    /// </summary>
+    private static async Task EndBusySessionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        const string Others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
-        var ended = await Sql.ScalarAsync<long>(connection, $"SELECT count(pg_terminate_backend(pid)) {Others}", cancellationToken).ConfigureAwait(false);
+        var running = await Sql.QueryAsync(
+            connection,
+            """
+            SELECT a.pid, a.state = 'active', pg_terminate_backend(a.pid)
+            FROM pg_stat_activity a
+            WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+              AND (a.state IS DISTINCT FROM 'idle' OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory'))
+            """,
+            reader => (Pid: reader.GetInt32(0), Active: !reader.IsDBNull(1) && reader.GetBoolean(1)),
+            cancellationToken).ConfigureAwait(false);
+        var active = running.Where(session => session.Active).Select(session => session.Pid).ToArray();
         var deadline = DateTime.UtcNow + SessionsGoneDeadline;
-        while (ended > 0 && await Sql.ScalarAsync<long>(connection, $"SELECT count(*) {Others}", cancellationToken).ConfigureAwait(false) > 0)
+        while (active.Length > 0
+            && await Sql.ScalarAsync<long>(connection, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)", cancellationToken, active).ConfigureAwait(false) > 0)
         {
             if (DateTime.UtcNow > deadline)
             {

@@ -1,0 +1,14 @@
+namespace TestKit.Bench.Contenders;
+
+/// <summary>The contenders' names, shared by the contenders and the ratios that compare them.</summary>
+internal static class ContenderNames
+{
+    internal const string SelectOne = "pooled SELECT 1";
+    internal const string Rollback = "BEGIN/ROLLBACK";
+    internal const string Respawn = "Respawn 7 (TRUNCATE)";
+    internal const string TemplateClone = "template clone";
+    internal const string EvolveCycle = "Evolve migrate+erase";
+
+    /// <summary>"testkit reset": the TestKit strategy under its TESTKIT_ISOLATION name.</summary>
+    internal static string Of(IsolationStrategy strategy) => "testkit " + Configuration.IsolationStrategyNames.NameOf(strategy);
+}

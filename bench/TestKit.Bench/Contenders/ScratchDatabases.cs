@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using Npgsql;
+using TestKit.Server;
+
+namespace TestKit.Bench.Contenders;
+
+/// <summary>
+/// The databases the bench's own contenders create next to TestKit's (bench_&lt;run&gt;_&lt;n&gt;): made
+/// empty, migrated, or cloned from a template; each dropped by its contender, and whatever is left at dispose.
+/// </summary>
+internal sealed class ScratchDatabases(IPostgresServer server) : IAsyncDisposable
+{
+    private readonly string _prefix = "bench_" + RandomNumberGenerator.GetHexString(8, lowercase: true) + "_";
+    private readonly ConcurrentDictionary<string, bool> _live = new(StringComparer.Ordinal);
+    private int _counter;
+
+    internal IPostgresServer Server => server;
+
+    internal string ConnectionStringFor(string database) => server.ConnectionStringFor(database).ConnectionString;
+
+    /// <summary>A new database: empty (from template0) or a copy of <paramref name="template"/>.</summary>
+    internal async Task<string> CreateAsync(string? template, CancellationToken cancellationToken)
+    {
+        var name = _prefix + Interlocked.Increment(ref _counter).ToString("D4", CultureInfo.InvariantCulture);
+        await using var connection = await server.Admin.OpenConnectionAsync(cancellationToken);
+        await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE {Sql.Quote(template ?? "template0")}", cancellationToken);
+        _live[name] = true;
+        return name;
+    }
+
+    /// <summary>A new database migrated to head by Evolve, with no connection left open to it (so it can serve as a template).</summary>
+    internal async Task<string> CreateMigratedAsync(IReadOnlyList<string> folders, CancellationToken cancellationToken)
+    {
+        var name = await CreateAsync(template: null, cancellationToken);
+        var connectionString = ConnectionStringFor(name);
+        BareEvolve.Migrate(connectionString, folders);
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(connectionString));
+        return name;
+    }
+
+    internal async Task DropAsync(string name, CancellationToken cancellationToken)
+    {
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionStringFor(name)));
+        await using var connection = await server.Admin.OpenConnectionAsync(cancellationToken);
+        await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken);
+        _live.TryRemove(name, out _);
+    }
+
+    /// <summary>Drops every database still here; one that fails to drop does not stop the others.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        var errors = new List<Exception>();
+        foreach (var name in _live.Keys)
+        {
+            try
+            {
+                await DropAsync(name, CancellationToken.None);
+            }
+            catch (NpgsqlException error)
+            {
+                errors.Add(error);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("The bench could not drop all of its databases.", errors);
+        }
+    }
+}

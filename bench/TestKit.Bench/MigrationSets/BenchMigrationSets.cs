@@ -1,0 +1,61 @@
+using System.Security.Cryptography;
+using TestKit.Bench.Measuring;
+using TestKit.Configuration;
+using TestKit.Migrations;
+
+namespace TestKit.Bench.MigrationSets;
+
+/// <summary>
+/// The three migration sets of the bench: the repository's sample, a generated history of 50
+/// scripts (written to a temporary folder, deleted on dispose), and the ERP schema kept beside the bench.
+/// </summary>
+internal sealed class BenchMigrationSets : IDisposable
+{
+    private const int GeneratedCount = 50;
+
+    private readonly string _generatedFolder;
+
+    private BenchMigrationSets(string generatedFolder, IReadOnlyList<BenchMigrationSet> all)
+    {
+        _generatedFolder = generatedFolder;
+        All = all;
+    }
+
+    /// <summary>Ordered by script count, as on the chart.</summary>
+    internal IReadOnlyList<BenchMigrationSet> All { get; }
+
+    internal BenchMigrationSet Sample => All.Single(set => set.Name == "sample");
+
+    internal static BenchMigrationSets Create()
+    {
+        // The sample is found the way a test project finds it: the nearest "migrations" folder above the program.
+        var sampleFolder = OptionsResolver.Resolve(
+            new TestKitOptions { MigrationFolders = [OptionsResolver.DefaultMigrationsFolder] },
+            _ => null,
+            OptionsResolver.DefaultSearchRoots()).MigrationFolders[0];
+        var generatedFolder = Path.Combine(Path.GetTempPath(), "testkit-bench-" + RandomNumberGenerator.GetHexString(8, lowercase: true));
+        GeneratedMigrations.Write(generatedFolder, GeneratedCount);
+        try
+        {
+            BenchMigrationSet[] sets =
+            [
+                Load("sample", sampleFolder, "INSERT INTO products (sku, name, unit_price) VALUES ('bench', 'bench', 1)"),
+                Load("erp", Path.Combine(AppContext.BaseDirectory, "erp"), "INSERT INTO leads (company_name, email) VALUES ('bench', 'bench@example.com')"),
+                Load("generated", generatedFolder, GeneratedMigrations.WorkloadSql),
+            ];
+            return new BenchMigrationSets(generatedFolder, [.. sets.OrderBy(set => set.ScriptCount)]);
+        }
+        catch
+        {
+            Directory.Delete(generatedFolder, recursive: true);
+            throw;
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_generatedFolder, recursive: true);
+
+    // The workloads insert into tables that refer to no reference data, so they also run after Respawn has emptied it;
+    // each inserts a fixed unique value, so a database that was not cleaned makes the next test fail.
+    private static BenchMigrationSet Load(string name, string folder, string workloadSql) =>
+        new(name, folder, MigrationSet.Load([folder]).Scripts.Count, new Workload(workloadSql));
+}
