@@ -10,7 +10,10 @@ internal sealed class PooledDatabase : IAsyncDisposable
 
     private readonly NpgsqlDataSource _kit;
 
-    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder builder)
+    /// <param name="name">The database.</param>
+    /// <param name="builder">Server and credentials.</param>
+    /// <param name="kitSessionOptions">Settings for the kit's own session (libpq "options", e.g. "-c name=value").</param>
+    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder builder, string? kitSessionOptions = null)
     {
         Name = name;
         TestConnectionString = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = TestApplicationName }.ConnectionString;
@@ -20,6 +23,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
         {
             ApplicationName = KitApplicationName,
             MaxPoolSize = 1,
+            Options = kitSessionOptions,
         }.ConnectionString);
     }
 
@@ -30,9 +34,18 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <summary>The catalog of the database as created, before any migration.</summary>
     internal CatalogSnapshot? Baseline { get; set; }
 
-    /// <summary>The kit's connection, checked alive: a test may have terminated it (pg_terminate_backend).</summary>
-    internal Task<NpgsqlConnection> OpenKitConnectionAsync(CancellationToken cancellationToken) =>
-        Server.ServerErrors.OpenAsync(_kit, $"the kit's connection to {Name}", cancellationToken);
+    /// <summary>
+    /// The kit's connection. Checked alive by default: a test may have terminated it (pg_terminate_backend),
+    /// and a pooled connection only finds that out on its next command. A caller that handles that failure
+    /// itself skips the check and saves a round trip.
+    /// </summary>
+    internal Task<NpgsqlConnection> OpenKitConnectionAsync(CancellationToken cancellationToken, bool checkAlive = true) =>
+        checkAlive
+            ? Server.ServerErrors.OpenAsync(_kit, $"the kit's connection to {Name}", cancellationToken)
+            : _kit.OpenConnectionAsync(cancellationToken).AsTask();
+
+    /// <summary>Drops the kit's pooled connections, after one was found broken.</summary>
+    internal void ClearKitPool() => _kit.Clear();
 
     public ValueTask DisposeAsync()
     {

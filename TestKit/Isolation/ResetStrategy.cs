@@ -14,8 +14,6 @@ namespace TestKit.Isolation;
 /// </summary>
 internal sealed class ResetStrategy : IIsolationStrategy
 {
-    private static readonly TimeSpan SessionsGoneDeadline = TimeSpan.FromSeconds(30);
-
     private readonly DatabaseCatalog _catalog;
     private readonly TemplateStore _template;
     private readonly SemaphoreSlim _slots;
@@ -62,15 +60,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
 
         try
         {
-            string outcome;
-            var connection = await pooled.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                await EndBusySessionsAsync(connection, cancellationToken).ConfigureAwait(false);
-                outcome = await Sql.ScalarAsync<string>(connection, "SELECT testkit_reset.reset()", cancellationToken).ConfigureAwait(false)
-                    ?? "the reset function returned nothing";
-            }
-
+            var outcome = await ResetAsync(pooled, cancellationToken).ConfigureAwait(false);
             if (outcome == "ok")
             {
                 _idle.Add(pooled);
@@ -116,56 +106,49 @@ internal sealed class ResetStrategy : IIsolationStrategy
     }
 
     /// <summary>
-    /// Ends the test's sessions that could still matter: those inside a transaction or a statement (they hold
-    /// locks, and a running statement could still commit) and those holding advisory locks. Idle sessions stay:
-    /// they are the pool's, Npgsql discards their session state before their next use, and keeping them saves
-    /// the next test a new connection. It waits until the sessions that were running a statement are gone, so no
-    /// late commit slips past the reset.
+    /// One round trip: testkit_reset.reset() ends the test's busy sessions, puts back what changed, and answers
+    /// "ok" or why it cannot prove head. The kit's pooled connection is used without a ping first; if a test killed
+    /// it, the call fails without touching anything and runs once more on a new connection.
     /// </summary>
-    private static async Task EndBusySessionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async Task<string> ResetAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        var running = await Sql.QueryAsync(
-            connection,
-            """
-            SELECT a.pid, a.state = 'active', pg_terminate_backend(a.pid)
-            FROM pg_stat_activity a
-            WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-              AND (a.state IS DISTINCT FROM 'idle' OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory'))
-            """,
-            reader => (Pid: reader.GetInt32(0), Active: !reader.IsDBNull(1) && reader.GetBoolean(1)),
-            cancellationToken).ConfigureAwait(false);
-        var active = running.Where(session => session.Active).Select(session => session.Pid).ToArray();
-        var deadline = DateTime.UtcNow + SessionsGoneDeadline;
-        while (active.Length > 0
-            && await Sql.ScalarAsync<long>(connection, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)", cancellationToken, active).ConfigureAwait(false) > 0)
+        for (var attempt = 1; ; attempt++)
         {
-            if (DateTime.UtcNow > deadline)
+            var connection = await database.OpenKitConnectionAsync(cancellationToken, checkAlive: false).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
             {
-                throw new TestKitException($"The test's sessions on database '{connection.Database}' did not end within {SessionsGoneDeadline.TotalSeconds} s of being terminated.");
+                try
+                {
+                    return await Sql.ScalarAsync<string>(connection, "SELECT testkit_reset.reset()", cancellationToken).ConfigureAwait(false)
+                        ?? "the reset function returned nothing";
+                }
+                catch (NpgsqlException broken) when (attempt == 1 && broken is not PostgresException)
+                {
+                    database.ClearKitPool();
+                }
+                catch (PostgresException terminated) when (attempt == 1 && terminated.SqlState == PostgresErrorCodes.AdminShutdown)
+                {
+                    database.ClearKitPool();
+                }
             }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
     {
+        await EnsureSuperuserAsync(cancellationToken).ConfigureAwait(false);
         var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var name = await _catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
-        var database = new PooledDatabase(name, _catalog.Server.ConnectionStringFor(name));
+
+        // The kit's session resets rows in replica mode (foreign keys and user triggers skipped). Set for the
+        // whole session rather than per reset, because changing it empties the session's plan cache.
+        var database = new PooledDatabase(name, _catalog.Server.ConnectionStringFor(name), "-c session_replication_role=replica");
         _all[name] = database;
         try
         {
             var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                if (!await Sql.ScalarAsync<bool>(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false))
-                {
-                    throw new TestKitException(
-                        $"The reset strategy needs a superuser role (it installs event triggers and resets rows with session_replication_role = replica), and '{connection.UserName}' is not one. " +
-                        "Use TESTKIT_ISOLATION=template or migrate-erase with this role, or connect as a superuser.");
-                }
-
                 await Sql.ExecuteAsync(connection, TrackingScript.Value, cancellationToken).ConfigureAwait(false);
             }
 
@@ -175,6 +158,20 @@ internal sealed class ResetStrategy : IIsolationStrategy
         {
             await DiscardAsync(database, createError).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    private async Task EnsureSuperuserAsync(CancellationToken cancellationToken)
+    {
+        var admin = await ServerErrors.OpenAsync(_catalog.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        await using (admin.ConfigureAwait(false))
+        {
+            if (!await Sql.ScalarAsync<bool>(admin, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false))
+            {
+                throw new TestKitException(
+                    $"The reset strategy needs a superuser role (it installs event triggers and resets rows with session_replication_role = replica), and '{admin.UserName}' is not one. " +
+                    "Use TESTKIT_ISOLATION=template or migrate-erase with this role, or connect as a superuser.");
+            }
         }
     }
 

@@ -9,6 +9,8 @@ CREATE SCHEMA testkit_reset;
 CREATE UNLOGGED TABLE testkit_reset.dirty (relid oid PRIMARY KEY);
 CREATE UNLOGGED TABLE testkit_reset.flags (reason text PRIMARY KEY);
 CREATE TABLE testkit_reset.tables (relid oid PRIMARY KEY, copy regclass, columns text NOT NULL);
+-- A write through a partitioned table fires only that table's trigger: its leaves are reset with it.
+CREATE TABLE testkit_reset.partitions (parent oid NOT NULL, leaf oid NOT NULL);
 CREATE TABLE testkit_reset.sequences (seq oid PRIMARY KEY, last_value bigint, start_value bigint NOT NULL);
 CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects bigint NOT NULL);
 
@@ -61,6 +63,8 @@ BEGIN
         -- A partitioned table holds no rows itself: its leaves are reset instead.
         IF t.relkind = 'r' THEN
             INSERT INTO testkit_reset.tables VALUES (t.oid, copy_name::regclass, coalesce(cols, ''));
+        ELSE
+            INSERT INTO testkit_reset.partitions SELECT t.oid, p.relid FROM pg_partition_tree(t.oid) p WHERE p.isleaf;
         END IF;
     END LOOP;
 END;
@@ -80,6 +84,16 @@ DECLARE
     target record;
     reason text;
 BEGIN
+    -- End the test's sessions that could still matter: inside a transaction or a statement (they hold locks,
+    -- and a running statement could still commit), or holding advisory locks. Idle sessions are the test's
+    -- connection pool: Npgsql discards their state before their next use, and keeping them saves the next
+    -- test a new connection. Running ones are waited for (up to 30 s), so no late commit slips past the reset;
+    -- each later statement of this function takes a new snapshot.
+    PERFORM CASE WHEN a.state = 'active' THEN pg_terminate_backend(a.pid, 30000) ELSE pg_terminate_backend(a.pid) END
+    FROM pg_stat_activity a
+    WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+      AND (a.state IS DISTINCT FROM 'idle' OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory'));
+
     SELECT f.reason INTO reason FROM testkit_reset.flags f LIMIT 1;
     IF reason IS NOT NULL THEN
         RETURN reason;
@@ -99,17 +113,20 @@ BEGIN
         RETURN 'the test wrote to a table that did not exist at head';
     END IF;
 
-    -- Foreign keys and user triggers are triggers too: replica mode skips them, so rows go back as they were.
-    SET LOCAL session_replication_role = replica;
-    -- A write through a partitioned table fires only that table's trigger: reset every leaf under it.
+    -- The dirty tables, and the leaves of dirty partitioned tables.
     FOR target IN
         SELECT tb.relid, tb.copy, tb.columns
         FROM testkit_reset.tables tb
         WHERE tb.relid IN (
             SELECT d.relid FROM testkit_reset.dirty d
             UNION
-            SELECT p.relid FROM testkit_reset.dirty d CROSS JOIN LATERAL pg_partition_tree(d.relid) p WHERE p.isleaf)
+            SELECT p.leaf FROM testkit_reset.dirty d JOIN testkit_reset.partitions p ON p.parent = d.relid)
     LOOP
+        -- Foreign keys and user triggers are triggers too: replica mode skips them, so rows go back as they were.
+        -- Set only when there is something to put back: changing it empties the plan cache.
+        IF current_setting('session_replication_role') <> 'replica' THEN
+            SET LOCAL session_replication_role = replica;
+        END IF;
         EXECUTE format('DELETE FROM ONLY %s', target.relid::regclass);
         IF target.copy IS NOT NULL THEN
             EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', target.relid::regclass, target.columns, target.columns, target.copy);
