@@ -142,4 +142,31 @@ public sealed class OptionsResolverTests
         MigrationsFolder();
         await Assert.That(() => Resolve(new TestKitOptions { MaxDatabases = 0 })).Throws<ArgumentOutOfRangeException>();
     }
+
+    [Test]
+    [Arguments("1", true)]
+    [Arguments("true", true)]
+    [Arguments("0", false)]
+    [Arguments("", false)]
+    public async Task TESTKIT_KEEP_FAILED_turns_keeping_on_and_off(string value, bool expected)
+    {
+        MigrationsFolder();
+        await Assert.That(Resolve(TestKitOptions.Default, ("TESTKIT_KEEP_FAILED", value)).KeepFailedDatabases).IsEqualTo(expected);
+    }
+
+    [Test]
+    public async Task A_bad_TESTKIT_KEEP_FAILED_is_reported()
+    {
+        MigrationsFolder();
+        var error = await Assert.That(() => Resolve(TestKitOptions.Default, ("TESTKIT_KEEP_FAILED", "maybe"))).Throws<TestKitException>();
+        await Assert.That(error!.Message).Contains("TESTKIT_KEEP_FAILED").And.Contains("maybe");
+    }
+
+    [Test]
+    public async Task A_missing_seed_file_is_named()
+    {
+        MigrationsFolder();
+        var error = await Assert.That(() => Resolve(new TestKitOptions { SeedFiles = ["seeds/none.sql"] })).Throws<TestKitException>();
+        await Assert.That(error!.Message).Contains("Seed file 'seeds/none.sql'").And.Contains("does not exist");
+    }
 }

@@ -14,6 +14,7 @@ internal static class OptionsResolver
     internal const string ConnectionStringVariable = "TESTKIT_CONNECTION_STRING";
     internal const string MigrationsVariable = "TESTKIT_MIGRATIONS";
     internal const string IsolationVariable = "TESTKIT_ISOLATION";
+    internal const string KeepFailedVariable = "TESTKIT_KEEP_FAILED";
     internal const string DefaultMigrationsFolder = "migrations";
 
     private static readonly string[] LibpqVariables = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
@@ -33,12 +34,31 @@ internal static class OptionsResolver
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxDatabases, "TestKitOptions.MaxDatabases must be at least 1.");
         }
 
+        if (options.Schemas is { } schemas && (schemas.Count == 0 || schemas.Any(string.IsNullOrWhiteSpace)))
+        {
+            throw new ArgumentException("TestKitOptions.Schemas must name at least one schema and no empty one.", nameof(options));
+        }
+
         return new ResolvedOptions(
             ResolveServer(options, environment),
             ResolveMigrationFolders(options, environment, searchRoots),
             ResolveIsolation(options, environment),
-            options.MaxDatabases ?? Math.Max(4, Environment.ProcessorCount * 2));
+            options.MaxDatabases ?? Math.Max(4, Environment.ProcessorCount * 2))
+        {
+            KeepFailedDatabases = options.KeepFailedDatabases ?? ParseFlag(environment(KeepFailedVariable), KeepFailedVariable),
+            Schemas = options.Schemas ?? [],
+            Placeholders = [.. (options.Placeholders ?? new Dictionary<string, string>()).OrderBy(pair => pair.Key, StringComparer.Ordinal)],
+            SeedFiles = [.. (options.SeedFiles ?? []).Select(file => Locate(file, "TestKitOptions.SeedFiles", searchRoots, isFile: true))],
+        };
     }
+
+    private static bool ParseFlag(string? value, string variable) =>
+        value?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "0" or "false" or "no" => false,
+            "1" or "true" or "yes" => true,
+            _ => throw new TestKitException($"{variable} is '{value}': set it to 1 or true to turn it on, 0 or false (or unset it) to turn it off."),
+        };
 
     /// <summary>The roots used outside tests: the test assembly's folder, then the current directory.</summary>
     internal static IReadOnlyList<string> DefaultSearchRoots() =>
@@ -150,14 +170,16 @@ internal static class OptionsResolver
         return [Locate(DefaultMigrationsFolder, "the default", searchRoots)];
     }
 
-    /// <summary>An absolute folder as given, or a relative one found in a search root or one of its ancestors.</summary>
-    private static string Locate(string folder, string origin, IReadOnlyList<string> searchRoots)
+    /// <summary>An absolute path as given, or a relative one found in a search root or one of its ancestors.</summary>
+    private static string Locate(string folder, string origin, IReadOnlyList<string> searchRoots, bool isFile = false)
     {
+        bool Exists(string path) => isFile ? File.Exists(path) : Directory.Exists(path);
+
         if (Path.IsPathRooted(folder))
         {
-            return Directory.Exists(folder)
+            return Exists(folder)
                 ? Path.GetFullPath(folder)
-                : throw MissingFolder(folder, origin, []);
+                : throw Missing(folder, origin, [], isFile);
         }
 
         foreach (var root in searchRoots)
@@ -165,19 +187,24 @@ internal static class OptionsResolver
             for (var directory = new DirectoryInfo(root); directory is not null; directory = directory.Parent)
             {
                 var candidate = Path.Combine(directory.FullName, folder);
-                if (Directory.Exists(candidate))
+                if (Exists(candidate))
                 {
                     return Path.GetFullPath(candidate);
                 }
             }
         }
 
-        throw MissingFolder(folder, origin, searchRoots);
+        throw Missing(folder, origin, searchRoots, isFile);
     }
 
-    private static TestKitException MissingFolder(string folder, string origin, IReadOnlyList<string> searchRoots)
+    private static TestKitException Missing(string folder, string origin, IReadOnlyList<string> searchRoots, bool isFile)
     {
         var searched = searchRoots.Count == 0 ? string.Empty : $" (looked in {string.Join(", ", searchRoots)} and every folder above them)";
+        if (isFile)
+        {
+            return new TestKitException($"Seed file '{folder}' from {origin} does not exist{searched}. Create it, or correct the path.");
+        }
+
         return new TestKitException(
             $"Migrations folder '{folder}' from {origin} does not exist{searched}. " +
             $"Create it, or point {MigrationsVariable} or TestKitOptions.MigrationFolders at the folder that holds your V1__*.sql scripts.");

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace TestKit.Configuration;
 
 /// <summary>Options after every layer has been applied and validated: nothing here is optional.</summary>
@@ -7,6 +9,24 @@ internal sealed record ResolvedOptions(
     IsolationStrategy Isolation,
     int MaxDatabases)
 {
-    /// <summary>A key for the databases these options may share: same server, same folders, same strategy.</summary>
-    internal string PoolKey => string.Join('|', [Server.Key, Isolation.ToString(), MaxDatabases.ToString(System.Globalization.CultureInfo.InvariantCulture), .. MigrationFolders]);
+    internal bool KeepFailedDatabases { get; init; }
+
+    internal IReadOnlyList<string> Schemas { get; init; } = [];
+
+    internal IReadOnlyList<KeyValuePair<string, string>> Placeholders { get; init; } = [];
+
+    internal IReadOnlyList<string> SeedFiles { get; init; } = [];
+
+    /// <summary>A key for the databases these options may share: same server, scripts, settings and strategy.</summary>
+    internal string PoolKey => string.Join(
+        '|',
+        [
+            Server.Key,
+            Isolation.ToString(),
+            MaxDatabases.ToString(CultureInfo.InvariantCulture),
+            "folders", .. MigrationFolders,
+            "schemas", .. Schemas,
+            "placeholders", .. Placeholders.Select(pair => pair.Key + "=" + pair.Value),
+            "seeds", .. SeedFiles,
+        ]);
 }

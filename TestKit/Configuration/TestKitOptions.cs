@@ -40,4 +40,30 @@ public sealed record TestKitOptions
     /// set. Tests beyond it wait for a database to come free. Default: twice the processor count, at least 4.
     /// </summary>
     public int? MaxDatabases { get; init; }
+
+    /// <summary>
+    /// Keep the database of a failed test for inspection instead of cleaning it (environment:
+    /// <c>TESTKIT_KEEP_FAILED=1</c>). It is renamed after the test, the test's output prints the <c>psql</c>
+    /// command that opens it, and the session summary lists every kept database. Default: false.
+    /// </summary>
+    public bool? KeepFailedDatabases { get; init; }
+
+    /// <summary>
+    /// The schemas Evolve manages and erases, in search-path order; the first holds Evolve's changelog.
+    /// Default: the connection's default schema (<c>public</c>).
+    /// </summary>
+    public IReadOnlyList<string>? Schemas { get; init; }
+
+    /// <summary>
+    /// Values for placeholders in the scripts: an entry <c>["owner"] = "app"</c> replaces <c>${owner}</c>.
+    /// Part of the fingerprint: changing a value builds a new template.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Placeholders { get; init; }
+
+    /// <summary>
+    /// SQL files applied on top of head, in order, so that each test starts from "head + seed". Relative paths are
+    /// looked up like <see cref="MigrationFolders"/>. Seeded states are cached like the template. Tests can add
+    /// seed files with <see cref="SeedAttribute"/>.
+    /// </summary>
+    public IReadOnlyList<string>? SeedFiles { get; init; }
 }

@@ -18,6 +18,8 @@ internal sealed class DatabaseCatalog
     private readonly IPostgresServer _server;
     private readonly string _runId;
     private int _counter;
+    private int _created;
+    private int _dropped;
 
     internal DatabaseCatalog(IPostgresServer server)
     {
@@ -30,6 +32,12 @@ internal sealed class DatabaseCatalog
     internal string Marker { get; }
 
     internal IPostgresServer Server => _server;
+
+    /// <summary>How many databases this catalog created.</summary>
+    internal int Created => Volatile.Read(ref _created);
+
+    /// <summary>How many databases this catalog dropped.</summary>
+    internal int Dropped => Volatile.Read(ref _dropped);
 
     /// <summary>Creates a new database, marked as this run's: empty, or a clone of <paramref name="template"/>.</summary>
     internal async Task<string> CreateAsync(CancellationToken cancellationToken, string? template = null)
@@ -54,6 +62,7 @@ internal sealed class DatabaseCatalog
                 };
             }
 
+            Interlocked.Increment(ref _created);
             await Sql.ExecuteAsync(connection, $"COMMENT ON DATABASE {Sql.Quote(name)} IS {Sql.Literal(Marker)}", cancellationToken).ConfigureAwait(false);
         }
 
@@ -94,6 +103,44 @@ internal sealed class DatabaseCatalog
         {
             // FORCE ends the sessions a test left open, instead of waiting for them (PostgreSQL 13+).
             await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(database)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="database"/> for inspection: ends its sessions, renames it to <paramref name="keptName"/>
+    /// and marks it kept, so that the end of the run does not drop it. Returns the name it got.
+    /// </summary>
+    internal async Task<string> KeepAsync(string database, string keptName, CancellationToken cancellationToken)
+    {
+        await EnsureOursAsync(database, cancellationToken).ConfigureAwait(false);
+        var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var name = keptName;
+            if (await Sql.ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", cancellationToken, name).ConfigureAwait(false))
+            {
+                name = $"{keptName[..Math.Min(keptName.Length, 50)]}_{database[^3..]}";
+            }
+
+            // RENAME needs the database free of sessions: end them, and try again while they exit.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (true)
+            {
+                await Sql.ExecuteAsync(connection, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1", cancellationToken, database).ConfigureAwait(false);
+                try
+                {
+                    await Sql.ExecuteAsync(connection, $"ALTER DATABASE {Sql.Quote(database)} RENAME TO {Sql.Quote(name)}", cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (PostgresException busy) when (busy.SqlState == PostgresErrorCodes.ObjectInUse && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await Sql.ExecuteAsync(connection, $"COMMENT ON DATABASE {Sql.Quote(name)} IS {Sql.Literal("testkit:kept;" + Marker)}", cancellationToken).ConfigureAwait(false);
+            return name;
         }
     }
 }

@@ -15,4 +15,10 @@ internal interface IIsolationStrategy : IAsyncDisposable
     /// </summary>
     /// <returns>What was done, for the test's output ("erased and checked", "reset to head", ...).</returns>
     Task<string> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes the database of a failed test out of the strategy and keeps it for inspection under
+    /// <paramref name="keptName"/> (or a close variant, returned); it is not cleaned or dropped.
+    /// </summary>
+    Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken);
 }

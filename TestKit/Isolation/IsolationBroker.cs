@@ -17,13 +17,25 @@ internal sealed class IsolationBroker : IAsyncDisposable
     private readonly ConcurrentDictionary<ServerSource, Lazy<Task<ServerEntry>>> _servers = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<IIsolationStrategy>>> _strategies = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _disposing = new();
+    private readonly ConcurrentQueue<KeptDatabase> _kept = new();
+
+    /// <summary>The databases kept for inspection in this session, with the command that opens each.</summary>
+    internal IReadOnlyCollection<KeptDatabase> Kept => _kept;
+
+    /// <summary>What each server of the session saw: its description, and databases created and dropped.</summary>
+    internal IEnumerable<(string Server, int Created, int Dropped)> ServerCounts() =>
+        _servers.Values
+            .Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            .Select(lazy => lazy.Value.Result)
+            .Select(entry => (entry.Server.Description, entry.Catalog.Created, entry.Catalog.Dropped));
 
     /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
     internal async Task<Lease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
     {
         var strategy = await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var server = await ServerAsync(options.Server, cancellationToken).ConfigureAwait(false);
         var database = await strategy.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        return new Lease(strategy, database);
+        return new Lease(this, strategy, server, database);
     }
 
     /// <summary>The server for <paramref name="source"/>, started or connected once.</summary>
@@ -56,6 +68,11 @@ internal sealed class IsolationBroker : IAsyncDisposable
         {
             if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } entry)
             {
+                if (_kept.Any(kept => kept.Server == entry.Server))
+                {
+                    entry.Server.KeepRunning();
+                }
+
                 await CollectAsync(errors, () => entry.Server.DisposeAsync().AsTask()).ConfigureAwait(false);
             }
         }
@@ -76,7 +93,7 @@ internal sealed class IsolationBroker : IAsyncDisposable
 
     private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)
     {
-        var migrations = MigrationSet.Load(options.MigrationFolders);
+        var migrations = MigrationSet.Load(options.MigrationFolders, options.SeedFiles, options.Schemas, options.Placeholders);
         var entry = await _servers.GetOrAdd(options.Server, key => new Lazy<Task<ServerEntry>>(() => StartServerAsync(key))).Value.ConfigureAwait(false);
         return StrategyFactory.Create(options.Isolation, entry.Catalog, new EvolveMigrator(migrations), options.MaxDatabases);
     }
@@ -111,8 +128,28 @@ internal sealed class IsolationBroker : IAsyncDisposable
     private sealed record ServerEntry(IPostgresServer Server, DatabaseCatalog Catalog);
 
     /// <summary>A database held by one test, and the strategy it goes back to.</summary>
-    internal sealed record Lease(IIsolationStrategy Strategy, TestDatabase Database)
+    internal sealed record Lease(IsolationBroker Broker, IIsolationStrategy Strategy, IPostgresServer Server, TestDatabase Database)
     {
         internal Task<string> ReleaseAsync(CancellationToken cancellationToken) => Strategy.ReleaseAsync(Database, cancellationToken);
+
+        /// <summary>Keeps the database for inspection under a name derived from <paramref name="testName"/>.</summary>
+        internal async Task<KeptDatabase> KeepAsync(string testName, CancellationToken cancellationToken)
+        {
+            var name = await Strategy.KeepAsync(Database, KeptName(testName), cancellationToken).ConfigureAwait(false);
+            var kept = new KeptDatabase(name, testName, Server.PsqlCommand(name), Server);
+            Broker._kept.Enqueue(kept);
+            return kept;
+        }
+
+        /// <summary>"testkit_failed_" and the test's name in lower-case letters, digits and underscores, within PostgreSQL's 63 bytes.</summary>
+        private static string KeptName(string testName)
+        {
+            var cleaned = System.Text.RegularExpressions.Regex.Replace(testName.ToLowerInvariant(), "[^a-z0-9]+", "_").Trim('_');
+            var name = "testkit_failed_" + cleaned;
+            return name.Length <= 58 ? name : name[..58];
+        }
     }
+
+    /// <summary>A failed test's database, kept for inspection.</summary>
+    internal sealed record KeptDatabase(string Name, string TestName, string PsqlCommand, IPostgresServer Server);
 }

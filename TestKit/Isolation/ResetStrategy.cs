@@ -83,6 +83,24 @@ internal sealed class ResetStrategy : IIsolationStrategy
         }
     }
 
+    public async Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken)
+    {
+        if (!_all.TryRemove(database.Name, out var pooled))
+        {
+            throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
+        }
+
+        try
+        {
+            await pooled.DisposeAsync().ConfigureAwait(false);
+            return await _catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         var errors = new List<Exception>();

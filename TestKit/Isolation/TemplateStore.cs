@@ -36,7 +36,9 @@ internal sealed class TemplateStore : IAsyncDisposable
         _server = server;
         _migrator = migrator;
         _fingerprint = Hash(FormatVersion + "|" + migrator.Migrations.Fingerprint)[..24];
-        _lineage = Hash(string.Join('|', migrator.Migrations.Folders))[..12];
+        // Same folders, seeds, schemas and placeholder names: a newer fingerprint of the same lineage replaces this one.
+        var migrations = migrator.Migrations;
+        _lineage = Hash(string.Join('|', [.. migrations.Folders, "seeds", .. migrations.Seeds.Select(seed => seed.Path), "schemas", .. migrations.Schemas, "placeholders", .. migrations.Placeholders.Select(pair => pair.Key)]))[..12];
     }
 
     internal string Name => $"testkit_template_{_fingerprint}";
@@ -98,7 +100,8 @@ internal sealed class TemplateStore : IAsyncDisposable
                     "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1",
                     cancellationToken,
                     Name).ConfigureAwait(false);
-                if (marker != ReadyMarker)
+                // Ready is ready whatever folder the scripts came from: the same fingerprint is the same template.
+                if (marker is null || !marker.StartsWith($"{MarkerPrefix}{_fingerprint};", StringComparison.Ordinal) || !marker.EndsWith(";state=ready", StringComparison.Ordinal))
                 {
                     await BuildAsync(connection, marker, cancellationToken).ConfigureAwait(false);
                 }

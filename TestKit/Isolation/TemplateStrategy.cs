@@ -65,6 +65,24 @@ internal sealed class TemplateStrategy : IIsolationStrategy
         return Task.FromResult("dropped (in the background)");
     }
 
+    public async Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken)
+    {
+        if (!_leased.TryRemove(database.Name, out _))
+        {
+            throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
+        }
+
+        try
+        {
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(database.ConnectionString));
+            return await _catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);

@@ -12,7 +12,18 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
     public MigrationSet Migrations { get; } = migrations;
 
     public Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        RunAsync(connection, evolve => evolve.Migrate(), "migrate", cancellationToken);
+        RunAsync(
+            connection,
+            evolve =>
+            {
+                evolve.Migrate();
+                foreach (var seed in Migrations.Seeds)
+                {
+                    ApplySeed(connection, seed);
+                }
+            },
+            "migrate",
+            cancellationToken);
 
     public Task EraseAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         RunAsync(
@@ -46,7 +57,13 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
                     EnableClusterMode = false,
                     IsEraseDisabled = false,
                     MustEraseOnValidationError = false,
+                    Placeholders = Migrations.Placeholders.ToDictionary(pair => "${" + pair.Key + "}", pair => pair.Value, StringComparer.Ordinal),
                 };
+                if (Migrations.Schemas.Count > 0)
+                {
+                    evolve.Schemas = Migrations.Schemas;
+                }
+
                 try
                 {
                     command(evolve);
@@ -83,6 +100,32 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
             Position = postgres?.Position > 0 ? postgres.Position : null,
             Line = line,
         };
+    }
+
+    /// <summary>Runs one seed file in its own transaction; a failure names the file, the line and the SQLSTATE.</summary>
+    private static void ApplySeed(NpgsqlConnection connection, MigrationScript seed)
+    {
+        using var transaction = connection.BeginTransaction();
+        try
+        {
+            using var command = new NpgsqlCommand(File.ReadAllText(seed.Path), connection, transaction);
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+        catch (PostgresException error)
+        {
+            transaction.Rollback();
+            var line = LineOf(seed, error, connection);
+            throw new TestKitException(
+                $"Seed {seed.Path}{(line is null ? string.Empty : $" line {line}")} failed: {error.SqlState} {error.MessageText}. Fix the seed file and run again.",
+                error)
+            {
+                SqlState = error.SqlState,
+                MigrationFile = seed.FileName,
+                Position = error.Position > 0 ? error.Position : null,
+                Line = line,
+            };
+        }
     }
 
     /// <summary>

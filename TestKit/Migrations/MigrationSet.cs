@@ -18,15 +18,31 @@ internal sealed partial class MigrationSet
         Fingerprint = fingerprint;
     }
 
+    /// <summary>The schemas Evolve manages; empty for the connection's default schema.</summary>
+    internal IReadOnlyList<string> Schemas { get; private init; } = [];
+
+    /// <summary>Placeholder names (without <c>${}</c>) and their values.</summary>
+    internal IReadOnlyList<KeyValuePair<string, string>> Placeholders { get; private init; } = [];
+
+    /// <summary>SQL files applied after the migrations, in order.</summary>
+    internal IReadOnlyList<MigrationScript> Seeds { get; private init; } = [];
+
     internal IReadOnlyList<string> Folders { get; }
 
     internal IReadOnlyList<MigrationScript> Scripts { get; }
 
-    /// <summary>SHA-256 over every script's folder-relative name and content: any edit gives a new value.</summary>
+    /// <summary>
+    /// SHA-256 over every script's folder-relative name and content, the seeds, the schemas and the placeholder
+    /// values: any change that could change the migrated database gives a new value.
+    /// </summary>
     internal string Fingerprint { get; }
 
     /// <summary>Reads and checks the scripts of <paramref name="folders"/> (absolute paths).</summary>
-    internal static MigrationSet Load(IReadOnlyList<string> folders)
+    internal static MigrationSet Load(
+        IReadOnlyList<string> folders,
+        IReadOnlyList<string>? seedFiles = null,
+        IReadOnlyList<string>? schemas = null,
+        IReadOnlyList<KeyValuePair<string, string>>? placeholders = null)
     {
         var scripts = new List<MigrationScript>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -67,7 +83,26 @@ internal sealed partial class MigrationSet
             };
         }
 
-        return new MigrationSet(folders, scripts, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        var seeds = new List<MigrationScript>();
+        foreach (var seed in seedFiles ?? [])
+        {
+            seeds.Add(new MigrationScript(seed, Path.GetFileName(seed), null));
+            hash.AppendData(Encoding.UTF8.GetBytes("seed " + seed + "\n"));
+            hash.AppendData(File.ReadAllBytes(seed));
+        }
+
+        hash.AppendData(Encoding.UTF8.GetBytes("schemas " + string.Join(',', schemas ?? []) + "\n"));
+        foreach (var (name, value) in placeholders ?? [])
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"placeholder {name}={value}\n"));
+        }
+
+        return new MigrationSet(folders, scripts, Convert.ToHexStringLower(hash.GetHashAndReset()))
+        {
+            Seeds = seeds,
+            Schemas = schemas ?? [],
+            Placeholders = placeholders ?? [],
+        };
     }
 
     private static MigrationScript Parse(string path)

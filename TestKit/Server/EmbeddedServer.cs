@@ -19,6 +19,8 @@ internal sealed class EmbeddedServer : IPostgresServer
 {
     private const string DirectoryPrefix = "testkit-pg-";
     private const string OwnerFileName = "owner";
+    private const string KeptFileName = "kept";
+    private const string PassFileName = "pgpass";
     private const string SuperUser = "testkit";
     private const int PortAttempts = 3;
     private static readonly TimeSpan ReadinessDeadline = TimeSpan.FromSeconds(60);
@@ -28,6 +30,7 @@ internal sealed class EmbeddedServer : IPostgresServer
     private readonly ServerProcessUser _user;
     private readonly NpgsqlConnectionStringBuilder _builder;
     private int _stopped;
+    private bool _keepRunning;
 
     private EmbeddedServer(string root, PostgresBinaries binaries, ServerProcessUser user, NpgsqlConnectionStringBuilder builder)
     {
@@ -73,6 +76,14 @@ internal sealed class EmbeddedServer : IPostgresServer
                 Password = password,
                 Database = "postgres",
             };
+            // A libpq password file, so that the psql command printed for a kept database needs no password in it.
+            var passFile = Path.Combine(root, PassFileName);
+            await File.WriteAllTextAsync(passFile, $"{builder.Host}:{port}:*:{SuperUser}:{password}\n", cancellationToken).ConfigureAwait(false);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(passFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
             var server = new EmbeddedServer(root, binaries, user, builder);
             try
             {
@@ -95,6 +106,19 @@ internal sealed class EmbeddedServer : IPostgresServer
     public NpgsqlConnectionStringBuilder ConnectionStringFor(string database) =>
         new(_builder.ConnectionString) { Database = database };
 
+    public string PsqlCommand(string database) =>
+        $"PGPASSFILE={Path.Combine(_root, PassFileName)} psql \"host={_builder.Host} port={_builder.Port} user={SuperUser} dbname={database}\"";
+
+    /// <summary>Keeps the server and its folder after the session, for kept databases; the next run's sweep skips it.</summary>
+    public void KeepRunning()
+    {
+        _keepRunning = true;
+        File.WriteAllText(Path.Combine(_root, KeptFileName), "kept for inspection: stop with pg_ctl stop -D " + DataDirectory(_root));
+    }
+
+    /// <summary>How to stop a kept server and remove it, for the session summary.</summary>
+    internal string StopCommand => $"{(_user.IsOtherUser ? $"runuser -u {_user.UserName} -- " : string.Empty)}{_binaries.PgCtl} stop -D {DataDirectory(_root)} && rm -rf {_root}";
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
@@ -104,7 +128,10 @@ internal sealed class EmbeddedServer : IPostgresServer
 
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         await Admin.DisposeAsync().ConfigureAwait(false);
-        await StopAndDeleteAsync(_root, _binaries, _user, CancellationToken.None).ConfigureAwait(false);
+        if (!_keepRunning)
+        {
+            await StopAndDeleteAsync(_root, _binaries, _user, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     /// <summary>tmpfs when the machine has one (clones and erases are steadier there), else the temp folder.</summary>
@@ -265,7 +292,7 @@ internal sealed class EmbeddedServer : IPostgresServer
         foreach (var root in Directory.GetDirectories(parent, DirectoryPrefix + "*"))
         {
             var ownerFile = Path.Combine(root, OwnerFileName);
-            if (!File.Exists(ownerFile) || IsOwnerAlive(await File.ReadAllTextAsync(ownerFile, cancellationToken).ConfigureAwait(false)))
+            if (File.Exists(Path.Combine(root, KeptFileName)) || !File.Exists(ownerFile) || IsOwnerAlive(await File.ReadAllTextAsync(ownerFile, cancellationToken).ConfigureAwait(false)))
             {
                 continue;
             }
@@ -325,7 +352,7 @@ internal sealed class EmbeddedServer : IPostgresServer
     {
         // The runtime is exiting without the session having been disposed (for example on SIGTERM):
         // stop the server now rather than leave it to the next run's sweep.
-        if (Interlocked.Exchange(ref _stopped, 1) == 0)
+        if (Interlocked.Exchange(ref _stopped, 1) == 0 && !_keepRunning)
         {
             StopAndDeleteAsync(_root, _binaries, _user, CancellationToken.None).GetAwaiter().GetResult();
         }

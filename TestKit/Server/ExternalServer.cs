@@ -62,5 +62,13 @@ internal sealed class ExternalServer : IPostgresServer
     public NpgsqlConnectionStringBuilder ConnectionStringFor(string database) =>
         new(_builder.ConnectionString) { Database = database };
 
+    public string PsqlCommand(string database) =>
+        $"psql \"host={_builder.Host} port={_builder.Port} user={_builder.Username} dbname={database}\"";
+
+    public void KeepRunning()
+    {
+        // The user's own server outlives the session anyway.
+    }
+
     public ValueTask DisposeAsync() => Admin.DisposeAsync();
 }

@@ -13,4 +13,10 @@ internal interface IPostgresServer : IAsyncDisposable
 
     /// <summary>A new connection-string builder for <paramref name="database"/> on this server, same credentials.</summary>
     NpgsqlConnectionStringBuilder ConnectionStringFor(string database);
+
+    /// <summary>A shell command that opens <paramref name="database"/> in psql, with no password in it.</summary>
+    string PsqlCommand(string database);
+
+    /// <summary>Asks the server to outlive the session (it holds kept databases); a no-op for an external server.</summary>
+    void KeepRunning();
 }

@@ -34,7 +34,9 @@ public abstract class DatabaseTest
     private static readonly TimeSpan TeardownDeadline = TimeSpan.FromMinutes(2);
 
     private IsolationBroker.Lease? _lease;
+    private ResolvedOptions? _options;
     private DataConnection? _db;
+    private double? _setUpMilliseconds;
 
     /// <summary>The session TestKit shares across all tests; set by TUnit.</summary>
     [ClassDataSource<TestKitSession>(Shared = SharedType.PerTestSession)]
@@ -67,11 +69,12 @@ public abstract class DatabaseTest
     {
         ArgumentNullException.ThrowIfNull(context);
         var watch = Stopwatch.StartNew();
-        var options = TestKitSession.Resolve(Options);
-        _lease = await Session.Broker.AcquireAsync(options, cancellationToken).ConfigureAwait(false);
+        _options = TestKitSession.Resolve(WithSeeds(Options, context));
+        _lease = await Session.Broker.AcquireAsync(_options, cancellationToken).ConfigureAwait(false);
         _db = new DataConnection(new DataOptions().UsePostgreSQL(_lease.Database.ConnectionString));
+        _setUpMilliseconds = watch.Elapsed.TotalMilliseconds;
         context.Output.WriteLine(
-            $"TestKit: {_lease.Strategy.Name} gave database {_lease.Database.Name} at head in {watch.ElapsedMilliseconds} ms ({_lease.Database.ServerDescription}).");
+            $"TestKit: {_lease.Strategy.Name} gave database {_lease.Database.Name} at head in {_setUpMilliseconds:0.0} ms ({_lease.Database.ServerDescription}).");
     }
 
     /// <summary>
@@ -105,27 +108,53 @@ public abstract class DatabaseTest
             _db = null;
         }
 
+        var failed = context.Execution.Result?.State is not null and not TestState.Passed;
+        double? tearDownMilliseconds = null;
         if (_lease is not null)
         {
             var lease = _lease;
             _lease = null;
             try
             {
-                var outcome = await lease.ReleaseAsync(deadline.Token).ConfigureAwait(false);
-                context.Output.WriteLine($"TestKit: database {lease.Database.Name} {outcome} in {watch.ElapsedMilliseconds} ms.");
+                if (failed && _options?.KeepFailedDatabases == true)
+                {
+                    var kept = await lease.KeepAsync(context.Metadata.TestDetails.TestName, deadline.Token).ConfigureAwait(false);
+                    context.Output.WriteLine($"TestKit: kept the failed test's database as {kept.Name}; open it with: {kept.PsqlCommand}");
+                }
+                else
+                {
+                    var outcome = await lease.ReleaseAsync(deadline.Token).ConfigureAwait(false);
+                    tearDownMilliseconds = watch.Elapsed.TotalMilliseconds;
+                    context.Output.WriteLine($"TestKit: database {lease.Database.Name} {outcome} in {tearDownMilliseconds:0.0} ms.");
+                }
             }
             catch (Exception e)
             {
                 errors.Add(e);
             }
 
-            if (context.Execution.Result?.State is not null and not TestState.Passed)
+            if (failed)
             {
                 context.Output.WriteLine($"TestKit: the test ran on {ConnectionStrings.Mask(lease.Database.ConnectionString)}");
             }
+
+            Session.Record(new TestRecord(lease.Strategy.Name, _setUpMilliseconds, tearDownMilliseconds, failed || errors.Count > 0));
         }
 
         Errors.Rethrow(errors, "TestKit's teardown failed in more than one step.");
+    }
+
+    /// <summary>The options with the seed files of the test's class and method (<see cref="SeedAttribute"/>) appended.</summary>
+    private static TestKitOptions WithSeeds(TestKitOptions options, TestContext context)
+    {
+        var details = context.Metadata.TestDetails;
+        var method = details.ClassType.GetMethods().FirstOrDefault(candidate => candidate.Name == details.MethodName);
+        var attributes = details.ClassType.GetCustomAttributes(typeof(SeedAttribute), inherit: true)
+            .Concat(method?.GetCustomAttributes(typeof(SeedAttribute), inherit: true) ?? [])
+            .Cast<SeedAttribute>()
+            .SelectMany(attribute => attribute.Files)
+            .ToList();
+        return attributes.Count == 0 ? options : options with { SeedFiles = [.. options.SeedFiles ?? [], .. attributes] };
     }
 
     private static InvalidOperationException NotSetUp(string member) =>
