@@ -77,8 +77,6 @@ internal sealed class IsolationBroker : IAsyncDisposable
             }
         }
 
-        _strategies.Clear();
-        _servers.Clear();
         _disposing.Dispose();
         Errors.Rethrow(errors, "TestKit could not clean up everything at the end of the session.");
     }
