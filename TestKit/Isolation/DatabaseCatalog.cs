@@ -17,6 +17,7 @@ internal sealed class DatabaseCatalog
 
     private readonly IPostgresServer _server;
     private readonly string _runId;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, uint> _createdOids = new(StringComparer.Ordinal);
     private int _counter;
     private int _created;
     private int _dropped;
@@ -63,24 +64,30 @@ internal sealed class DatabaseCatalog
             }
 
             Interlocked.Increment(ref _created);
+            _createdOids[name] = await Sql.ScalarAsync<uint>(connection, "SELECT oid FROM pg_database WHERE datname = $1", cancellationToken, name).ConfigureAwait(false);
             await Sql.ExecuteAsync(connection, $"COMMENT ON DATABASE {Sql.Quote(name)} IS {Sql.Literal(Marker)}", cancellationToken).ConfigureAwait(false);
         }
 
         return name;
     }
 
-    /// <summary>True when <paramref name="database"/> exists and carries this run's marker.</summary>
+    /// <summary>
+    /// True when <paramref name="database"/> exists and is this run's: it carries the run's marker, or it is the very
+    /// database (same OID) this catalog created, even if a test overwrote its comment.
+    /// </summary>
     internal async Task<bool> IsOursAsync(string database, CancellationToken cancellationToken)
     {
         var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var comment = await Sql.ScalarAsync<string>(
+            var rows = await Sql.QueryAsync(
                 connection,
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+                "SELECT oid, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+                reader => (Oid: reader.GetFieldValue<uint>(0), Comment: reader.IsDBNull(1) ? null : reader.GetString(1)),
                 cancellationToken,
                 database).ConfigureAwait(false);
-            return comment == Marker;
+            return rows.Count == 1
+                && (rows[0].Comment == Marker || (_createdOids.TryGetValue(database, out var oid) && oid == rows[0].Oid));
         }
     }
 
@@ -103,6 +110,7 @@ internal sealed class DatabaseCatalog
         {
             // FORCE ends the sessions a test left open, instead of waiting for them (PostgreSQL 13+).
             await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(database)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+            _createdOids.TryRemove(database, out _);
             Interlocked.Increment(ref _dropped);
         }
     }
@@ -131,6 +139,7 @@ internal sealed class DatabaseCatalog
                 try
                 {
                     await Sql.ExecuteAsync(connection, $"ALTER DATABASE {Sql.Quote(database)} RENAME TO {Sql.Quote(name)}", cancellationToken).ConfigureAwait(false);
+                    _createdOids.TryRemove(database, out _);
                     break;
                 }
                 catch (PostgresException busy) when (busy.SqlState == PostgresErrorCodes.ObjectInUse && DateTime.UtcNow < deadline)

@@ -87,7 +87,7 @@ internal sealed class TemplateStore : IAsyncDisposable
     {
         // Unpooled: a session-level advisory lock belongs to the physical connection, and an idle
         // pooled connection to the template would stop CREATE DATABASE ... TEMPLATE.
-        var admin = Unpooled("postgres");
+        var admin = Unpooled(new NpgsqlConnectionStringBuilder(_server.Admin.ConnectionString).Database ?? "postgres");
         var connection = new NpgsqlConnection(admin);
         await using (connection.ConfigureAwait(false))
         {
