@@ -5,7 +5,7 @@ namespace TestKit.Isolation;
 
 /// <summary>
 /// The user-visible objects of a database, as sorted text lines: schemas, relations, types, functions,
-/// extensions, event triggers, publications and database-level settings. Two equal snapshots mean
+/// schema and default privileges, extensions, event triggers, publications and database-level settings. Two equal snapshots mean
 /// no object was added or left behind.
 /// </summary>
 internal sealed record CatalogSnapshot(IReadOnlyList<string> Objects)
@@ -22,11 +22,18 @@ internal sealed record CatalogSnapshot(IReadOnlyList<string> Objects)
         SELECT 'function ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {UserNamespaces}
         UNION ALL
+        SELECT 'schema privileges ' || n.nspname || ' ' || coalesce(n.nspacl::text, '') FROM pg_namespace n WHERE {UserNamespaces}
+        UNION ALL
+        SELECT 'default privileges ' || coalesce(n.nspname, '') || ' ' || d.defaclobjtype::text || ' ' || d.defaclacl::text
+        FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+        UNION ALL
         SELECT 'extension ' || extname FROM pg_extension
         UNION ALL
         SELECT 'event trigger ' || evtname FROM pg_event_trigger
         UNION ALL
         SELECT 'publication ' || pubname FROM pg_publication
+        UNION ALL
+        SELECT 'database ' || concat_ws('|', d.datallowconn, d.datconnlimit, d.datistemplate, d.datacl, shobj_description(d.oid, 'pg_database')) FROM pg_database d WHERE d.datname = current_database()
         UNION ALL
         SELECT 'setting ' || array_to_string(setconfig, ',') FROM pg_db_role_setting
         WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())

@@ -60,6 +60,8 @@ internal sealed class ResetStrategy : IIsolationStrategy
 
         try
         {
+            // The pool's idle connections go too: the server ends the test's sessions, and a pooled one would be broken.
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
             var outcome = await ResetAsync(pooled, cancellationToken).ConfigureAwait(false);
             if (outcome == "ok")
             {
@@ -68,7 +70,6 @@ internal sealed class ResetStrategy : IIsolationStrategy
             }
 
             Interlocked.Increment(ref _freshCopies);
-            NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
             await DiscardAsync(pooled).ConfigureAwait(false);
             return $"dropped for a fresh copy: {outcome}";
         }

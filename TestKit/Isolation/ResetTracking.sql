@@ -6,22 +6,27 @@
 
 CREATE SCHEMA testkit_reset;
 
-CREATE UNLOGGED TABLE testkit_reset.dirty (relid oid PRIMARY KEY);
+-- No unique key on purpose: two sessions writing one table at once must not wait for each other here.
+CREATE UNLOGGED TABLE testkit_reset.dirty (relid oid NOT NULL);
+CREATE INDEX ON testkit_reset.dirty (relid);
 CREATE UNLOGGED TABLE testkit_reset.flags (reason text PRIMARY KEY);
 CREATE TABLE testkit_reset.tables (relid oid PRIMARY KEY, copy regclass, columns text NOT NULL);
 -- A write through a partitioned table fires only that table's trigger: its leaves are reset with it.
 CREATE TABLE testkit_reset.partitions (parent oid NOT NULL, leaf oid NOT NULL);
 CREATE TABLE testkit_reset.sequences (seq oid PRIMARY KEY, last_value bigint, start_value bigint NOT NULL);
-CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects bigint NOT NULL);
+CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects bigint NOT NULL, database_row text);
 
-CREATE FUNCTION testkit_reset.mark_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+-- SECURITY DEFINER: a test that switched to a role of its own still records what it wrote.
+CREATE FUNCTION testkit_reset.mark_dirty() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
-    INSERT INTO testkit_reset.dirty VALUES (TG_RELID) ON CONFLICT DO NOTHING;
+    IF NOT EXISTS (SELECT 1 FROM testkit_reset.dirty WHERE relid = TG_RELID) THEN
+        INSERT INTO testkit_reset.dirty VALUES (TG_RELID);
+    END IF;
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION testkit_reset.mark_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION testkit_reset.mark_ddl() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
     INSERT INTO testkit_reset.flags VALUES ('the test changed the schema (' || tg_tag || ')') ON CONFLICT DO NOTHING;
 END;
@@ -75,24 +80,28 @@ SELECT s.seqrelid, pg_sequence_last_value(s.seqrelid), s.seqstart
 FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname <> 'testkit_reset';
 
+-- The database's own row (connection settings) and comment: no event trigger fires when a test alters them.
+CREATE FUNCTION testkit_reset.database_row() RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT concat_ws('|', d.datallowconn, d.datconnlimit, d.datistemplate, d.datacl, shobj_description(d.oid, 'pg_database'))
+    FROM pg_database d WHERE d.datname = current_database()
+$$;
+
 INSERT INTO testkit_reset.head
 SELECT (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())),
-       (SELECT count(*) FROM pg_largeobject_metadata);
+       (SELECT count(*) FROM pg_largeobject_metadata),
+       testkit_reset.database_row();
 
 CREATE FUNCTION testkit_reset.reset() RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     target record;
     reason text;
 BEGIN
-    -- End the test's sessions that could still matter: inside a transaction or a statement (they hold locks,
-    -- and a running statement could still commit), or holding advisory locks. Idle sessions are the test's
-    -- connection pool: Npgsql discards their state before their next use, and keeping them saves the next
-    -- test a new connection. Running ones are waited for (up to 30 s), so no late commit slips past the reset;
+    -- End every session of the test: a connection it never closed must not hold a slot or a lock into the next
+    -- test. Sessions running a statement are waited for (up to 30 s), so no late commit slips past the reset;
     -- each later statement of this function takes a new snapshot.
     PERFORM CASE WHEN a.state = 'active' THEN pg_terminate_backend(a.pid, 30000) ELSE pg_terminate_backend(a.pid) END
     FROM pg_stat_activity a
-    WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-      AND (a.state IS DISTINCT FROM 'idle' OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory'));
+    WHERE a.datname = current_database() AND a.pid <> pg_backend_pid();
 
     SELECT f.reason INTO reason FROM testkit_reset.flags f LIMIT 1;
     IF reason IS NOT NULL THEN
@@ -104,6 +113,9 @@ BEGIN
     IF (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()))
        <> (SELECT settings FROM testkit_reset.head) THEN
         RETURN 'the test changed database-level settings (ALTER DATABASE/ROLE ... SET)';
+    END IF;
+    IF testkit_reset.database_row() IS DISTINCT FROM (SELECT database_row FROM testkit_reset.head) THEN
+        RETURN 'the test altered the database itself (ALTER DATABASE, COMMENT ON DATABASE, GRANT on it)';
     END IF;
     IF (SELECT count(*) FROM pg_largeobject_metadata) <> (SELECT large_objects FROM testkit_reset.head) THEN
         RETURN 'the test created or removed large objects';

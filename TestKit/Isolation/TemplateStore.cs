@@ -101,9 +101,18 @@ internal sealed class TemplateStore : IAsyncDisposable
                     cancellationToken,
                     Name).ConfigureAwait(false);
                 // Ready is ready whatever folder the scripts came from: the same fingerprint is the same template.
-                if (marker is null || !marker.StartsWith($"{MarkerPrefix}{_fingerprint};", StringComparison.Ordinal) || !marker.EndsWith(";state=ready", StringComparison.Ordinal))
+                if (!IsReady(marker))
                 {
-                    await BuildAsync(connection, marker, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await BuildAsync(connection, marker, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (PostgresException clash) when (clash.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+                    {
+                        // Advisory locks are per database: a run that connects to another maintenance database
+                        // is building the same template right now. Wait for it to be marked ready.
+                        await WaitUntilReadyAsync(connection, cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
             finally
@@ -116,6 +125,30 @@ internal sealed class TemplateStore : IAsyncDisposable
         await OpenAsync(_inUseLock, cancellationToken).ConfigureAwait(false);
         await Sql.ExecuteAsync(_inUseLock, "SELECT pg_advisory_lock_shared($1)", cancellationToken, LockKey("use")).ConfigureAwait(false);
         await DropStaleAsync(_inUseLock, cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool IsReady(string? marker) =>
+        marker is not null && marker.StartsWith($"{MarkerPrefix}{_fingerprint};", StringComparison.Ordinal) && marker.EndsWith(";state=ready", StringComparison.Ordinal);
+
+    private async Task WaitUntilReadyAsync(NpgsqlConnection admin, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);
+        while (true)
+        {
+            var marker = await Sql.ScalarAsync<string>(
+                admin, "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1", cancellationToken, Name).ConfigureAwait(false);
+            if (IsReady(marker))
+            {
+                return;
+            }
+
+            if (marker is null || DateTime.UtcNow > deadline)
+            {
+                throw new TestKitException($"Another run was building template {Name} and did not finish it. Run the tests again.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task BuildAsync(NpgsqlConnection admin, string? marker, CancellationToken cancellationToken)

@@ -16,6 +16,7 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
             connection,
             evolve =>
             {
+                Migrations.EnsureUnchanged();
                 evolve.Migrate();
                 foreach (var seed in Migrations.Seeds)
                 {

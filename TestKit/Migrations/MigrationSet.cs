@@ -37,6 +37,28 @@ internal sealed partial class MigrationSet
     /// </summary>
     internal string Fingerprint { get; }
 
+    /// <summary>
+    /// Throws when a script or seed changed, vanished or appeared since the set was loaded: the run's databases
+    /// (and its template) hold the old scripts, and Evolve would apply the new ones to later tests only.
+    /// </summary>
+    internal void EnsureUnchanged()
+    {
+        var changed = Scripts.Concat(Seeds).FirstOrDefault(script => MigrationScript.StampOf(script.Path) != script.Stamp)
+            ?? Folders.SelectMany(folder => Directory.GetFiles(folder, "*.sql", SearchOption.AllDirectories))
+                .Where(path => Scripts.All(script => script.Path != path))
+                .Select(path => new MigrationScript(path, Path.GetFileName(path), null))
+                .FirstOrDefault();
+        if (changed is not null)
+        {
+            throw new TestKitException(
+                $"Migration {changed.Path} changed (or appeared, or vanished) while the tests ran, so tests before and after the edit would see different schemas. " +
+                "Run the tests again: the new run migrates (and, with the template strategy, builds a new template) from the edited scripts.")
+            {
+                MigrationFile = changed.FileName,
+            };
+        }
+    }
+
     /// <summary>Reads and checks the scripts of <paramref name="folders"/> (absolute paths).</summary>
     internal static MigrationSet Load(
         IReadOnlyList<string> folders,

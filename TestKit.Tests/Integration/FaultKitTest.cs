@@ -1,0 +1,215 @@
+using Npgsql;
+using TestKit.Isolation;
+using TestKit.Migrations;
+using TestKit.Server;
+
+namespace TestKit.Tests.Integration;
+
+/// <summary>
+/// What every fault test checks, in one place: a strategy of the test's own on a catalog it can see
+/// (so it can count the databases that carry the catalog's marker), the state of head (the state digest
+/// plus privileges, ownership and database properties, which a test can change too), "the next test
+/// starts at exactly head" and "nothing of the kit is left once the strategy is disposed".
+/// </summary>
+public abstract class FaultKitTest : KitTest
+{
+    private static readonly TimeSpan LeftoverDeadline = TimeSpan.FromSeconds(15);
+
+    /// <summary>What a test can change beyond the state digest: privileges, owners, the database's own properties.</summary>
+    private static readonly string[] PrivilegeQueries =
+    [
+        "SELECT 'schema acl ' || nspname || ' ' || nspowner::regrole || ' ' || coalesce(nspacl::text, '-') FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'testkit_reset') AND nspname NOT LIKE 'pg\\_%'",
+        "SELECT 'relation acl ' || c.oid::regclass || ' ' || c.relowner::regrole || ' ' || coalesce(c.relacl::text, '-') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'testkit_reset') AND n.nspname NOT LIKE 'pg\\_%'",
+        "SELECT 'function acl ' || p.oid::regprocedure || ' ' || p.proowner::regrole || ' ' || coalesce(p.proacl::text, '-') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'testkit_reset') AND n.nspname NOT LIKE 'pg\\_%'",
+        "SELECT 'default acl ' || defaclrole::regrole || ' ' || defaclnamespace || ' ' || defaclobjtype::text || ' ' || coalesce(defaclacl::text, '-') FROM pg_default_acl",
+        "SELECT 'database ' || datconnlimit || ' ' || datallowconn || ' ' || coalesce(datacl::text, '-') || ' ' || coalesce(shobj_description(oid, 'pg_database'), '-') FROM pg_database WHERE datname = current_database()",
+    ];
+
+    /// <summary>A strategy of this test's own (a pool of one by default), with the catalog whose marker its databases carry.</summary>
+    internal async Task<OwnStrategy> NewOwnStrategyAsync(IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, IPostgresServer? server = null)
+    {
+        var catalog = new DatabaseCatalog(server ?? await ServerAsync());
+        var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
+        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases), catalog);
+    }
+
+    /// <summary>The state a test can observe: <see cref="StateDigest"/> plus privileges, owners and the database's properties.</summary>
+    internal static async Task<List<string>> HeadAsync(string connectionString)
+    {
+        var lines = await StateDigest.ComputeAsync(connectionString);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, ApplicationName = "testkit-digest" };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        foreach (var query in PrivilegeQueries)
+        {
+            await using var command = new NpgsqlCommand(query, connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                lines.Add(reader.GetString(0));
+            }
+        }
+
+        lines.Sort(StringComparer.Ordinal);
+        return lines;
+    }
+
+    /// <summary>
+    /// The next test's view: exactly head, and a pooled connection (as the next test's Db opens one) that works,
+    /// sees the default search_path and may write.
+    /// </summary>
+    internal static async Task AssertAtHeadAsync(TestDatabase next, List<string> head)
+    {
+        var now = await HeadAsync(next.ConnectionString);
+        await Assert.That(now.Except(head)).IsEmpty().Because("objects, rows or privileges the previous test left must be gone");
+        await Assert.That(head.Except(now)).IsEmpty().Because("what the previous test removed must be back");
+
+        await using var pooled = new NpgsqlConnection(next.ConnectionString);
+        await pooled.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO customers (name, email, country_code) VALUES ('Next', 'next@example.com', 'DE'); SELECT current_setting('search_path') || ' ' || current_user || ' ' || current_setting('session_replication_role')",
+            pooled);
+        var session = (string?)await command.ExecuteScalarAsync();
+        await Assert.That(session).IsEqualTo($"\"$user\", public {pooled.UserName} origin").Because("the next test's session starts with default settings");
+        await using var remove = new NpgsqlCommand("DELETE FROM customers WHERE email = 'next@example.com'", pooled);
+        await remove.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// After the strategy is disposed: no database carries the catalog's marker or its run's name, and no session
+    /// is left on one. Backends end asynchronously, so this polls with a deadline.
+    /// </summary>
+    internal async Task AssertNothingLeftAsync(DatabaseCatalog catalog, string maintenanceDatabase = "postgres")
+    {
+        var server = catalog.Server;
+        var builder = server.ConnectionStringFor(maintenanceDatabase);
+        builder.Pooling = false;
+        await using var admin = new NpgsqlConnection(builder.ConnectionString);
+        await admin.OpenAsync();
+        var prefix = NamePrefix(catalog);
+        var deadline = DateTime.UtcNow + LeftoverDeadline;
+        (long Databases, long Sessions) left;
+        while (true)
+        {
+            left = (
+                await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE shobj_description(oid, 'pg_database') = $1 OR starts_with(datname, $2)", catalog.Marker, prefix),
+                await CountAsync(admin, "SELECT count(*) FROM pg_stat_activity WHERE starts_with(datname, $1)", prefix));
+            if (left == (0, 0) || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+
+        if (left != (0, 0))
+        {
+            // Do not leave a leak of the kit on the shared server for the tests after this one.
+            await using var cleanup = new NpgsqlCommand("SELECT datname FROM pg_database WHERE shobj_description(oid, 'pg_database') = $1 OR starts_with(datname, $2)", admin)
+            {
+                Parameters = { new() { Value = catalog.Marker }, new() { Value = prefix } },
+            };
+            var names = new List<string>();
+            await using (var reader = await cleanup.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    names.Add(reader.GetString(0));
+                }
+            }
+
+            foreach (var name in names)
+            {
+                await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)");
+            }
+        }
+
+        await Assert.That(left.Databases).IsEqualTo(0).Because($"no database of run {prefix}* may outlive the strategy");
+        await Assert.That(left.Sessions).IsEqualTo(0).Because($"no session on a database of run {prefix}* may outlive the strategy");
+    }
+
+    /// <summary>The name every database of the catalog's run starts with: testkit_&lt;run&gt;_.</summary>
+    internal static string NamePrefix(DatabaseCatalog catalog)
+    {
+        var run = catalog.Marker[DatabaseCatalog.MarkerPrefix.Length..catalog.Marker.IndexOf(';', StringComparison.Ordinal)];
+        return $"testkit_{run}_";
+    }
+
+    internal static async Task<long> CountAsync(NpgsqlConnection connection, string sql, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    internal static async Task<NpgsqlConnection> OpenAsync(string connectionString)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>Releases the lease; a failure of the release is the fault reported against the test that caused it.</summary>
+    internal static async Task<Exception?> ReleaseReportingAsync(IIsolationStrategy strategy, TestDatabase database)
+    {
+        try
+        {
+            await strategy.ReleaseAsync(database, CancellationToken.None);
+            return null;
+        }
+        catch (Exception e) when (e is TestKitException or AggregateException or NpgsqlException)
+        {
+            return e;
+        }
+    }
+
+    /// <summary>A strategy of a test's own and the catalog its databases are marked with.</summary>
+    internal sealed class OwnStrategy(IIsolationStrategy strategy, DatabaseCatalog catalog) : IAsyncDisposable
+    {
+        private int _disposed;
+
+        internal IIsolationStrategy Strategy { get; } = strategy;
+
+        internal DatabaseCatalog Catalog { get; } = catalog;
+
+        /// <summary>Disposes the strategy once: tests dispose it explicitly, then again through <c>await using</c> on the way out.</summary>
+        public ValueTask DisposeAsync() => Interlocked.Exchange(ref _disposed, 1) == 0 ? Strategy.DisposeAsync() : ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Plays the faulty test on a first lease, releases it (the release may report the fault when
+    /// <paramref name="releaseMayReport"/>), plays the next test on a second lease, then disposes the strategy
+    /// and checks that nothing is left.
+    /// </summary>
+    /// <param name="kind">The strategy under test.</param>
+    internal async Task<List<string>> RunFaultAsync(IsolationStrategy kind, Func<TestDatabase, Task> fault, bool releaseMayReport = false, Func<Task>? beforeCheck = null)
+    {
+        await using var own = await NewOwnStrategyAsync(kind);
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        var head = await HeadAsync(first.ConnectionString);
+
+        await fault(first);
+
+        var reported = await ReleaseReportingAsync(own.Strategy, first);
+        if (!releaseMayReport && reported is not null)
+        {
+            throw new InvalidOperationException($"The release failed after a fault it should have cleaned: {reported.Message}", reported);
+        }
+
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        if (beforeCheck is not null)
+        {
+            await beforeCheck();
+        }
+
+        await AssertAtHeadAsync(next, head);
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+        return head;
+    }
+}
