@@ -22,6 +22,14 @@ internal static class TempFolders
         return copy;
     }
 
+    /// <summary>A copy of the sample migrations with one extra repeatable script, so that its fingerprint (and template) is its own.</summary>
+    internal static string UniqueCopyOfSampleMigrations()
+    {
+        var folder = CopyOfSampleMigrations();
+        File.WriteAllText(Path.Combine(folder, "R__zz_unique.sql"), $"-- {Guid.NewGuid():N}\nSELECT 1;\n");
+        return folder;
+    }
+
     /// <summary>The repository's migrations folder, found above the test assembly.</summary>
     internal static string SampleMigrations { get; } = FindSample();
 

@@ -21,7 +21,7 @@ public sealed class FaultSetupTests(IsolationStrategy kind) : FaultKitTest
     public async Task A_setup_that_failed_on_a_broken_migration_reports_it_tears_down_cleanly_and_leaves_no_database()
     {
         // A fingerprint of its own: the three strategies' copies would otherwise share one template name, and race for it.
-        var folder = FaultOrphanTests.UniqueCopyOfSampleMigrations();
+        var folder = TempFolders.UniqueCopyOfSampleMigrations();
         try
         {
             await File.WriteAllTextAsync(Path.Combine(folder, "V8__broken.sql"), "CREATE TABLE fine (id int);\nCREATE TABLE broken (id int, name txet);\n");

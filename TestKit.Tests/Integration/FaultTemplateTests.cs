@@ -20,7 +20,7 @@ public sealed class FaultTemplateTests(IsolationStrategy kind) : FaultKitTest
     [Test]
     public async Task A_run_of_the_same_scripts_at_another_path_does_not_rebuild_the_template_a_live_run_uses()
     {
-        var first = FaultOrphanTests.UniqueCopyOfSampleMigrations();
+        var first = TempFolders.UniqueCopyOfSampleMigrations();
         var second = TempFolders.Create();
         foreach (var file in Directory.GetFiles(first))
         {
