@@ -104,7 +104,7 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
     [Test]
     public async Task A_broken_migration_is_reported_with_its_file_line_and_sqlstate()
     {
-        var folder = TempFolders.CopyOfSampleMigrations();
+        var folder = TempFolders.UniqueCopyOfSampleMigrations();
         try
         {
             await File.WriteAllTextAsync(

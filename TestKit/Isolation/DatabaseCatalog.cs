@@ -51,7 +51,10 @@ internal sealed class DatabaseCatalog
             {
                 // template0 for an empty database: the pristine template, so a user's additions to template1 never leak into tests.
                 var source = template is null ? "template0 ENCODING 'UTF8'" : Sql.Quote(template);
-                await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE {source}", cancellationToken).ConfigureAwait(false);
+                // Not cancellable once sent: a CREATE that completes while its cancellation is on the way would leave a
+                // database no one knows of (the template strategy's filler is stopped by cancellation at the end of a run).
+                cancellationToken.ThrowIfCancellationRequested();
+                await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE {source}", CancellationToken.None).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
             {
@@ -64,8 +67,8 @@ internal sealed class DatabaseCatalog
             }
 
             Interlocked.Increment(ref _created);
-            _createdOids[name] = await Sql.ScalarAsync<uint>(connection, "SELECT oid FROM pg_database WHERE datname = $1", cancellationToken, name).ConfigureAwait(false);
-            await Sql.ExecuteAsync(connection, $"COMMENT ON DATABASE {Sql.Quote(name)} IS {Sql.Literal(Marker)}", cancellationToken).ConfigureAwait(false);
+            _createdOids[name] = await Sql.ScalarAsync<uint>(connection, "SELECT oid FROM pg_database WHERE datname = $1", CancellationToken.None, name).ConfigureAwait(false);
+            await Sql.ExecuteAsync(connection, $"COMMENT ON DATABASE {Sql.Quote(name)} IS {Sql.Literal(Marker)}", CancellationToken.None).ConfigureAwait(false);
         }
 
         return name;
@@ -108,6 +111,20 @@ internal sealed class DatabaseCatalog
         var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            if (await Sql.ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE database = $1)", cancellationToken, database).ConfigureAwait(false))
+            {
+                // Only a session inside the database may finish its prepared transactions.
+                var builder = _server.ConnectionStringFor(database);
+                builder.Pooling = false;
+                builder.ApplicationName = "testkit";
+                var inside = new NpgsqlConnection(builder.ConnectionString);
+                await using (inside.ConfigureAwait(false))
+                {
+                    await inside.OpenAsync(cancellationToken).ConfigureAwait(false);
+                    await RollBackPreparedTransactionsAsync(inside, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             // FORCE ends the sessions a test left open, instead of waiting for them (PostgreSQL 13+).
             await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(database)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
             _createdOids.TryRemove(database, out _);
@@ -150,6 +167,72 @@ internal sealed class DatabaseCatalog
 
             await Sql.ExecuteAsync(connection, $"COMMENT ON DATABASE {Sql.Quote(name)} IS {Sql.Literal("testkit:kept;" + Marker)}", cancellationToken).ConfigureAwait(false);
             return name;
+        }
+    }
+
+    /// <summary>
+    /// Rolls back the prepared transactions a test left in the database of <paramref name="connection"/>: they outlive
+    /// their session, keep their locks, would commit the test's rows into a later test, and block DROP DATABASE.
+    /// </summary>
+    internal static async Task RollBackPreparedTransactionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var prepared = await Sql.QueryAsync(
+            connection, "SELECT gid FROM pg_prepared_xacts WHERE database = current_database()", reader => reader.GetString(0), cancellationToken).ConfigureAwait(false);
+        foreach (var gid in prepared)
+        {
+            await Sql.ExecuteAsync(connection, $"ROLLBACK PREPARED {Sql.Literal(gid)}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Drops the databases of runs on this machine whose process is gone. A database of a live run, of another
+    /// machine (its process cannot be checked from here), or kept for inspection is left alone.
+    /// </summary>
+    internal async Task SweepOrphansAsync(CancellationToken cancellationToken)
+    {
+        var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var candidates = await Sql.QueryAsync(
+                connection,
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE starts_with(shobj_description(oid, 'pg_database'), $1)",
+                reader => (Name: reader.GetString(0), Marker: reader.GetString(1)),
+                cancellationToken,
+                MarkerPrefix).ConfigureAwait(false);
+            foreach (var (name, marker) in candidates)
+            {
+                var fields = marker[MarkerPrefix.Length..].Split(';')
+                    .Select(field => field.Split('=', 2))
+                    .Where(pair => pair.Length == 2)
+                    .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
+                if (marker == Marker
+                    || fields.GetValueOrDefault("host") != Environment.MachineName
+                    || !int.TryParse(fields.GetValueOrDefault("pid"), CultureInfo.InvariantCulture, out var pid)
+                    || IsAlive(pid))
+                {
+                    continue;
+                }
+
+                // DROP DATABASE cannot run inside a function: check the marker once more, then drop.
+                if (await Sql.ScalarAsync<string>(connection, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", cancellationToken, name).ConfigureAwait(false) == marker)
+                {
+                    await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private static bool IsAlive(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            // No process has that id.
+            return false;
         }
     }
 }

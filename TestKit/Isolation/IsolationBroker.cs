@@ -86,7 +86,10 @@ internal sealed class IsolationBroker : IAsyncDisposable
         IPostgresServer server = source.IsEmbedded
             ? await EmbeddedServer.StartAsync(_disposing.Token).ConfigureAwait(false)
             : await ExternalServer.ConnectAsync(source, _disposing.Token).ConfigureAwait(false);
-        return new ServerEntry(server, new DatabaseCatalog(server));
+        var catalog = new DatabaseCatalog(server);
+        // A run killed before its cleanup (SIGKILL, a crashed CI agent) left databases that nobody else would drop.
+        await catalog.SweepOrphansAsync(_disposing.Token).ConfigureAwait(false);
+        return new ServerEntry(server, catalog);
     }
 
     private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)

@@ -80,6 +80,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                     connection,
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
                     cancellationToken).ConfigureAwait(false);
+                await DatabaseCatalog.RollBackPreparedTransactionsAsync(connection, cancellationToken).ConfigureAwait(false);
                 await _migrator.EraseAsync(connection, cancellationToken).ConfigureAwait(false);
                 await VerifyBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
             }

@@ -7,9 +7,10 @@
 CREATE SCHEMA testkit_reset;
 
 -- No unique key on purpose: two sessions writing one table at once must not wait for each other here.
-CREATE UNLOGGED TABLE testkit_reset.dirty (relid oid NOT NULL);
+-- Logged: crash recovery empties unlogged tables, and a lost mark would hand the test's rows to the next test.
+CREATE TABLE testkit_reset.dirty (relid oid NOT NULL);
 CREATE INDEX ON testkit_reset.dirty (relid);
-CREATE UNLOGGED TABLE testkit_reset.flags (reason text PRIMARY KEY);
+CREATE TABLE testkit_reset.flags (reason text NOT NULL);
 CREATE TABLE testkit_reset.tables (relid oid PRIMARY KEY, copy regclass, columns text NOT NULL);
 -- A write through a partitioned table fires only that table's trigger: its leaves are reset with it.
 CREATE TABLE testkit_reset.partitions (parent oid NOT NULL, leaf oid NOT NULL);
@@ -28,7 +29,9 @@ $$;
 
 CREATE FUNCTION testkit_reset.mark_ddl() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
-    INSERT INTO testkit_reset.flags VALUES ('the test changed the schema (' || tg_tag || ')') ON CONFLICT DO NOTHING;
+    IF NOT EXISTS (SELECT 1 FROM testkit_reset.flags) THEN
+        INSERT INTO testkit_reset.flags VALUES ('the test changed the schema (' || tg_tag || ')');
+    END IF;
 END;
 $$;
 
@@ -103,6 +106,9 @@ BEGIN
     FROM pg_stat_activity a
     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid();
 
+    IF EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE database = current_database()) THEN
+        RETURN 'the test left a prepared transaction (PREPARE TRANSACTION)';
+    END IF;
     SELECT f.reason INTO reason FROM testkit_reset.flags f LIMIT 1;
     IF reason IS NOT NULL THEN
         RETURN reason;

@@ -138,7 +138,8 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     private void Track(Task task)
     {
         _background[task] = 0;
-        task.ContinueWith(done => _background.TryRemove(done, out _), TaskScheduler.Default);
+        // Only drops that succeeded are forgotten: a failed one stays, so that DisposeAsync reports it.
+        task.ContinueWith(done => _background.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
     private static async Task Collect(List<Exception> errors, Task task)

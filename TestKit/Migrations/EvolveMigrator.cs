@@ -73,6 +73,19 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
                 {
                     throw Translate(e, what, connection);
                 }
+                catch (Exception lost) when (lost is not TestKitException && (lost is NpgsqlException || lost.InnerException is NpgsqlException))
+                {
+                    // Evolve lets driver errors through when the connection itself went away (its rollback then
+                    // throws ObjectDisposedException): a server restart, or a session ended by someone else.
+                    var cause = lost as NpgsqlException ?? (NpgsqlException)lost.InnerException!;
+                    throw new TestKitException(
+                        $"Evolve {what} on database '{connection.Database}' lost its connection: {(cause as PostgresException)?.SqlState} {cause.Message}. " +
+                        "The server restarted or another session ended this one; run the tests again.",
+                        lost)
+                    {
+                        SqlState = (cause as PostgresException)?.SqlState,
+                    };
+                }
             },
             cancellationToken);
 
