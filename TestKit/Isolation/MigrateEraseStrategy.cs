@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using Npgsql;
-using TestKit.Diagnostics;
 using TestKit.Migrations;
 using TestKit.Server;
 
@@ -16,59 +14,52 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
 {
     private readonly DatabaseCatalog _catalog;
     private readonly IMigrator _migrator;
-    private readonly SemaphoreSlim _slots;
-    private readonly ConcurrentBag<PooledDatabase> _idle = [];
-    private readonly ConcurrentDictionary<string, PooledDatabase> _all = new(StringComparer.Ordinal);
+    private readonly DatabasePool _pool;
 
     internal MigrateEraseStrategy(DatabaseCatalog catalog, IMigrator migrator, int maxDatabases)
     {
         _catalog = catalog;
         _migrator = migrator;
-        _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
+        _pool = new DatabasePool(catalog, maxDatabases);
     }
 
     public string Name => "migrate-erase";
 
     /// <summary>How many databases this strategy has now (idle and leased).</summary>
-    internal int DatabaseCount => _all.Count;
+    internal int DatabaseCount => _pool.Count;
 
     public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var database = await _pool.LeaseAsync(CreateAsync, cancellationToken).ConfigureAwait(false);
         try
         {
-            var database = _idle.TryTake(out var idle) ? idle : await CreateAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                await _migrator.MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception migrateError)
+        {
+            // A half-migrated database is of no use to anyone: drop it, and report the migration.
             try
             {
-                var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-                await using (connection.ConfigureAwait(false))
-                {
-                    await _migrator.MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
-                }
+                await _pool.DiscardAsync(database, migrateError).ConfigureAwait(false);
             }
-            catch (Exception migrateError)
+            finally
             {
-                // A half-migrated database is of no use to anyone: drop it, and report the migration.
-                await DiscardAsync(database, migrateError).ConfigureAwait(false);
-                throw;
+                _pool.ReleaseSlot();
             }
 
-            return new TestDatabase(database.Name, database.TestConnectionString, _catalog.Server.Description);
-        }
-        catch
-        {
-            _slots.Release();
             throw;
         }
+
+        return new TestDatabase(database.Name, database.TestConnectionString, _catalog.Server.Description);
     }
 
     public async Task<string> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
     {
-        if (!_all.TryGetValue(database.Name, out var pooled))
-        {
-            throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
-        }
-
+        var pooled = _pool.Get(database);
         try
         {
             // The test's pooled connections would hold locks and keep a session alive: close them all.
@@ -85,64 +76,29 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                 await VerifyBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
             }
 
-            _idle.Add(pooled);
+            _pool.ReturnIdle(pooled);
             return "erased and checked against its baseline";
         }
         catch (Exception eraseError)
         {
-            await DiscardAsync(pooled, eraseError).ConfigureAwait(false);
+            await _pool.DiscardAsync(pooled, eraseError).ConfigureAwait(false);
             throw;
         }
         finally
         {
-            _slots.Release();
+            _pool.ReleaseSlot();
         }
     }
 
-    public async Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken)
-    {
-        if (!_all.TryRemove(database.Name, out var pooled))
-        {
-            throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
-        }
+    public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
+        _pool.KeepAsync(database, keptName, cancellationToken);
 
-        try
-        {
-            await pooled.DisposeAsync().ConfigureAwait(false);
-            return await _catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _slots.Release();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        var errors = new List<Exception>();
-        foreach (var database in _all.Values)
-        {
-            try
-            {
-                await database.DisposeAsync().ConfigureAwait(false);
-                await _catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NpgsqlException or TestKitException)
-            {
-                errors.Add(e);
-            }
-        }
-
-        _all.Clear();
-        _slots.Dispose();
-        Errors.Rethrow(errors, "TestKit could not drop every database of the migrate-erase pool.");
-    }
+    public ValueTask DisposeAsync() => _pool.DisposeAsync();
 
     private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
     {
         var name = await _catalog.CreateAsync(cancellationToken).ConfigureAwait(false);
-        var database = new PooledDatabase(name, _catalog.Server.ConnectionStringFor(name));
-        _all[name] = database;
+        var database = _pool.Add(new PooledDatabase(name, _catalog.Server.ConnectionStringFor(name)));
         try
         {
             var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -155,7 +111,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         }
         catch (Exception createError)
         {
-            await DiscardAsync(database, createError).ConfigureAwait(false);
+            await _pool.DiscardAsync(database, createError).ConfigureAwait(false);
             throw;
         }
     }
@@ -175,20 +131,5 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             $"After the erase, database '{database.Name}' differs from its empty baseline ({added.Count} object(s) left, {missing.Count} missing): {details}. " +
             "Evolve erases only the schemas it manages: create every schema inside the migrations, and do not create objects outside them in tests. " +
             "TestKit dropped this database; the next test gets a fresh one.");
-    }
-
-    /// <summary>Drops a database that cannot be used again; errors while dropping join <paramref name="cause"/>.</summary>
-    private async Task DiscardAsync(PooledDatabase database, Exception cause)
-    {
-        _all.TryRemove(database.Name, out _);
-        try
-        {
-            await database.DisposeAsync().ConfigureAwait(false);
-            await _catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception dropError) when (dropError is NpgsqlException or TestKitException)
-        {
-            throw new AggregateException(cause, dropError);
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Npgsql;
 using TestKit.Diagnostics;
 using TestKit.Server;
@@ -16,16 +15,14 @@ internal sealed class ResetStrategy : IIsolationStrategy
 {
     private readonly DatabaseCatalog _catalog;
     private readonly TemplateStore _template;
-    private readonly SemaphoreSlim _slots;
-    private readonly ConcurrentBag<PooledDatabase> _idle = [];
-    private readonly ConcurrentDictionary<string, PooledDatabase> _all = new(StringComparer.Ordinal);
+    private readonly DatabasePool _pool;
     private int _freshCopies;
 
     internal ResetStrategy(DatabaseCatalog catalog, TemplateStore template, int maxDatabases)
     {
         _catalog = catalog;
         _template = template;
-        _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
+        _pool = new DatabasePool(catalog, maxDatabases);
     }
 
     public string Name => "reset";
@@ -34,30 +31,17 @@ internal sealed class ResetStrategy : IIsolationStrategy
     internal int FreshCopies => Volatile.Read(ref _freshCopies);
 
     /// <summary>How many databases this strategy has now (idle and leased).</summary>
-    internal int DatabaseCount => _all.Count;
+    internal int DatabaseCount => _pool.Count;
 
     public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var database = _idle.TryTake(out var idle) ? idle : await CreateAsync(cancellationToken).ConfigureAwait(false);
-            return new TestDatabase(database.Name, database.TestConnectionString, _catalog.Server.Description);
-        }
-        catch
-        {
-            _slots.Release();
-            throw;
-        }
+        var database = await _pool.LeaseAsync(CreateAsync, cancellationToken).ConfigureAwait(false);
+        return new TestDatabase(database.Name, database.TestConnectionString, _catalog.Server.Description);
     }
 
     public async Task<string> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
     {
-        if (!_all.TryGetValue(database.Name, out var pooled))
-        {
-            throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
-        }
-
+        var pooled = _pool.Get(database);
         try
         {
             // The pool's idle connections go too: the server ends the test's sessions, and a pooled one would be broken.
@@ -65,63 +49,38 @@ internal sealed class ResetStrategy : IIsolationStrategy
             var outcome = await ResetAsync(pooled, cancellationToken).ConfigureAwait(false);
             if (outcome == "ok")
             {
-                _idle.Add(pooled);
+                _pool.ReturnIdle(pooled);
                 return "reset to head";
             }
 
             Interlocked.Increment(ref _freshCopies);
-            await DiscardAsync(pooled).ConfigureAwait(false);
+            await _pool.DiscardAsync(pooled).ConfigureAwait(false);
             return $"dropped for a fresh copy: {outcome}";
         }
         catch (Exception resetError) when (resetError is NpgsqlException or TestKitException)
         {
-            await DiscardAsync(pooled, resetError).ConfigureAwait(false);
+            await _pool.DiscardAsync(pooled, resetError).ConfigureAwait(false);
             throw new TestKitException($"TestKit could not reset database '{database.Name}' ({resetError.Message}); it dropped it, and the next test gets a fresh copy.", resetError);
         }
         finally
         {
-            _slots.Release();
+            _pool.ReleaseSlot();
         }
     }
 
-    public async Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken)
-    {
-        if (!_all.TryRemove(database.Name, out var pooled))
-        {
-            throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
-        }
-
-        try
-        {
-            await pooled.DisposeAsync().ConfigureAwait(false);
-            return await _catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _slots.Release();
-        }
-    }
+    public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
+        _pool.KeepAsync(database, keptName, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
-        var errors = new List<Exception>();
-        foreach (var database in _all.Values)
+        try
         {
-            try
-            {
-                await database.DisposeAsync().ConfigureAwait(false);
-                await _catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NpgsqlException or TestKitException)
-            {
-                errors.Add(e);
-            }
+            await _pool.DisposeAsync().ConfigureAwait(false);
         }
-
-        _all.Clear();
-        await _template.DisposeAsync().ConfigureAwait(false);
-        _slots.Dispose();
-        Errors.Rethrow(errors, "TestKit could not drop every database of the reset pool.");
+        finally
+        {
+            await _template.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -161,8 +120,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
 
         // The kit's session resets rows in replica mode (foreign keys and user triggers skipped). Set for the
         // whole session rather than per reset, because changing it empties the session's plan cache.
-        var database = new PooledDatabase(name, _catalog.Server.ConnectionStringFor(name), "-c session_replication_role=replica");
-        _all[name] = database;
+        var database = _pool.Add(new PooledDatabase(name, _catalog.Server.ConnectionStringFor(name), "-c session_replication_role=replica"));
         try
         {
             var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -175,7 +133,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
         }
         catch (Exception createError)
         {
-            await DiscardAsync(database, createError).ConfigureAwait(false);
+            await _pool.DiscardAsync(database, createError).ConfigureAwait(false);
             throw;
         }
     }
@@ -191,21 +149,6 @@ internal sealed class ResetStrategy : IIsolationStrategy
                     $"The reset strategy needs a superuser role (it installs event triggers and resets rows with session_replication_role = replica), and '{admin.UserName}' is not one. " +
                     "Use TESTKIT_ISOLATION=template or migrate-erase with this role, or connect as a superuser.");
             }
-        }
-    }
-
-    /// <summary>Drops a database that will not be used again; errors while dropping join <paramref name="cause"/>.</summary>
-    private async Task DiscardAsync(PooledDatabase database, Exception? cause = null)
-    {
-        _all.TryRemove(database.Name, out _);
-        try
-        {
-            await database.DisposeAsync().ConfigureAwait(false);
-            await _catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception dropError) when (cause is not null && dropError is NpgsqlException or TestKitException)
-        {
-            throw new AggregateException(cause, dropError);
         }
     }
 
