@@ -11,13 +11,23 @@ namespace TestKit.Tests.Integration;
 
 /// <summary>
 /// The test process was killed (SIGKILL) and the suite runs again: what the dead run left is swept, what a
-/// live run owns is left alone. A dead run is simulated by its leftovers: an owner file or a database marker
-/// that names a process that no longer exists.
+/// live run owns is left alone. A dead run is simulated here by its leftovers: an owner file or a database marker
+/// that names a process that no longer exists, or a marker of another host whose run lock is free
+/// (<see cref="FaultKilledRunTests"/> kills real runs).
 /// </summary>
 public sealed class FaultOrphanTests : FaultKitTest
 {
+    /// <summary>
+    /// The tests of this kind that start embedded servers run one at a time: every embedded start sweeps every orphaned
+    /// server folder, and two sweeps of one folder at once get in each other's way.
+    /// </summary>
+    internal const string EmbeddedStartsKey = "embedded-server-starts";
+
+    private static readonly TimeSpan RemovalDeadline = TimeSpan.FromSeconds(60);
+
     [Test]
     [Timeout(180_000)]
+    [NotInParallel(EmbeddedStartsKey)]
     public async Task The_embedded_server_of_a_dead_run_is_stopped_and_removed_and_live_or_unknown_folders_are_left(CancellationToken cancellationToken)
     {
         var parent = OperatingSystem.IsLinux() && Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
@@ -37,7 +47,7 @@ public sealed class FaultOrphanTests : FaultKitTest
 
             await using (var next = await EmbeddedServer.StartAsync(cancellationToken))
             {
-                await Assert.That(Directory.Exists(orphan.RootDirectory)).IsFalse().Because("the dead run's folder must be removed");
+                await Assert.That(await RemovedAsync(orphan.RootDirectory)).IsTrue().Because("the dead run's folder must be removed");
                 var unreachable = new NpgsqlConnectionStringBuilder(orphan.ConnectionStringFor("postgres").ConnectionString) { Pooling = false, Timeout = 5 };
                 await using var probe = new NpgsqlConnection(unreachable.ConnectionString);
                 await Assert.That(async () => await probe.OpenAsync(cancellationToken)).Throws<NpgsqlException>().Because($"the dead run's server on port {orphanPort} must be stopped");
@@ -69,14 +79,17 @@ public sealed class FaultOrphanTests : FaultKitTest
         var deadRun = RandomNumberGenerator.GetHexString(10, lowercase: true);
         var dead = $"testkit_{deadRun}_001";
         var deadMarker = $"{DatabaseCatalog.MarkerPrefix}{deadRun};pid={DeadProcessId().ToString(CultureInfo.InvariantCulture)};host={Environment.MachineName}";
-        var liveRun = new DatabaseCatalog(server);
+        await using var liveRun = new DatabaseCatalog(server);
         string? live = null;
         await using var admin = await ConnectAsync("postgres");
         try
         {
             await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(dead)} TEMPLATE template0");
             await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(dead)} IS {Sql.Literal(deadMarker)}");
+            // The reset strategy's login role of that database, left behind too.
+            await ExecuteAsync(admin, $"CREATE ROLE {Sql.Quote(dead)} LOGIN; COMMENT ON ROLE {Sql.Quote(dead)} IS {Sql.Literal(deadMarker)}");
             live = await liveRun.CreateAsync(CancellationToken.None);
+            await liveRun.CreateLoginRoleAsync(live, LeaseCredentials.ScramVerifier(LeaseCredentials.NewPassword()), CancellationToken.None);
 
             // A new run starts on the same server, as the next `make test` after a killed one would.
             var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = server.ConnectionStringFor("postgres").ConnectionString, MaxDatabases = 1 });
@@ -89,15 +102,110 @@ public sealed class FaultOrphanTests : FaultKitTest
             await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", live)).IsEqualTo(1).Because("a live run's database is not an orphan");
             await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", dead)).IsEqualTo(0)
                 .Because("the database of a run whose process is gone is an orphan of the kit's and must be dropped");
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_roles WHERE rolname = $1", live)).IsEqualTo(1).Because("a live run's login role is not an orphan");
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_roles WHERE rolname = $1", dead)).IsEqualTo(0)
+                .Because("the login role of a run whose process is gone must be dropped");
         }
         finally
         {
             await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(dead)} WITH (FORCE)");
+            await ExecuteAsync(admin, $"DROP ROLE IF EXISTS {Sql.Quote(dead)}");
             if (live is not null)
             {
                 await liveRun.DropAsync(live, CancellationToken.None);
+                await liveRun.DropLoginRoleAsync(live, CancellationToken.None);
             }
         }
+    }
+
+    [Test]
+    public async Task A_run_on_another_host_is_swept_only_once_its_lock_is_free_and_no_session_of_it_is_left()
+    {
+        var server = await ServerAsync();
+        var otherHost = "testkit-other-host-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+        var run = RandomNumberGenerator.GetHexString(10, lowercase: true);
+        var database = $"testkit_{run}_001";
+        var olderRun = RandomNumberGenerator.GetHexString(10, lowercase: true);
+        var older = $"testkit_{olderRun}_001";
+        await using var admin = await ConnectAsync("postgres");
+        try
+        {
+            await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(database)} TEMPLATE template0");
+            await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(database)} IS {Sql.Literal($"{DatabaseCatalog.MarkerPrefix}{run};pid=1;host={otherHost};lock=advisory")}");
+            // A run of an older version, which held no run lock: from another host, nothing tells whether it lives.
+            await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(older)} TEMPLATE template0");
+            await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(older)} IS {Sql.Literal($"{DatabaseCatalog.MarkerPrefix}{olderRun};pid={DeadProcessId().ToString(CultureInfo.InvariantCulture)};host={otherHost}")}");
+
+            await using (var holder = await ConnectAsync(await LockDatabase.ChooseAsync(server, CancellationToken.None)))
+            {
+                await ExecuteAsync(holder, $"SELECT pg_advisory_lock({RunLock.Key(run).ToString(CultureInfo.InvariantCulture)})");
+                await SweepAsNewRunAsync(server);
+                await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", database)).IsEqualTo(1)
+                    .Because("a run whose lock is held lives");
+                // Now, not when the connection closes: its backend releases its locks a moment after that.
+                await ExecuteAsync(holder, $"SELECT pg_advisory_unlock({RunLock.Key(run).ToString(CultureInfo.InvariantCulture)})");
+            }
+
+            await using (var inside = await ConnectAsync(database))
+            {
+                await SweepAsNewRunAsync(server);
+                await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", database)).IsEqualTo(1)
+                    .Because("a session in a run's database means the run may live: its lock connection may have been ended by a server restart");
+            }
+
+            // The closed session's backend exits a moment later.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+            while (await CountAsync(admin, "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database) > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50));
+            }
+
+            await SweepAsNewRunAsync(server);
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", database)).IsEqualTo(0)
+                .Because("a run that holds no lock and has no session left is dead, whatever host it ran on");
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", older)).IsEqualTo(1)
+                .Because("an older run on another host cannot be told dead, so its databases are left");
+        }
+        finally
+        {
+            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(database)} WITH (FORCE)");
+            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(older)} WITH (FORCE)");
+        }
+    }
+
+    [Test]
+    [Timeout(180_000)]
+    [NotInParallel(EmbeddedStartsKey)]
+    public async Task A_run_holds_its_lock_while_it_holds_a_database_and_takes_it_again_after_a_server_restart(CancellationToken cancellationToken)
+    {
+        await using var server = await EmbeddedServer.StartAsync(cancellationToken);
+        await using var catalog = new DatabaseCatalog(server);
+        var run = catalog.Marker[DatabaseCatalog.MarkerPrefix.Length..catalog.Marker.IndexOf(';', StringComparison.Ordinal)];
+        await using var probe = await OpenAsync(LockConnectionString(server, await LockDatabase.ChooseAsync(server, cancellationToken)));
+        await Assert.That(await IsFreeAsync(probe, run)).IsTrue().Because("a run that holds no database holds no lock (nor a connection for it)");
+
+        var first = await catalog.CreateAsync(cancellationToken);
+        await Assert.That(await IsFreeAsync(probe, run)).IsFalse().Because("a run holds its lock while it holds a database");
+
+        await FaultServerTests.RestartAsync(server, "fast", cancellationToken);
+        await using var afterRestart = await OpenAsync(LockConnectionString(server, probe.Database));
+        await Assert.That(await IsFreeAsync(afterRestart, run)).IsTrue().Because("a restart ends every session, and the lock with it");
+
+        var second = await catalog.CreateAsync(cancellationToken);
+        await Assert.That(await IsFreeAsync(afterRestart, run)).IsFalse().Because("the run takes its lock again before it creates another database");
+
+        await catalog.DropAsync(first, cancellationToken);
+        await Assert.That(await IsFreeAsync(afterRestart, run)).IsFalse().Because("the run still holds a database");
+        await catalog.DropAsync(second, cancellationToken);
+        // The lock connection's backend exits a moment after the run closes it.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        bool free;
+        while (!(free = await IsFreeAsync(afterRestart, run)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
+
+        await Assert.That(free).IsTrue().Because("a run that dropped its last database lets its lock go");
     }
 
     [Test]
@@ -143,7 +251,49 @@ public sealed class FaultOrphanTests : FaultKitTest
         }
     }
 
-    /// <summary>A copy of the sample migrations with a fingerprint of its own, so that its template is this test's alone.</summary>
+    private static string LockConnectionString(IPostgresServer server, string lockDatabase)
+    {
+        var builder = server.ConnectionStringFor(lockDatabase);
+        builder.Pooling = false;
+        return builder.ConnectionString;
+    }
+
+    /// <summary>True when nobody holds the run lock of <paramref name="run"/>: tried, and released at once.</summary>
+    private static async Task<bool> IsFreeAsync(NpgsqlConnection connection, string run)
+    {
+        var key = RunLock.Key(run).ToString(CultureInfo.InvariantCulture);
+        await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({key})", connection);
+        var free = (bool)(await command.ExecuteScalarAsync())!;
+        if (free)
+        {
+            await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({key})");
+        }
+
+        return free;
+    }
+
+    /// <summary>
+    /// True once the folder of an orphaned embedded server is gone, waiting with a deadline: the start that swept it may
+    /// be another test's, started at the same moment, still stopping the server (a sweep stops it before it deletes the
+    /// folder, so a folder gone means a server stopped).
+    /// </summary>
+    internal static async Task<bool> RemovedAsync(string root)
+    {
+        var deadline = DateTime.UtcNow + RemovalDeadline;
+        while (Directory.Exists(root) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+
+        return !Directory.Exists(root);
+    }
+
+    /// <summary>What a new run does first on a server: sweep the orphans of dead runs.</summary>
+    private static async Task SweepAsNewRunAsync(IPostgresServer server)
+    {
+        await using var run = new DatabaseCatalog(server);
+        await run.SweepOrphansAsync(CancellationToken.None);
+    }
 
     /// <summary>The id of a process that has exited: a child that ran and was reaped.</summary>
     internal static int DeadProcessId()

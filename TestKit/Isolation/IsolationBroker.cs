@@ -9,8 +9,8 @@ namespace TestKit.Isolation;
 /// <summary>
 /// Hands out test databases for resolved options. Starts or connects to each server once, and keeps
 /// one strategy (one pool of databases) per server, migration folders and strategy. Disposing it drops
-/// every database it created and stops the embedded server. A failure to start is remembered, so that
-/// every test reports it instead of trying again.
+/// every database it created, releases the run's lock on each server and stops the embedded server. A
+/// failure to start is remembered, so that every test reports it instead of trying again.
 /// </summary>
 internal sealed class IsolationBroker : IAsyncDisposable
 {
@@ -55,7 +55,7 @@ internal sealed class IsolationBroker : IAsyncDisposable
         await _disposing.CancelAsync().ConfigureAwait(false);
         var errors = new List<Exception>();
 
-        // Databases first, then the servers they live on; every step runs even when one fails.
+        // Databases first, then the run locks, then the servers they live on; every step runs even when one fails.
         foreach (var lazy in _strategies.Values.Where(lazy => lazy.IsValueCreated))
         {
             if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } strategy)
@@ -73,6 +73,7 @@ internal sealed class IsolationBroker : IAsyncDisposable
                     entry.Server.KeepRunning();
                 }
 
+                await CollectAsync(errors, () => entry.Catalog.DisposeAsync().AsTask()).ConfigureAwait(false);
                 await CollectAsync(errors, () => entry.Server.DisposeAsync().AsTask()).ConfigureAwait(false);
             }
         }
@@ -96,7 +97,7 @@ internal sealed class IsolationBroker : IAsyncDisposable
     {
         var migrations = MigrationSet.Load(options.MigrationFolders, options.SeedFiles, options.Schemas, options.Placeholders);
         var entry = await _servers.GetOrAdd(options.Server, key => new Lazy<Task<ServerEntry>>(() => StartServerAsync(key))).Value.ConfigureAwait(false);
-        return StrategyFactory.Create(options.Isolation, entry.Catalog, new EvolveMigrator(migrations), options.MaxDatabases);
+        return StrategyFactory.Create(options.Isolation, entry.Catalog, new EvolveMigrator(migrations), options.MaxDatabases, options.IsolateLeftoverClients);
     }
 
     private static async Task CollectAsync(List<Exception> errors, Func<Task> step)

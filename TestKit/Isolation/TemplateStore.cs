@@ -87,7 +87,7 @@ internal sealed class TemplateStore : IAsyncDisposable
     {
         // Unpooled: a session-level advisory lock belongs to the physical connection, and an idle
         // pooled connection to the template would stop CREATE DATABASE ... TEMPLATE.
-        var admin = Unpooled(await LockDatabaseAsync(cancellationToken).ConfigureAwait(false));
+        var admin = Unpooled(await LockDatabase.ChooseAsync(_server, cancellationToken).ConfigureAwait(false));
         var connection = new NpgsqlConnection(admin);
         await using (connection.ConfigureAwait(false))
         {
@@ -125,24 +125,6 @@ internal sealed class TemplateStore : IAsyncDisposable
         await OpenAsync(_inUseLock, cancellationToken).ConfigureAwait(false);
         await Sql.ExecuteAsync(_inUseLock, "SELECT pg_advisory_lock_shared($1)", cancellationToken, LockKey("use")).ConfigureAwait(false);
         await DropStaleAsync(_inUseLock, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Where the build and use locks are taken. Advisory locks belong to the database they are taken in, so every run
-    /// on the server must take them in the same one, whatever maintenance database its connection string names:
-    /// postgres when the server has it and the role may connect to it, else the configured one.
-    /// </summary>
-    private async Task<string> LockDatabaseAsync(CancellationToken cancellationToken)
-    {
-        var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var postgres = await Sql.ScalarAsync<bool>(
-                connection,
-                "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_database WHERE datname = 'postgres' AND datallowconn) THEN has_database_privilege('postgres', 'CONNECT') ELSE false END",
-                cancellationToken).ConfigureAwait(false);
-            return postgres ? "postgres" : connection.Database;
-        }
     }
 
     private bool IsReady(string? marker) =>

@@ -283,7 +283,33 @@ internal sealed class EmbeddedServer : IPostgresServer
             }
         }
 
-        Directory.Delete(root, recursive: true);
+        await DeleteFolderAsync(root, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="root"/>, and goes on while another run's sweep deletes it at the same time (each then finds
+    /// files gone under it): it returns only once the folder is gone.
+    /// </summary>
+    private static async Task DeleteFolderAsync(string root, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 50)
+            {
+                // DirectoryNotFoundException included: someone else removed part of it, or all of it.
+                if (!Directory.Exists(root))
+                {
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Removes the servers and folders of earlier runs whose process is gone (killed before it could clean up).</summary>
