@@ -26,11 +26,12 @@ public abstract class FaultKitTest : KitTest
     ];
 
     /// <summary>A strategy of this test's own (a pool of one by default), with the catalog whose marker its databases carry.</summary>
-    internal async Task<OwnStrategy> NewOwnStrategyAsync(IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, IPostgresServer? server = null)
+    internal async Task<OwnStrategy> NewOwnStrategyAsync(
+        IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, IPostgresServer? server = null, bool isolateLeftoverClients = false)
     {
         var catalog = new DatabaseCatalog(server ?? await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
-        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases), catalog);
+        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, isolateLeftoverClients), catalog);
     }
 
     /// <summary>The state a test can observe: <see cref="StateDigest"/> plus privileges, owners and the database's properties.</summary>
@@ -70,7 +71,10 @@ public abstract class FaultKitTest : KitTest
             "INSERT INTO customers (name, email, country_code) VALUES ('Next', 'next@example.com', 'DE'); SELECT current_setting('search_path') || ' ' || current_user || ' ' || current_setting('session_replication_role')",
             pooled);
         var session = (string?)await command.ExecuteScalarAsync();
-        await Assert.That(session).IsEqualTo($"\"$user\", public {pooled.UserName} origin").Because("the next test's session starts with default settings");
+        // Under reset the test logs in with a role of its own and acts as the admin role ("-c role=..." in Options).
+        var options = new NpgsqlConnectionStringBuilder(next.ConnectionString).Options ?? "";
+        var actingRole = options.Contains("-c role=", StringComparison.Ordinal) ? options[(options.IndexOf("-c role=", StringComparison.Ordinal) + 8)..].Split(' ')[0] : pooled.UserName;
+        await Assert.That(session).IsEqualTo($"\"$user\", public {actingRole} origin").Because("the next test's session starts with default settings");
         await using var remove = new NpgsqlCommand("DELETE FROM customers WHERE email = 'next@example.com'", pooled);
         await remove.ExecuteNonQueryAsync();
     }
@@ -124,7 +128,9 @@ public abstract class FaultKitTest : KitTest
             }
         }
 
+        var roles = await CountAsync(admin, "SELECT count(*) FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = $1 OR starts_with(rolname, $2)", catalog.Marker, prefix);
         await Assert.That(left.Databases).IsEqualTo(0).Because($"no database of run {prefix}* may outlive the strategy");
+        await Assert.That(roles).IsEqualTo(0).Because($"no login role of run {prefix}* may outlive the strategy");
         await Assert.That(left.Sessions).IsEqualTo(0).Because($"no session on a database of run {prefix}* may outlive the strategy");
     }
 
@@ -186,9 +192,10 @@ public abstract class FaultKitTest : KitTest
     /// and checks that nothing is left.
     /// </summary>
     /// <param name="kind">The strategy under test.</param>
-    internal async Task<List<string>> RunFaultAsync(IsolationStrategy kind, Func<TestDatabase, Task> fault, bool releaseMayReport = false, Func<Task>? beforeCheck = null)
+    internal async Task<List<string>> RunFaultAsync(
+        IsolationStrategy kind, Func<TestDatabase, Task> fault, bool releaseMayReport = false, Func<Task>? beforeCheck = null, bool isolateLeftoverClients = false)
     {
-        await using var own = await NewOwnStrategyAsync(kind);
+        await using var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftoverClients);
         var first = await own.Strategy.AcquireAsync(CancellationToken.None);
         var head = await HeadAsync(first.ConnectionString);
 

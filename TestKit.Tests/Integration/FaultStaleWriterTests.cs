@@ -6,13 +6,14 @@ using Sql = TestKit.Server.Sql;
 
 namespace TestKit.Tests.Integration;
 /// <summary>
-/// A test that leaves a writer running after its end must never write into a later test's database. That holds
-/// for the template strategy only, where every test gets a new database and the old one is dropped: the
-/// migrate-erase and reset strategies hand the same database (same name, same credentials) to the next test, so
-/// a connection string kept past the test's end still reaches it. Known limit, stated in the README; closing it
-/// needs credentials per lease.
+/// A test that leaves a writer running after its end must never write into a later test's database. The template
+/// strategy gives every test a new database and drops the old one. With IsolateLeftoverClients, migrate-erase renames
+/// the database at every release and reset changes its login's password, so a connection string kept past the test's
+/// end reaches nothing. (Without it, they hand the next test the same connection string: a stated limit.)
 /// </summary>
+[Arguments(IsolationStrategy.MigrateErase)]
 [Arguments(IsolationStrategy.Template)]
+[Arguments(IsolationStrategy.Reset)]
 public sealed class FaultStaleWriterTests(IsolationStrategy kind) : FaultKitTest
 {
     [Test]
@@ -71,6 +72,41 @@ public sealed class FaultStaleWriterTests(IsolationStrategy kind) : FaultKitTest
             });
     }
 
+    [Test]
+    public async Task The_connection_string_of_a_released_lease_no_longer_reaches_the_next_tests_database()
+    {
+        await using var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: true);
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+
+        var stale = new NpgsqlConnectionStringBuilder(first.ConnectionString) { Pooling = false };
+        string? reached = null;
+        PostgresException? refused = null;
+        try
+        {
+            await using var connection = await OpenAsync(stale.ConnectionString);
+            await using var command = new NpgsqlCommand("SELECT current_database()", connection);
+            reached = (string?)await command.ExecuteScalarAsync();
+        }
+        catch (PostgresException e)
+        {
+            refused = e;
+        }
+
+        // migrate-erase renamed the database (3D000), reset changed the login's password (28P01); the template
+        // strategy's old clone is dropped in the background, and may still exist for a moment, but is no one's.
+        await Assert.That(reached).IsNotEqualTo(next.Name).Because("a released lease's connection string must not reach the next test's database");
+        if (kind != IsolationStrategy.Template)
+        {
+            await Assert.That(refused?.SqlState).IsEqualTo(kind == IsolationStrategy.Reset ? PostgresErrorCodes.InvalidPassword : PostgresErrorCodes.InvalidCatalogName);
+        }
+
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
+
     private Task<List<string>> RunFaultAsync(Func<TestDatabase, Task> fault, bool releaseMayReport = false, Func<Task>? beforeCheck = null) =>
-        RunFaultAsync(kind, fault, releaseMayReport, beforeCheck);
+        RunFaultAsync(kind, fault, releaseMayReport, beforeCheck, isolateLeftoverClients: true);
 }

@@ -10,16 +10,19 @@ namespace TestKit.Tests.Integration;
 /// Whatever a test does to its database, the next test starts at exactly head, and nothing of the kit is
 /// left once the strategy is disposed. Each test plays "a test that misbehaves" on a lease of a strategy of
 /// its own (a pool of one, so that the next lease is the same database wherever the strategy reuses one),
-/// then plays "the next test".
+/// then plays "the next test". Each reusing strategy also runs with IsolateLeftoverClients (a new connection string
+/// per lease: migrate-erase renames, reset changes its login's password).
 /// </summary>
-[Arguments(IsolationStrategy.MigrateErase)]
-[Arguments(IsolationStrategy.Template)]
-[Arguments(IsolationStrategy.Reset)]
-public sealed class FaultTests(IsolationStrategy kind) : FaultKitTest
+[Arguments(IsolationStrategy.MigrateErase, false)]
+[Arguments(IsolationStrategy.Template, false)]
+[Arguments(IsolationStrategy.Reset, false)]
+[Arguments(IsolationStrategy.MigrateErase, true)]
+[Arguments(IsolationStrategy.Reset, true)]
+public sealed class FaultTests(IsolationStrategy kind, bool isolateLeftovers) : FaultKitTest
 {
     /// <summary>Names the strategy in the test's output: the test's name alone does not say which one failed.</summary>
     [Before(Test)]
-    public void NameTheStrategy() => TestContext.Current?.Output.WriteLine($"strategy: {kind}");
+    public void NameTheStrategy() => TestContext.Current?.Output.WriteLine($"strategy: {kind}, isolate leftover clients: {isolateLeftovers}");
 
     [Test]
     public async Task A_test_that_threw_in_the_middle_of_reading_a_result_leaves_the_next_test_at_head()
@@ -195,7 +198,7 @@ public sealed class FaultTests(IsolationStrategy kind) : FaultKitTest
         await ExecuteAsync(admin, $"CREATE ROLE {Sql.Quote(role)} NOLOGIN");
         try
         {
-            await using (var own = await NewOwnStrategyAsync(kind))
+            await using (var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftovers))
             {
                 var first = await own.Strategy.AcquireAsync(CancellationToken.None);
                 var head = await HeadAsync(first.ConnectionString);
@@ -247,7 +250,7 @@ public sealed class FaultTests(IsolationStrategy kind) : FaultKitTest
         await ExecuteAsync(admin, $"CREATE ROLE {Sql.Quote(role)} NOLOGIN");
         try
         {
-            await using (var own = await NewOwnStrategyAsync(kind))
+            await using (var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftovers))
             {
                 var first = await own.Strategy.AcquireAsync(CancellationToken.None);
                 var head = await HeadAsync(first.ConnectionString);
@@ -282,7 +285,7 @@ public sealed class FaultTests(IsolationStrategy kind) : FaultKitTest
         await ExecuteAsync(admin, $"CREATE ROLE {Sql.Quote(role)} NOLOGIN");
         try
         {
-            await using (var own = await NewOwnStrategyAsync(kind))
+            await using (var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftovers))
             {
                 var first = await own.Strategy.AcquireAsync(CancellationToken.None);
                 var head = await HeadAsync(first.ConnectionString);
@@ -315,7 +318,7 @@ public sealed class FaultTests(IsolationStrategy kind) : FaultKitTest
         await ExecuteAsync(admin, $"CREATE ROLE {Sql.Quote(role)} NOLOGIN");
         try
         {
-            await using (var own = await NewOwnStrategyAsync(kind))
+            await using (var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftovers))
             {
                 var first = await own.Strategy.AcquireAsync(CancellationToken.None);
                 var head = await HeadAsync(first.ConnectionString);
@@ -394,7 +397,7 @@ public sealed class FaultTests(IsolationStrategy kind) : FaultKitTest
     [Test]
     public async Task Two_connections_of_one_test_writing_one_table_at_once_do_not_block_each_other()
     {
-        await using var own = await NewOwnStrategyAsync(kind);
+        await using var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftovers);
         var database = await own.Strategy.AcquireAsync(CancellationToken.None);
         var withTimeout = new NpgsqlConnectionStringBuilder(database.ConnectionString) { CommandTimeout = 10 }.ConnectionString;
         await using (var first = await OpenAsync(withTimeout))
@@ -417,7 +420,7 @@ public sealed class FaultTests(IsolationStrategy kind) : FaultKitTest
     public async Task Connections_tests_never_closed_do_not_pile_up_across_tests()
     {
         var leaked = new List<NpgsqlConnection>();
-        await using var own = await NewOwnStrategyAsync(kind);
+        await using var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftovers);
         try
         {
             TestDatabase database;
@@ -472,5 +475,5 @@ public sealed class FaultTests(IsolationStrategy kind) : FaultKitTest
     }
 
     private Task<List<string>> RunFaultAsync(Func<TestDatabase, Task> fault, bool releaseMayReport = false, Func<Task>? beforeCheck = null) =>
-        RunFaultAsync(kind, fault, releaseMayReport, beforeCheck);
+        RunFaultAsync(kind, fault, releaseMayReport, beforeCheck, isolateLeftovers);
 }

@@ -163,6 +163,21 @@ public sealed class OptionsResolverTests
     }
 
     [Test]
+    [Arguments("1", true)]
+    [Arguments("no", false)]
+    [Arguments("", false)]
+    public async Task TESTKIT_ISOLATE_LEFTOVER_CLIENTS_turns_a_new_connection_string_per_lease_on_and_off_and_code_wins(string value, bool expected)
+    {
+        MigrationsFolder();
+        var fromEnvironment = Resolve(TestKitOptions.Default, ("TESTKIT_ISOLATE_LEFTOVER_CLIENTS", value));
+        var fromCode = Resolve(new TestKitOptions { IsolateLeftoverClients = !expected }, ("TESTKIT_ISOLATE_LEFTOVER_CLIENTS", value));
+
+        await Assert.That(fromEnvironment.IsolateLeftoverClients).IsEqualTo(expected);
+        await Assert.That(fromCode.IsolateLeftoverClients).IsEqualTo(!expected);
+        await Assert.That(fromCode.PoolKey).IsNotEqualTo(fromEnvironment.PoolKey).Because("the two settings must not share a pool of databases");
+    }
+
+    [Test]
     public async Task A_missing_seed_file_is_named()
     {
         MigrationsFolder();

@@ -15,6 +15,7 @@ internal static class OptionsResolver
     internal const string MigrationsVariable = "TESTKIT_MIGRATIONS";
     internal const string IsolationVariable = "TESTKIT_ISOLATION";
     internal const string KeepFailedVariable = "TESTKIT_KEEP_FAILED";
+    internal const string IsolateLeftoverClientsVariable = "TESTKIT_ISOLATE_LEFTOVER_CLIENTS";
     internal const string DefaultMigrationsFolder = "migrations";
 
     private static readonly string[] LibpqVariables = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
@@ -46,6 +47,7 @@ internal static class OptionsResolver
             options.MaxDatabases ?? Math.Max(4, Environment.ProcessorCount * 2))
         {
             KeepFailedDatabases = options.KeepFailedDatabases ?? ParseFlag(environment(KeepFailedVariable), KeepFailedVariable),
+            IsolateLeftoverClients = options.IsolateLeftoverClients ?? ParseFlag(environment(IsolateLeftoverClientsVariable), IsolateLeftoverClientsVariable),
             Schemas = options.Schemas ?? [],
             Placeholders = [.. (options.Placeholders ?? new Dictionary<string, string>()).OrderBy(pair => pair.Key, StringComparer.Ordinal)],
             SeedFiles = [.. (options.SeedFiles ?? []).Select(file => Locate(file, "TestKitOptions.SeedFiles", searchRoots, isFile: true))],

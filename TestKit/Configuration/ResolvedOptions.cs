@@ -11,6 +11,9 @@ internal sealed record ResolvedOptions(
 {
     internal bool KeepFailedDatabases { get; init; }
 
+    /// <summary>A new connection string per lease, so that a test's leftovers reach nothing (see <see cref="TestKitOptions.IsolateLeftoverClients"/>).</summary>
+    internal bool IsolateLeftoverClients { get; init; }
+
     internal IReadOnlyList<string> Schemas { get; init; } = [];
 
     internal IReadOnlyList<KeyValuePair<string, string>> Placeholders { get; init; } = [];
@@ -24,6 +27,7 @@ internal sealed record ResolvedOptions(
             Server.Key,
             Isolation.ToString(),
             MaxDatabases.ToString(CultureInfo.InvariantCulture),
+            IsolateLeftoverClients ? "isolate-leftovers" : "share-connection-string",
             "folders", .. MigrationFolders,
             "schemas", .. Schemas,
             "placeholders", .. Placeholders.Select(pair => pair.Key + "=" + pair.Value),

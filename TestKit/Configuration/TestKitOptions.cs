@@ -49,6 +49,17 @@ public sealed record TestKitOptions
     public bool? KeepFailedDatabases { get; init; }
 
     /// <summary>
+    /// Lock a test's leftovers out of later tests (environment: <c>TESTKIT_ISOLATE_LEFTOVER_CLIENTS=1</c>): after each
+    /// test, the connection string it was given reaches nothing any more, so a writer it left running (a task it never
+    /// awaited) cannot write into the next test's database. <c>migrate-erase</c> renames the database at every release;
+    /// <c>reset</c> gives each database a login role of its own and changes its password at every release; <c>template</c>
+    /// always gives a new database. The price: every test gets a new connection string, so Npgsql opens a new pool and
+    /// loads the database's types for each test, and keeps that pool's bookkeeping until the process ends (measured in
+    /// the README). Default: false.
+    /// </summary>
+    public bool? IsolateLeftoverClients { get; init; }
+
+    /// <summary>
     /// The schemas Evolve manages and erases, in search-path order; the first holds Evolve's changelog.
     /// Default: the connection's default schema (<c>public</c>).
     /// </summary>

@@ -49,6 +49,21 @@ internal sealed class DatabasePool(DatabaseCatalog catalog, int maxDatabases) : 
             ? pooled
             : throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
 
+    /// <summary>
+    /// Ends every session of a released database and renames it, so that nothing the test kept — an open connection,
+    /// a connection string, a writer left running — reaches it again. Returns the database under its new name, not
+    /// yet cleaned; the strategy cleans it and returns it with <see cref="ReturnIdle"/>, or discards it.
+    /// </summary>
+    internal async Task<PooledDatabase> RenameForNextLeaseAsync(PooledDatabase database, CancellationToken cancellationToken)
+    {
+        await database.DisposeAsync().ConfigureAwait(false);
+        var name = await catalog.RenameForNextLeaseAsync(database.Name, cancellationToken).ConfigureAwait(false);
+        var renamed = database.Renamed(name, catalog.Server.ConnectionStringFor(name));
+        _all[name] = renamed;
+        _all.TryRemove(database.Name, out _);
+        return renamed;
+    }
+
     /// <summary>Makes a cleaned database available to the next test; the slot is given back separately.</summary>
     internal void ReturnIdle(PooledDatabase database) => _idle.Add(database);
 
@@ -60,8 +75,7 @@ internal sealed class DatabasePool(DatabaseCatalog catalog, int maxDatabases) : 
         _all.TryRemove(database.Name, out _);
         try
         {
-            await database.DisposeAsync().ConfigureAwait(false);
-            await catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
+            await DropAsync(database).ConfigureAwait(false);
         }
         catch (Exception dropError) when (cause is not null && dropError is NpgsqlException or TestKitException)
         {
@@ -77,11 +91,35 @@ internal sealed class DatabasePool(DatabaseCatalog catalog, int maxDatabases) : 
         try
         {
             await pooled.DisposeAsync().ConfigureAwait(false);
-            return await catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
+            var kept = await catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
+            if (pooled.LoginRole is { } role)
+            {
+                // The kept database is opened with the admin's credentials (see IPostgresServer.PsqlCommand).
+                await catalog.DropLoginRoleAsync(role, cancellationToken).ConfigureAwait(false);
+            }
+
+            return kept;
         }
         finally
         {
             _slots.Release();
+        }
+    }
+
+    /// <summary>Drops a database and then its login role, if it has one.</summary>
+    private async Task DropAsync(PooledDatabase database)
+    {
+        try
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            await catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (database.LoginRole is { } role)
+            {
+                await catalog.DropLoginRoleAsync(role, CancellationToken.None).ConfigureAwait(false);
+            }
         }
     }
 
@@ -93,8 +131,7 @@ internal sealed class DatabasePool(DatabaseCatalog catalog, int maxDatabases) : 
         {
             try
             {
-                await database.DisposeAsync().ConfigureAwait(false);
-                await catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
+                await DropAsync(database).ConfigureAwait(false);
             }
             catch (Exception e) when (e is NpgsqlException or TestKitException)
             {

@@ -15,11 +15,14 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     private readonly DatabaseCatalog _catalog;
     private readonly IMigrator _migrator;
     private readonly DatabasePool _pool;
+    private readonly bool _renameAtRelease;
 
-    internal MigrateEraseStrategy(DatabaseCatalog catalog, IMigrator migrator, int maxDatabases)
+    // renameAtRelease: rename the database at every release, so that a test's leftovers reach nothing.
+    internal MigrateEraseStrategy(DatabaseCatalog catalog, IMigrator migrator, int maxDatabases, bool renameAtRelease = false)
     {
         _catalog = catalog;
         _migrator = migrator;
+        _renameAtRelease = renameAtRelease;
         _pool = new DatabasePool(catalog, maxDatabases);
     }
 
@@ -62,16 +65,30 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         var pooled = _pool.Get(database);
         try
         {
-            // The test's pooled connections would hold locks and keep a session alive: close them all.
-            NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+            if (_renameAtRelease)
+            {
+                // Renaming ends the test's sessions and prepared transactions, and keeps whatever the test left
+                // running from writing into the database once it is erased.
+                pooled = await _pool.RenameForNextLeaseAsync(pooled, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // The test's pooled connections would hold locks and keep a session alive: close them all.
+                NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+            }
+
             var connection = await pooled.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                await Sql.ExecuteAsync(
-                    connection,
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                    cancellationToken).ConfigureAwait(false);
-                await DatabaseCatalog.RollBackPreparedTransactionsAsync(connection, cancellationToken).ConfigureAwait(false);
+                if (!_renameAtRelease)
+                {
+                    await Sql.ExecuteAsync(
+                        connection,
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                        cancellationToken).ConfigureAwait(false);
+                    await DatabaseCatalog.RollBackPreparedTransactionsAsync(connection, cancellationToken).ConfigureAwait(false);
+                }
+
                 await _migrator.EraseAsync(connection, cancellationToken).ConfigureAwait(false);
                 await VerifyBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
             }

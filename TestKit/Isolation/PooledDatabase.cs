@@ -9,14 +9,33 @@ internal sealed class PooledDatabase : IAsyncDisposable
     private const string TestApplicationName = "testkit-test";
 
     private readonly NpgsqlDataSource _kit;
+    private readonly string? _kitSessionOptions;
+    private readonly NpgsqlConnectionStringBuilder _testBuilder;
 
     /// <param name="name">The database.</param>
     /// <param name="builder">Server and credentials.</param>
     /// <param name="kitSessionOptions">Settings for the kit's own session (libpq "options", e.g. "-c name=value").</param>
-    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder builder, string? kitSessionOptions = null)
+    /// <param name="loginRole">
+    /// A login role of this database's own that tests connect as (with <see cref="UseTestPassword"/>'s password), acting as
+    /// the admin role once connected; null to let tests connect with the admin role's credentials.
+    /// </param>
+    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder builder, string? kitSessionOptions = null, string? loginRole = null)
     {
         Name = name;
-        TestConnectionString = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = TestApplicationName }.ConnectionString;
+        _kitSessionOptions = kitSessionOptions;
+        _testBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = TestApplicationName };
+        LoginRole = loginRole;
+        if (loginRole is not null)
+        {
+            // The session runs as the admin role (owner of what the test creates, member of what it is a member of).
+            // Startup options split on whitespace; a backslash escapes the next character (pg_split_opts).
+            var role = builder.Username!.Replace(@"\", @"\\", StringComparison.Ordinal).Replace(" ", @"\ ", StringComparison.Ordinal);
+            _testBuilder.Options = $"{builder.Options} -c role={role}".Trim();
+            _testBuilder.Username = loginRole;
+            _testBuilder.Password = null;
+        }
+
+        TestConnectionString = _testBuilder.ConnectionString;
         // One kit connection per database at a time (the database is leased to one test), kept open between
         // tests: a new physical connection costs a SCRAM handshake each time.
         _kit = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.ConnectionString)
@@ -29,7 +48,22 @@ internal sealed class PooledDatabase : IAsyncDisposable
 
     internal string Name { get; }
 
-    internal string TestConnectionString { get; }
+    /// <summary>The connection string the test of the current lease gets.</summary>
+    internal string TestConnectionString { get; private set; }
+
+    /// <summary>The database's own login role for tests, or null when tests use the admin credentials.</summary>
+    internal string? LoginRole { get; }
+
+    /// <summary>
+    /// Hands the next test a connection string with <paramref name="password"/>, the login role's new password, and closes
+    /// the idle pooled connections of the old one (their sessions have been ended on the server).
+    /// </summary>
+    internal void UseTestPassword(string password)
+    {
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(TestConnectionString));
+        _testBuilder.Password = password;
+        TestConnectionString = _testBuilder.ConnectionString;
+    }
 
     /// <summary>The catalog of the database as created, before any migration.</summary>
     internal CatalogSnapshot? Baseline { get; set; }
@@ -43,6 +77,13 @@ internal sealed class PooledDatabase : IAsyncDisposable
         checkAlive
             ? Server.ServerErrors.OpenAsync(_kit, $"the kit's connection to {Name}", cancellationToken)
             : _kit.OpenConnectionAsync(cancellationToken).AsTask();
+
+    /// <summary>
+    /// The same database under the name it got for its next lease (see <see cref="DatabaseCatalog.RenameForNextLeaseAsync"/>):
+    /// new connection strings, same kit session settings and baseline. Dispose this one first.
+    /// </summary>
+    internal PooledDatabase Renamed(string name, NpgsqlConnectionStringBuilder builder) =>
+        new(name, builder, _kitSessionOptions, LoginRole) { Baseline = Baseline };
 
     /// <summary>Drops the kit's pooled connections, after one was found broken.</summary>
     internal void ClearKitPool() => _kit.Clear();

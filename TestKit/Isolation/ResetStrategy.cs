@@ -16,12 +16,16 @@ internal sealed class ResetStrategy : IIsolationStrategy
     private readonly DatabaseCatalog _catalog;
     private readonly TemplateStore _template;
     private readonly DatabasePool _pool;
+    private readonly bool _loginPerDatabase;
     private int _freshCopies;
 
-    internal ResetStrategy(DatabaseCatalog catalog, TemplateStore template, int maxDatabases)
+    // loginPerDatabase: tests log in with a role of each database's own whose password changes at every release,
+    // so that a test's leftovers reach nothing.
+    internal ResetStrategy(DatabaseCatalog catalog, TemplateStore template, int maxDatabases, bool loginPerDatabase = false)
     {
         _catalog = catalog;
         _template = template;
+        _loginPerDatabase = loginPerDatabase;
         _pool = new DatabasePool(catalog, maxDatabases);
     }
 
@@ -44,9 +48,34 @@ internal sealed class ResetStrategy : IIsolationStrategy
         var pooled = _pool.Get(database);
         try
         {
-            // The pool's idle connections go too: the server ends the test's sessions, and a pooled one would be broken.
-            NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+            string? password = null;
+            if (pooled.LoginRole is { } login)
+            {
+                // First lock the test out: a new password for its login, and no new connection to the database until
+                // the reset has ended the sessions already in (so a client that authenticated just before cannot slip in).
+                password = LeaseCredentials.NewPassword();
+                var admin = await ServerErrors.OpenAsync(_catalog.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+                await using (admin.ConfigureAwait(false))
+                {
+                    await Sql.ExecuteAsync(
+                        admin,
+                        $"ALTER ROLE {Sql.Quote(login)} PASSWORD {Sql.Literal(LeaseCredentials.ScramVerifier(password))}; " +
+                        $"ALTER DATABASE {Sql.Quote(pooled.Name)} ALLOW_CONNECTIONS false",
+                        cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                // The pool's idle connections go too: the server ends the test's sessions, and a pooled one would be broken.
+                NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+            }
+
             var outcome = await ResetAsync(pooled, cancellationToken).ConfigureAwait(false);
+            if (password is not null)
+            {
+                pooled.UseTestPassword(password);
+            }
+
             if (outcome == "ok")
             {
                 _pool.ReturnIdle(pooled);
@@ -84,31 +113,26 @@ internal sealed class ResetStrategy : IIsolationStrategy
     }
 
     /// <summary>
-    /// One round trip: testkit_reset.reset() ends the test's busy sessions, puts back what changed, and answers
-    /// "ok" or why it cannot prove head. The kit's pooled connection is used without a ping first; if a test killed
-    /// it, the call fails without touching anything and runs once more on a new connection.
+    /// One round trip: testkit_reset.reset() ends the test's sessions, puts back what changed, allows connections again,
+    /// and answers "ok" or why it cannot prove head. The kit's pooled connection is used without a ping first: if the
+    /// test killed it, the database cannot be opened again while connections are disallowed, so it is replaced.
     /// </summary>
     private static async Task<string> ResetAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
             var connection = await database.OpenKitConnectionAsync(cancellationToken, checkAlive: false).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                try
-                {
-                    return await Sql.ScalarAsync<string>(connection, "SELECT testkit_reset.reset()", cancellationToken).ConfigureAwait(false)
-                        ?? "the reset function returned nothing";
-                }
-                catch (NpgsqlException broken) when (attempt == 1 && broken is not PostgresException)
-                {
-                    database.ClearKitPool();
-                }
-                catch (PostgresException terminated) when (attempt == 1 && terminated.SqlState == PostgresErrorCodes.AdminShutdown)
-                {
-                    database.ClearKitPool();
-                }
+                return await Sql.ScalarAsync<string>(connection, "SELECT testkit_reset.reset()", cancellationToken).ConfigureAwait(false)
+                    ?? "the reset function returned nothing";
             }
+        }
+        catch (NpgsqlException broken) when (broken is not PostgresException
+            || ((PostgresException)broken).SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.ObjectNotInPrerequisiteState)
+        {
+            database.ClearKitPool();
+            return "the kit's own session in it was ended (by the test, or a server restart)";
         }
     }
 
@@ -120,9 +144,17 @@ internal sealed class ResetStrategy : IIsolationStrategy
 
         // The kit's session resets rows in replica mode (foreign keys and user triggers skipped). Set for the
         // whole session rather than per reset, because changing it empties the session's plan cache.
-        var database = _pool.Add(new PooledDatabase(name, _catalog.Server.ConnectionStringFor(name), "-c session_replication_role=replica"));
+        var database = _pool.Add(new PooledDatabase(
+            name, _catalog.Server.ConnectionStringFor(name), "-c session_replication_role=replica", loginRole: _loginPerDatabase ? name : null));
         try
         {
+            if (_loginPerDatabase)
+            {
+                var password = LeaseCredentials.NewPassword();
+                await _catalog.CreateLoginRoleAsync(name, LeaseCredentials.ScramVerifier(password), cancellationToken).ConfigureAwait(false);
+                database.UseTestPassword(password);
+            }
+
             var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {

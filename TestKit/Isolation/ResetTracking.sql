@@ -101,10 +101,20 @@ DECLARE
 BEGIN
     -- End every session of the test: a connection it never closed must not hold a slot or a lock into the next
     -- test. Sessions running a statement are waited for (up to 30 s), so no late commit slips past the reset;
-    -- each later statement of this function takes a new snapshot.
+    -- each later statement of this function takes a new snapshot. With a login per database, the kit has changed
+    -- the test's password and disallowed connections just before: a backend still starting up (it holds a lock on
+    -- the database until it shows in pg_stat_activity) is ended too, and one that has not reached that lock will
+    -- find connections disallowed until this transaction commits.
+    PERFORM pg_terminate_backend(l.pid)
+    FROM pg_locks l
+    WHERE l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass
+      AND l.objid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid();
     PERFORM CASE WHEN a.state = 'active' THEN pg_terminate_backend(a.pid, 30000) ELSE pg_terminate_backend(a.pid) END
     FROM pg_stat_activity a
     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid();
+    IF NOT (SELECT datallowconn FROM pg_database WHERE datname = current_database()) THEN
+        EXECUTE format('ALTER DATABASE %I ALLOW_CONNECTIONS true', current_database());
+    END IF;
 
     IF EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE database = current_database()) THEN
         RETURN 'the test left a prepared transaction (PREPARE TRANSACTION)';
