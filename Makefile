@@ -1,7 +1,7 @@
 # The targets are thin: CI calls `make test`; the README's two commands are `make demo` and `make test`.
 CONFIGURATION ?= Release
 
-.PHONY: test demo bench suite build pack example postgres clean
+.PHONY: test demo bench suite stress build pack example postgres clean
 
 ## Installs PostgreSQL's server programs if the machine lacks them (for the embedded server).
 postgres:
@@ -37,5 +37,10 @@ bench: postgres
 suite: postgres
 	@scripts/suite-wall-time.sh $(CONFIGURATION)
 
+## Load: 3 test processes x 1,000 tests, 8 in parallel each, against one server with max_connections = 100,
+## per strategy; prints wall time, peak connections, "too many clients" errors, failures and leaked databases.
+stress: postgres
+	@scripts/stress.sh
+
 clean:
-	rm -rf artifacts */bin */obj demo/*/bin demo/*/obj example/*/bin example/*/obj bench/*/bin bench/*/obj
+	rm -rf artifacts */bin */obj TestKit.Tests/Victim/bin TestKit.Tests/Victim/obj demo/*/bin demo/*/obj example/*/bin example/*/obj bench/*/bin bench/*/obj

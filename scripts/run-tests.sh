@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs TUnit test projects (already built) and prints one honest closing line, "N passed, N failed",
 # counted from each project's TRX report. Fails when a project fails, crashes, or runs no test
-# (TUnit's exit code 8).
+# (TUnit's exit code 8). With TESTKIT_COUNTS_FILE set, the two numbers are also appended to that file.
 # Usage: scripts/run-tests.sh CONFIGURATION PROJECT [PROJECT ...] [-- extra TUnit arguments]
 set -uo pipefail
 
@@ -46,5 +46,6 @@ for project in "${projects[@]}"; do
   fi
 done
 
+[ -n "${TESTKIT_COUNTS_FILE:-}" ] && echo "$total_passed $total_failed" >> "$TESTKIT_COUNTS_FILE"
 echo "$total_passed passed, $total_failed failed"
 exit $status

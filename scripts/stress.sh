@@ -10,8 +10,9 @@
 # testkit_template_* are kept on purpose across runs and are listed apart). The server is stopped and removed
 # on exit, whatever happens.
 #
-# Usage: bash scripts/stress.sh            (STRESS_PROCESSES=2 bash scripts/stress.sh for two processes)
-# Exit code: 0 when every run passed with no "too many clients" error and no leaked database.
+# Usage: make stress, or bash scripts/stress.sh   (STRESS_PROCESSES=2 bash scripts/stress.sh for two processes)
+# Exit code: 0 when every run passed with no "too many clients" error and no leaked database. The last line is
+# "N passed, N failed" over every suite run; with TESTKIT_COUNTS_FILE set, the two numbers are appended to it.
 set -euo pipefail
 
 configuration=${CONFIGURATION:-Release}
@@ -103,6 +104,8 @@ echo
 
 summary=()
 status=0
+total_passed=0
+total_failed=0
 for strategy in $strategies; do
   out="$work/$strategy"
   mkdir -p "$out"
@@ -146,6 +149,7 @@ for strategy in $strategies; do
     passed=$(( passed + ${p:-0} )); failed=$(( failed + ${f:-0} ))
     codes="$codes$(cat "$out/run$i.rc" 2>/dev/null || echo '?') "
   done
+  total_passed=$(( total_passed + passed )); total_failed=$(( total_failed + failed ))
   # A finished run must leave no database of its own; templates are kept on purpose for the next run.
   leaked=$(sql "SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database WHERE datname LIKE 'testkit\_%' AND datname NOT LIKE 'testkit\_template\_%'")
   leaked_count=$(sql "SELECT count(*) FROM pg_database WHERE datname LIKE 'testkit\_%' AND datname NOT LIKE 'testkit\_template\_%'")
@@ -169,4 +173,6 @@ echo "stress: $processes processes x 1,000 tests, --maximum-parallel-tests $para
 printf '%-14s %8s %10s %12s %12s %8s %8s %7s %9s %9s  %s\n' \
   strategy "wall(s)" "peak conn" "peak clients" "too many cl." passed failed leaked templates "sessions" "exit codes"
 for line in "${summary[@]}"; do echo "$line"; done
+[ -n "${TESTKIT_COUNTS_FILE:-}" ] && echo "$total_passed $total_failed" >> "$TESTKIT_COUNTS_FILE"
+echo "$total_passed passed, $total_failed failed"
 exit $status
