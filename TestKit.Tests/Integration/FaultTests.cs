@@ -462,18 +462,6 @@ public sealed class FaultTests(IsolationStrategy kind, bool isolateLeftovers) : 
     }
 
     /// <summary>Closes a connection the fault left open; the kit may have ended its session already, which is the point.</summary>
-    private static async Task DisposeLeftoverAsync(IAsyncDisposable connection)
-    {
-        try
-        {
-            await connection.DisposeAsync();
-        }
-        catch (NpgsqlException e)
-        {
-            TestContext.Current?.Output.WriteLine($"closing a connection the test left: {e.Message}");
-        }
-    }
-
     private Task<List<string>> RunFaultAsync(Func<TestDatabase, Task> fault, bool releaseMayReport = false, Func<Task>? beforeCheck = null) =>
         RunFaultAsync(kind, fault, releaseMayReport, beforeCheck, isolateLeftovers);
 }

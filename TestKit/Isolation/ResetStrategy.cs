@@ -19,6 +19,12 @@ internal sealed class ResetStrategy : IIsolationStrategy
     private readonly bool _loginPerDatabase;
     private int _freshCopies;
 
+    /// <summary>
+    /// Idle sessions a database may keep between tests: the test's pooled connections, reused by the next test (a new
+    /// connection costs a backend start and Npgsql's type loading). More are connections tests never closed: all go.
+    /// </summary>
+    private const int IdleSessionLimit = 10;
+
     // loginPerDatabase: tests log in with a role of each database's own whose password changes at every release,
     // so that a test's leftovers reach nothing.
     internal ResetStrategy(DatabaseCatalog catalog, TemplateStore template, int maxDatabases, bool loginPerDatabase = false)
@@ -64,19 +70,19 @@ internal sealed class ResetStrategy : IIsolationStrategy
                         cancellationToken).ConfigureAwait(false);
                 }
             }
-            else
-            {
-                // The pool's idle connections go too: the server ends the test's sessions, and a pooled one would be broken.
-                NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
-            }
 
-            var outcome = await ResetAsync(pooled, cancellationToken).ConfigureAwait(false);
+            var outcome = await ResetAsync(pooled, endAll: password is not null, cancellationToken).ConfigureAwait(false);
             if (password is not null)
             {
                 pooled.UseTestPassword(password);
             }
+            else if (outcome != "ok")
+            {
+                // The server ended the idle sessions too: the pool's connections to them are broken.
+                NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+            }
 
-            if (outcome == "ok")
+            if (outcome.StartsWith("ok", StringComparison.Ordinal))
             {
                 _pool.ReturnIdle(pooled);
                 return "reset to head";
@@ -113,18 +119,20 @@ internal sealed class ResetStrategy : IIsolationStrategy
     }
 
     /// <summary>
-    /// One round trip: testkit_reset.reset() ends the test's sessions, puts back what changed, allows connections again,
-    /// and answers "ok" or why it cannot prove head. The kit's pooled connection is used without a ping first: if the
+    /// One round trip: testkit_reset.reset() ends the test's busy sessions (and the idle ones too with
+    /// <paramref name="endAll"/>, when they pile up, or when some session of the database was killed: a pooled
+    /// connection may be dead), puts back what changed, allows connections again, and answers "ok", "ok, every session
+    /// ended", or why it cannot prove head. The kit's pooled connection is used without a ping first: if the
     /// test killed it, the database cannot be opened again while connections are disallowed, so it is replaced.
     /// </summary>
-    private static async Task<string> ResetAsync(PooledDatabase database, CancellationToken cancellationToken)
+    private static async Task<string> ResetAsync(PooledDatabase database, bool endAll, CancellationToken cancellationToken)
     {
         try
         {
             var connection = await database.OpenKitConnectionAsync(cancellationToken, checkAlive: false).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                return await Sql.ScalarAsync<string>(connection, "SELECT testkit_reset.reset()", cancellationToken).ConfigureAwait(false)
+                return await Sql.ScalarAsync<string>(connection, "SELECT testkit_reset.reset($1, $2)", cancellationToken, endAll, IdleSessionLimit).ConfigureAwait(false)
                     ?? "the reset function returned nothing";
             }
         }

@@ -16,6 +16,11 @@ CREATE TABLE testkit_reset.tables (relid oid PRIMARY KEY, copy regclass, columns
 CREATE TABLE testkit_reset.partitions (parent oid NOT NULL, leaf oid NOT NULL);
 CREATE TABLE testkit_reset.sequences (seq oid PRIMARY KEY, last_value bigint, start_value bigint NOT NULL);
 CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects bigint NOT NULL, database_row text);
+-- Sessions of this database that ended killed, by a fatal error or abandoned, as counted at the last reset: when the
+-- count moved, a pooled connection of the test may be dead, so every session goes and the kit clears the pool.
+CREATE TABLE testkit_reset.ended_sessions (count bigint NOT NULL);
+INSERT INTO testkit_reset.ended_sessions
+SELECT sessions_killed + sessions_fatal + sessions_abandoned FROM pg_stat_database WHERE datname = current_database();
 
 -- SECURITY DEFINER: a test that switched to a role of its own still records what it wrote.
 CREATE FUNCTION testkit_reset.mark_dirty() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -94,13 +99,24 @@ SELECT (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid 
        (SELECT count(*) FROM pg_largeobject_metadata),
        testkit_reset.database_row();
 
-CREATE FUNCTION testkit_reset.reset() RETURNS text LANGUAGE plpgsql AS $$
+-- end_all: end idle sessions too. Otherwise idle sessions (the test's pooled connections, which Npgsql hands to the
+-- next test after DISCARD ALL) are kept, unless there are more than idle_limit of them: then they are connections
+-- tests never closed, piling up, and all go. Answers 'ok', 'ok, every session ended', or why head cannot be proven.
+CREATE FUNCTION testkit_reset.reset(end_all boolean, idle_limit integer) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     target record;
     reason text;
+    ended_all boolean := end_all;
+    ended_count bigint;
 BEGIN
-    -- End every session of the test: a connection it never closed must not hold a slot or a lock into the next
-    -- test. Sessions running a statement are waited for (up to 30 s), so no late commit slips past the reset;
+    PERFORM pg_stat_clear_snapshot();
+    SELECT sessions_killed + sessions_fatal + sessions_abandoned INTO ended_count FROM pg_stat_database WHERE datname = current_database();
+    IF ended_count IS DISTINCT FROM (SELECT count FROM testkit_reset.ended_sessions) THEN
+        UPDATE testkit_reset.ended_sessions SET count = ended_count;
+        ended_all := true;
+    END IF;
+    -- End the test's busy sessions: one still in a transaction or a statement must not hold a lock or commit into the
+    -- next test. Sessions running a statement are waited for (up to 30 s), so no late commit slips past the reset;
     -- each later statement of this function takes a new snapshot. With a login per database, the kit has changed
     -- the test's password and disallowed connections just before: a backend still starting up (it holds a lock on
     -- the database until it shows in pg_stat_activity) is ended too, and one that has not reached that lock will
@@ -109,9 +125,12 @@ BEGIN
     FROM pg_locks l
     WHERE l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass
       AND l.objid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid();
+    IF NOT ended_all THEN
+        ended_all := (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()) > idle_limit;
+    END IF;
     PERFORM CASE WHEN a.state = 'active' THEN pg_terminate_backend(a.pid, 30000) ELSE pg_terminate_backend(a.pid) END
     FROM pg_stat_activity a
-    WHERE a.datname = current_database() AND a.pid <> pg_backend_pid();
+    WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND (ended_all OR a.state IS DISTINCT FROM 'idle');
     IF NOT (SELECT datallowconn FROM pg_database WHERE datname = current_database()) THEN
         EXECUTE format('ALTER DATABASE %I ALLOW_CONNECTIONS true', current_database());
     END IF;
@@ -166,7 +185,7 @@ BEGIN
     WHERE pg_sequence_last_value(s.seq) IS DISTINCT FROM s.last_value;
 
     DELETE FROM testkit_reset.dirty;
-    RETURN 'ok';
+    RETURN CASE WHEN ended_all THEN 'ok, every session ended' ELSE 'ok' END;
 END;
 $$;
 

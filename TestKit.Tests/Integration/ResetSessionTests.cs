@@ -1,0 +1,60 @@
+using Npgsql;
+using TestKit.Isolation;
+
+namespace TestKit.Tests.Integration;
+
+/// <summary>
+/// The reset strategy keeps the test's idle pooled connections for the next test (a new one costs a backend start
+/// and Npgsql's type loading), with the session state Npgsql's DISCARD ALL puts back; busy sessions always go.
+/// </summary>
+public sealed class ResetSessionTests : FaultKitTest
+{
+    [Test]
+    public async Task The_next_test_reuses_the_idle_pooled_connection_with_default_settings()
+    {
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        int firstBackend;
+        await using (var connection = await OpenAsync(first.ConnectionString))
+        {
+            firstBackend = connection.ProcessID;
+            await ExecuteAsync(connection, "SET statement_timeout = '7s'; INSERT INTO customers (name, email, country_code) VALUES ('A', 'a@example.com', 'DE')");
+        }
+
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await OpenAsync(next.ConnectionString))
+        {
+            await Assert.That(connection.ProcessID).IsEqualTo(firstBackend).Because("the idle pooled session is kept for the next test");
+            await using var command = new NpgsqlCommand("SELECT current_setting('statement_timeout') || ' ' || (SELECT count(*) FROM customers WHERE email = 'a@example.com')", connection);
+            await Assert.That((string?)await command.ExecuteScalarAsync()).IsEqualTo("0 0").Because("settings and rows of the previous test are gone");
+        }
+
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
+
+    [Test]
+    public async Task A_session_left_in_a_transaction_is_ended_and_the_pool_stays_usable()
+    {
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        var left = await OpenAsync(first.ConnectionString);
+        await using var transaction = await left.BeginTransactionAsync();
+        await ExecuteAsync(left, "UPDATE countries SET name = 'Nowhere' WHERE code = 'DE'");
+
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await OpenAsync(next.ConnectionString))
+        await using (var command = new NpgsqlCommand("SELECT name FROM countries WHERE code = 'DE'", connection))
+        {
+            await Assert.That((string?)await command.ExecuteScalarAsync()).IsNotEqualTo("Nowhere");
+        }
+
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        await DisposeLeftoverAsync(left);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
+}
