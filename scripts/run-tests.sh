@@ -28,7 +28,8 @@ for project in "${projects[@]}"; do
   code=$?
   trx="$results/$name.trx"
   if [ ! -f "$trx" ]; then
-    echo "$name: no test report was written (exit code $code)." >&2
+    echo "$name: no test report was written (exit code $code); counted as 1 failed." >&2
+    total_failed=$((total_failed + 1))
     status=1
     continue
   fi

@@ -144,10 +144,14 @@ for strategy in $strategies; do
   too_many=$(cat "$out"/run*.log | grep -ci "too many clients" || true)
   passed=0; failed=0; codes=""
   for i in $(seq 1 "$processes"); do
-    p=$(grep -E '^\s+succeeded:' "$out/run$i.log" | grep -o '[0-9]\+' | tail -n 1 || true)
-    f=$(grep -E '^\s+failed:' "$out/run$i.log" | grep -o '[0-9]\+' | tail -n 1 || true)
+    # TUnit colours its summary: strip the escape sequences before reading it.
+    p=$(sed 's/\x1b\[[0-9;]*m//g' "$out/run$i.log" | grep -E '^\s+succeeded:' | grep -o '[0-9]\+' | tail -n 1 || true)
+    f=$(sed 's/\x1b\[[0-9;]*m//g' "$out/run$i.log" | grep -E '^\s+failed:' | grep -o '[0-9]\+' | tail -n 1 || true)
+    rc=$(cat "$out/run$i.rc" 2>/dev/null || echo '?')
+    # A run that crashed or stopped early: the tests it did not report count as failed.
+    if [ "$rc" != "0" ] && [ $(( ${p:-0} + ${f:-0} )) -lt 1000 ]; then f=$(( 1000 - ${p:-0} )); fi
     passed=$(( passed + ${p:-0} )); failed=$(( failed + ${f:-0} ))
-    codes="$codes$(cat "$out/run$i.rc" 2>/dev/null || echo '?') "
+    codes="$codes$rc "
   done
   total_passed=$(( total_passed + passed )); total_failed=$(( total_failed + failed ))
   # A finished run must leave no database of its own; templates are kept on purpose for the next run.

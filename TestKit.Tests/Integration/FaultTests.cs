@@ -442,7 +442,7 @@ public sealed class FaultTests(IsolationStrategy kind, bool isolateLeftovers) : 
             {
                 var sessions = await CountAsync(
                     admin,
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'testkit'",
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'testkit' AND backend_type = 'client backend'",
                     database.Name);
                 await Assert.That(sessions).IsEqualTo(0).Because("sessions earlier tests never closed must not hold connection slots in later tests");
             }
@@ -461,7 +461,6 @@ public sealed class FaultTests(IsolationStrategy kind, bool isolateLeftovers) : 
         await AssertNothingLeftAsync(own.Catalog);
     }
 
-    /// <summary>Closes a connection the fault left open; the kit may have ended its session already, which is the point.</summary>
     private Task<List<string>> RunFaultAsync(Func<TestDatabase, Task> fault, bool releaseMayReport = false, Func<Task>? beforeCheck = null) =>
         RunFaultAsync(kind, fault, releaseMayReport, beforeCheck, isolateLeftovers);
 }

@@ -52,8 +52,45 @@ public sealed class ResetSessionTests : FaultKitTest
             await Assert.That((string?)await command.ExecuteScalarAsync()).IsNotEqualTo("Nowhere");
         }
 
+        int nextBackend;
+        await using (var connection = await OpenAsync(next.ConnectionString))
+        {
+            nextBackend = connection.ProcessID;
+        }
+
         await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        var third = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await OpenAsync(third.ConnectionString))
+        {
+            // The sessions the reset itself ended must not look, to the next reset, like sessions a test killed.
+            await Assert.That(connection.ProcessID).IsEqualTo(nextBackend).Because("once the leftover is gone, idle pooled sessions are kept again");
+        }
+
+        await own.Strategy.ReleaseAsync(third, CancellationToken.None);
         await DisposeLeftoverAsync(left);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
+
+    [Test]
+    public async Task A_pooled_session_holding_an_advisory_lock_is_ended()
+    {
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await OpenAsync(first.ConnectionString))
+        {
+            await ExecuteAsync(connection, "SELECT pg_advisory_lock(4242)");
+        }
+
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var admin = await ConnectAsync(next.Name))
+        {
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242")).IsEqualTo(0)
+                .Because("a lock the previous test took must not block the next one");
+        }
+
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
         await own.DisposeAsync();
         await AssertNothingLeftAsync(own.Catalog);
     }

@@ -352,7 +352,16 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
                     if (await IsDeadRunAsync(marker).ConfigureAwait(false)
                         && await Sql.ScalarAsync<string>(connection, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", cancellationToken, name).ConfigureAwait(false) == marker)
                     {
-                        await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            await RollBackPreparedTransactionsAsync(connection, name, cancellationToken).ConfigureAwait(false);
+                            await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (PostgresException e)
+                        {
+                            // Another run sweeping at the same time, say: a leftover must not stop this run.
+                            await Console.Error.WriteLineAsync($"TestKit: could not drop the database {name} of a dead run: {e.MessageText}").ConfigureAwait(false);
+                        }
                     }
                 }
 
@@ -365,9 +374,10 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
                             await Sql.ExecuteAsync(connection, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", cancellationToken, name).ConfigureAwait(false);
                             await Sql.ExecuteAsync(connection, $"DROP ROLE IF EXISTS {Sql.Quote(name)}", cancellationToken).ConfigureAwait(false);
                         }
-                        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DependentObjectsStillExist)
+                        catch (PostgresException e)
                         {
-                            // Something outside the dropped databases still depends on it: say so, and go on.
+                            // Something outside the dropped databases still depends on it, or another run dropped it
+                            // at the same time: say so, and go on.
                             await Console.Error.WriteLineAsync($"TestKit: could not drop the login role {name} of a dead run: {e.MessageText}").ConfigureAwait(false);
                         }
                     }

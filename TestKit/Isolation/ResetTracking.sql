@@ -108,29 +108,44 @@ DECLARE
     reason text;
     ended_all boolean := end_all;
     ended_count bigint;
+    killed bigint;
 BEGIN
     PERFORM pg_stat_clear_snapshot();
     SELECT sessions_killed + sessions_fatal + sessions_abandoned INTO ended_count FROM pg_stat_database WHERE datname = current_database();
     IF ended_count IS DISTINCT FROM (SELECT count FROM testkit_reset.ended_sessions) THEN
-        UPDATE testkit_reset.ended_sessions SET count = ended_count;
         ended_all := true;
     END IF;
-    -- End the test's busy sessions: one still in a transaction or a statement must not hold a lock or commit into the
-    -- next test. Sessions running a statement are waited for (up to 30 s), so no late commit slips past the reset;
-    -- each later statement of this function takes a new snapshot. With a login per database, the kit has changed
-    -- the test's password and disallowed connections just before: a backend still starting up (it holds a lock on
-    -- the database until it shows in pg_stat_activity) is ended too, and one that has not reached that lock will
-    -- find connections disallowed until this transaction commits.
-    PERFORM pg_terminate_backend(l.pid)
-    FROM pg_locks l
-    WHERE l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass
-      AND l.objid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid();
     IF NOT ended_all THEN
         ended_all := (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()) > idle_limit;
     END IF;
-    PERFORM CASE WHEN a.state = 'active' THEN pg_terminate_backend(a.pid, 30000) ELSE pg_terminate_backend(a.pid) END
-    FROM pg_stat_activity a
-    WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND (ended_all OR a.state IS DISTINCT FROM 'idle');
+    -- End the test's busy sessions: one still in a transaction or a statement must not hold a lock or commit into the
+    -- next test, nor one idle but holding an advisory lock (Npgsql's DISCARD ALL only reaches a pooled session with
+    -- its next command). Sessions running a statement are waited for (up to 30 s), so no late commit slips past the
+    -- reset; each later statement of this function takes a new snapshot. A backend still starting up (it holds a
+    -- lock on the database until it shows in pg_stat_activity) is ended too: with a login per database, the kit has
+    -- changed the test's password and disallowed connections just before, and a backend that has not reached that
+    -- lock yet will find connections disallowed until this transaction commits.
+    SELECT count(*) INTO killed
+    FROM (
+        SELECT DISTINCT ON (u.pid) u.pid, u.state
+        FROM (
+            SELECT l.pid, NULL::text AS state
+            FROM pg_locks l
+            WHERE l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass
+              AND l.objid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()
+            UNION ALL
+            SELECT a.pid, a.state
+            FROM pg_stat_activity a
+            WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+              AND (ended_all OR a.state IS DISTINCT FROM 'idle'
+                   OR EXISTS (SELECT 1 FROM pg_locks k WHERE k.pid = a.pid AND k.locktype = 'advisory'))
+        ) u
+        ORDER BY u.pid, u.state NULLS LAST
+    ) t
+    WHERE CASE WHEN t.state = 'active' THEN pg_terminate_backend(t.pid, 30000) ELSE pg_terminate_backend(t.pid) END;
+    -- The sessions ended here count as killed once they exit: expect them, so that the next reset does not take them
+    -- for sessions the test killed (and end every session again, and again).
+    UPDATE testkit_reset.ended_sessions SET count = ended_count + killed WHERE count IS DISTINCT FROM ended_count + killed;
     IF NOT (SELECT datallowconn FROM pg_database WHERE datname = current_database()) THEN
         EXECUTE format('ALTER DATABASE %I ALLOW_CONNECTIONS true', current_database());
     END IF;
