@@ -60,6 +60,11 @@ internal sealed class ResetStrategy : IIsolationStrategy
                 // First lock the test out: a new password for its login, and no new connection to the database until
                 // the reset has ended the sessions already in (so a client that authenticated just before cannot slip in).
                 password = LeaseCredentials.NewPassword();
+
+                // Make sure the kit's own session is open first (checked alive, reopened if Npgsql closed it as idle):
+                // once connections are disallowed, not even the kit can open a new one.
+                var kit = await pooled.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await kit.DisposeAsync().ConfigureAwait(false);
                 var admin = await ServerErrors.OpenAsync(_catalog.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
                 await using (admin.ConfigureAwait(false))
                 {
