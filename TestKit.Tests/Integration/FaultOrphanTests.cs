@@ -130,24 +130,23 @@ public sealed class FaultOrphanTests : FaultKitTest
         await using var admin = await ConnectAsync("postgres");
         try
         {
-            await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(database)} TEMPLATE template0");
-            await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(database)} IS {Sql.Literal($"{DatabaseCatalog.MarkerPrefix}{run};pid=1;host={otherHost};lock=advisory")}");
-            // A run of an older version, which held no run lock: from another host, nothing tells whether it lives.
-            await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(older)} TEMPLATE template0");
-            await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(older)} IS {Sql.Literal($"{DatabaseCatalog.MarkerPrefix}{olderRun};pid={DeadProcessId().ToString(CultureInfo.InvariantCulture)};host={otherHost}")}");
-
+            // The fake run is never without its lock or a session until the last step: other tests' runs sweep meanwhile.
             await using (var holder = await ConnectAsync(await LockDatabase.ChooseAsync(server, CancellationToken.None)))
             {
                 await ExecuteAsync(holder, $"SELECT pg_advisory_lock({RunLock.Key(run).ToString(CultureInfo.InvariantCulture)})");
+                await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(database)} TEMPLATE template0");
+                await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(database)} IS {Sql.Literal($"{DatabaseCatalog.MarkerPrefix}{run};pid=1;host={otherHost};lock=advisory")}");
+                // A run of an older version, which held no run lock: from another host, nothing tells whether it lives.
+                await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(older)} TEMPLATE template0");
+                await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(older)} IS {Sql.Literal($"{DatabaseCatalog.MarkerPrefix}{olderRun};pid={DeadProcessId().ToString(CultureInfo.InvariantCulture)};host={otherHost}")}");
+
                 await SweepAsNewRunAsync(server);
                 await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", database)).IsEqualTo(1)
                     .Because("a run whose lock is held lives");
+
+                await using var inside = await ConnectAsync(database);
                 // Now, not when the connection closes: its backend releases its locks a moment after that.
                 await ExecuteAsync(holder, $"SELECT pg_advisory_unlock({RunLock.Key(run).ToString(CultureInfo.InvariantCulture)})");
-            }
-
-            await using (var inside = await ConnectAsync(database))
-            {
                 await SweepAsNewRunAsync(server);
                 await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", database)).IsEqualTo(1)
                     .Because("a session in a run's database means the run may live: its lock connection may have been ended by a server restart");
@@ -155,7 +154,7 @@ public sealed class FaultOrphanTests : FaultKitTest
 
             // The closed session's backend exits a moment later.
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-            while (await CountAsync(admin, "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database) > 0 && DateTime.UtcNow < deadline)
+            while (await CountAsync(admin, "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'", database) > 0 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50));
             }

@@ -437,7 +437,7 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
             // testkit_<run>_: every name the run gives its databases (see NextName).
             return !await Sql.ScalarAsync<bool>(
                 admin,
-                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE starts_with(datname, $1) OR application_name = $2)",
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'client backend' AND (starts_with(datname, $1) OR application_name = $2))",
                 cancellationToken,
                 $"testkit_{runId}_",
                 RunLock.ApplicationName(runId)).ConfigureAwait(false);
