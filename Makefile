@@ -1,7 +1,7 @@
 # The targets are thin: CI calls `make test`; the README's two commands are `make demo` and `make test`.
 CONFIGURATION ?= Release
 
-.PHONY: test demo bench suite stress build pack example postgres clean
+.PHONY: test repeat demo bench suite stress build pack example postgres clean
 
 ## Installs PostgreSQL's server programs if the machine lacks them (for the embedded server).
 postgres:
@@ -22,6 +22,12 @@ example: pack
 ## TESTKIT_CONNECTION_STRING is set.
 test: postgres build example
 	@scripts/run-tests.sh $(CONFIGURATION) TestKit.Tests demo/Shop.Tests example/Library.Tests
+
+## Runs the already built TestKit.Tests N times in a row (N=10 by default); prints per failing test how many
+## runs it failed in, and fails when any run failed. `make test` builds what it needs.
+N ?= 10
+repeat: postgres
+	@scripts/repeat.sh $(CONFIGURATION) $(N) $(if $(REPEAT_ARGS),-- $(REPEAT_ARGS))
 
 ## The kit's main job: a small suite that uses TestKit, on the embedded PostgreSQL.
 demo: postgres

@@ -23,7 +23,7 @@ for project in "${projects[@]}"; do
   name=$(basename "$project")
   results="$results_root/$name"
   rm -rf "$results"
-  dotnet run --project "$project" -c "$configuration" --no-build -- \
+  dotnet run --project "$project" -c "$configuration" --no-build -- --fail-on-unobserved-task-exceptions \
     --report-trx --report-trx-filename "$name.trx" --results-directory "$results" "$@"
   code=$?
   trx="$results/$name.trx"
