@@ -45,7 +45,8 @@ internal sealed class TemplateStore : IAsyncDisposable
 
     private string ReadyMarker => $"{MarkerPrefix}{_fingerprint};lineage={_lineage};state=ready";
 
-    private string BuildingMarker => $"{MarkerPrefix}{_fingerprint};lineage={_lineage};state=building";
+    /// <summary>The marker of this template while it is being built (and of one whose builder died half-way).</summary>
+    internal string BuildingMarker => $"{MarkerPrefix}{_fingerprint};lineage={_lineage};state=building";
 
     /// <summary>The name of the ready template, building it first if no process has.</summary>
     internal async Task<string> EnsureAsync(CancellationToken cancellationToken)
@@ -199,7 +200,7 @@ internal sealed class TemplateStore : IAsyncDisposable
         foreach (var (name, marker) in stale)
         {
             var fingerprint = marker[MarkerPrefix.Length..marker.IndexOf(';', StringComparison.Ordinal)];
-            var key = LockKey(fingerprint, "use");
+            var key = AdvisoryLockKeys.Template(fingerprint, "use");
             var free = await Sql.ScalarAsync<bool>(admin, "SELECT pg_try_advisory_lock($1)", cancellationToken, key).ConfigureAwait(false);
             if (!free)
             {
@@ -219,7 +220,7 @@ internal sealed class TemplateStore : IAsyncDisposable
 
     private string Unpooled(string database)
     {
-        var builder = _server.ConnectionStringFor(database);
+        var builder = KitSessionSettings.Apply(_server.ConnectionStringFor(database));
         builder.Pooling = false;
         builder.ApplicationName = "testkit";
         return builder.ConnectionString;
@@ -237,11 +238,7 @@ internal sealed class TemplateStore : IAsyncDisposable
         }
     }
 
-    private long LockKey(string purpose) => LockKey(_fingerprint, purpose);
-
-    /// <summary>An advisory-lock key of this fingerprint and purpose: no fixed ids to collide with other software.</summary>
-    private static long LockKey(string fingerprint, string purpose) =>
-        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("testkit|" + fingerprint + "|" + purpose)), 0);
+    private long LockKey(string purpose) => AdvisoryLockKeys.Template(_fingerprint, purpose);
 
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

@@ -38,7 +38,7 @@ internal sealed class EmbeddedServer : IPostgresServer
         _binaries = binaries;
         _user = user;
         _builder = builder;
-        Admin = NpgsqlDataSource.Create(builder.ConnectionString);
+        Admin = NpgsqlDataSource.Create(KitSessionSettings.Apply(builder).ConnectionString);
         Description = $"embedded PostgreSQL at {builder.Host}:{builder.Port}";
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }

@@ -24,7 +24,7 @@ internal sealed class ExternalServer : IPostgresServer
     internal static async Task<ExternalServer> ConnectAsync(ServerSource source, CancellationToken cancellationToken)
     {
         var builder = source.ConnectionString ?? throw new ArgumentException("An external server needs a connection string.", nameof(source));
-        var admin = NpgsqlDataSource.Create(builder.ConnectionString);
+        var admin = NpgsqlDataSource.Create(KitSessionSettings.Apply(builder).ConnectionString);
         try
         {
             string version;
