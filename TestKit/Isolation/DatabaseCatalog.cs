@@ -174,12 +174,12 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
     }
 
     /// <summary>
-    /// Creates <paramref name="role"/>, the login role the tests of one database connect as: a superuser like the admin
-    /// role the reset strategy requires, marked as this run's like its databases, with the password behind
-    /// <paramref name="verifier"/>.
+    /// Creates a login role for the tests of one lease and returns its name: a superuser like the admin role the reset
+    /// strategy requires, marked as this run's like its databases, with the password behind <paramref name="verifier"/>.
     /// </summary>
-    internal async Task CreateLoginRoleAsync(string role, string verifier, CancellationToken cancellationToken)
+    internal async Task<string> CreateLoginRoleAsync(string verifier, CancellationToken cancellationToken)
     {
+        var role = NextName();
         var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -189,6 +189,26 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
                 $"CREATE ROLE {Sql.Quote(role)} LOGIN SUPERUSER PASSWORD {Sql.Literal(verifier)}; COMMENT ON ROLE {Sql.Quote(role)} IS {Sql.Literal(Marker)}",
                 CancellationToken.None).ConfigureAwait(false);
             _createdRoles[role] = 0;
+        }
+
+        return role;
+    }
+
+    /// <summary>
+    /// Retires <paramref name="role"/>, a login role this run created: it may not log in again, and is no superuser any more,
+    /// so a session of it that is still starting up fails when it tries to act as the admin role. Never undone.
+    /// </summary>
+    internal async Task RetireLoginRoleAsync(string role, CancellationToken cancellationToken)
+    {
+        if (!_createdRoles.ContainsKey(role))
+        {
+            throw new ArgumentException($"Role '{role}' was not created by this TestKit run.", nameof(role));
+        }
+
+        var connection = await ServerErrors.OpenAsync(_server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await Sql.ExecuteAsync(connection, $"ALTER ROLE {Sql.Quote(role)} NOLOGIN NOSUPERUSER", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -407,7 +427,13 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
                 }
                 else if (!sameHost || processGone)
                 {
-                    lockConnection ??= await LockDatabase.OpenAsync(_server, "testkit", cancellationToken).ConfigureAwait(false);
+                    if (lockConnection is null)
+                    {
+                        lockConnection = await LockDatabase.OpenAsync(_server, "testkit", cancellationToken).ConfigureAwait(false);
+                        // Released with the connection: one sweep at a time tries the run locks (see AdvisoryLockKeys.Sweep).
+                        await Sql.ExecuteAsync(lockConnection, "SELECT pg_advisory_lock($1)", cancellationToken, AdvisoryLockKeys.Sweep).ConfigureAwait(false);
+                    }
+
                     dead = await IsDeadAsync(connection, lockConnection, runId, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -426,7 +452,7 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
     /// </summary>
     private static async Task<bool> IsDeadAsync(NpgsqlConnection admin, NpgsqlConnection lockConnection, string runId, CancellationToken cancellationToken)
     {
-        var key = RunLock.Key(runId);
+        var key = AdvisoryLockKeys.Run(runId);
         if (!await Sql.ScalarAsync<bool>(lockConnection, "SELECT pg_try_advisory_lock($1)", cancellationToken, key).ConfigureAwait(false))
         {
             return false;

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Npgsql;
 using TestKit.Server;
 
@@ -36,10 +34,6 @@ internal sealed class RunLock : IAsyncDisposable
     /// </summary>
     internal static string ApplicationName(string runId) => ApplicationNamePrefix + runId;
 
-    /// <summary>The advisory-lock key of a run, from a hash of its id: no fixed ids to collide with other software.</summary>
-    internal static long Key(string runId) =>
-        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("testkit-run:" + runId)), 0);
-
     /// <summary>
     /// Counts one more database of the run and makes sure the lock is held: takes it on first use, and again on a
     /// new connection when the old one broke (a server restart ends every session, and with it the lock).
@@ -61,7 +55,7 @@ internal sealed class RunLock : IAsyncDisposable
                 try
                 {
                     // Blocking, not try: another run's sweep may hold this key for a moment while it checks this run.
-                    await Sql.ExecuteAsync(connection, "SELECT pg_advisory_lock($1)", cancellationToken, Key(_runId)).ConfigureAwait(false);
+                    await Sql.ExecuteAsync(connection, "SELECT pg_advisory_lock($1)", cancellationToken, AdvisoryLockKeys.Run(_runId)).ConfigureAwait(false);
                 }
                 catch
                 {
