@@ -82,10 +82,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             {
                 if (!_renameAtRelease)
                 {
-                    await Sql.ExecuteAsync(
-                        connection,
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                        cancellationToken).ConfigureAwait(false);
+                    await DatabaseSessions.EndOthersAsync(connection, cancellationToken).ConfigureAwait(false);
                     await DatabaseCatalog.RollBackPreparedTransactionsAsync(connection, cancellationToken).ConfigureAwait(false);
                 }
 

@@ -11,30 +11,17 @@ internal sealed class PooledDatabase : IAsyncDisposable
     private readonly NpgsqlDataSource _kit;
     private readonly string? _kitSessionOptions;
     private readonly NpgsqlConnectionStringBuilder _testBuilder;
+    private readonly NpgsqlConnectionStringBuilder _admin;
 
     /// <param name="name">The database.</param>
     /// <param name="builder">Server and credentials.</param>
     /// <param name="kitSessionOptions">Settings for the kit's own session (libpq "options", e.g. "-c name=value").</param>
-    /// <param name="loginRole">
-    /// A login role of this database's own that tests connect as (with <see cref="UseTestPassword"/>'s password), acting as
-    /// the admin role once connected; null to let tests connect with the admin role's credentials.
-    /// </param>
-    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder builder, string? kitSessionOptions = null, string? loginRole = null)
+    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder builder, string? kitSessionOptions = null)
     {
         Name = name;
         _kitSessionOptions = kitSessionOptions;
+        _admin = builder;
         _testBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = TestApplicationName };
-        LoginRole = loginRole;
-        if (loginRole is not null)
-        {
-            // The session runs as the admin role (owner of what the test creates, member of what it is a member of).
-            // Startup options split on whitespace; a backslash escapes the next character (pg_split_opts).
-            var role = builder.Username!.Replace(@"\", @"\\", StringComparison.Ordinal).Replace(" ", @"\ ", StringComparison.Ordinal);
-            _testBuilder.Options = $"{builder.Options} -c role={role}".Trim();
-            _testBuilder.Username = loginRole;
-            _testBuilder.Password = null;
-        }
-
         TestConnectionString = _testBuilder.ConnectionString;
         // One kit connection per database at a time (the database is leased to one test), kept open between
         // tests: a new physical connection costs a SCRAM handshake each time.
@@ -51,17 +38,23 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <summary>The connection string the test of the current lease gets.</summary>
     internal string TestConnectionString { get; private set; }
 
-    /// <summary>The database's own login role for tests, or null when tests use the admin credentials.</summary>
-    internal string? LoginRole { get; }
+    /// <summary>The login role of this lease's own that tests connect as, or null when tests use the admin credentials.</summary>
+    internal string? LoginRole { get; private set; }
 
     /// <summary>
-    /// Hands the next test a connection string with <paramref name="password"/>, the login role's new password, and closes
-    /// the idle pooled connections of the old one (their sessions have been ended on the server).
+    /// Hands the next test a connection string that logs in as <paramref name="role"/> with <paramref name="password"/> and
+    /// acts as the admin role once connected (the owner of what the test creates, a member of what the admin is a member
+    /// of), and closes the idle pooled connections of the previous one (their sessions have been ended on the server).
     /// </summary>
-    internal void UseTestPassword(string password)
+    internal void UseLogin(string role, string password)
     {
         NpgsqlConnection.ClearPool(new NpgsqlConnection(TestConnectionString));
+        // Startup options split on whitespace; a backslash escapes the next character (pg_split_opts).
+        var admin = _admin.Username!.Replace(@"\", @"\\", StringComparison.Ordinal).Replace(" ", @"\ ", StringComparison.Ordinal);
+        _testBuilder.Options = $"{_admin.Options} -c role={admin}".Trim();
+        _testBuilder.Username = role;
         _testBuilder.Password = password;
+        LoginRole = role;
         TestConnectionString = _testBuilder.ConnectionString;
     }
 
@@ -83,7 +76,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// new connection strings, same kit session settings and baseline. Dispose this one first.
     /// </summary>
     internal PooledDatabase Renamed(string name, NpgsqlConnectionStringBuilder builder) =>
-        new(name, builder, _kitSessionOptions, LoginRole) { Baseline = Baseline };
+        new(name, builder, _kitSessionOptions) { Baseline = Baseline };
 
     /// <summary>Drops the kit's pooled connections, after one was found broken.</summary>
     internal void ClearKitPool() => _kit.Clear();

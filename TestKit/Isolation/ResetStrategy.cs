@@ -25,8 +25,8 @@ internal sealed class ResetStrategy : IIsolationStrategy
     /// </summary>
     private const int IdleSessionLimit = 10;
 
-    // loginPerDatabase: tests log in with a role of each database's own whose password changes at every release,
-    // so that a test's leftovers reach nothing.
+    // loginPerDatabase: tests log in with a role of each lease's own, retired at its release, so that a test's
+    // leftovers reach nothing.
     internal ResetStrategy(DatabaseCatalog catalog, TemplateStore template, int maxDatabases, bool loginPerDatabase = false)
     {
         _catalog = catalog;
@@ -54,37 +54,28 @@ internal sealed class ResetStrategy : IIsolationStrategy
         var pooled = _pool.Get(database);
         try
         {
-            string? password = null;
-            if (pooled.LoginRole is { } login)
+            var login = pooled.LoginRole;
+            if (login is not null)
             {
-                // First lock the test out: a new password for its login, and no new connection to the database until
-                // the reset has ended the sessions already in (so a client that authenticated just before cannot slip in).
-                password = LeaseCredentials.NewPassword();
-
-                // Make sure the kit's own session is open first (checked alive, reopened if Npgsql closed it as idle):
-                // once connections are disallowed, not even the kit can open a new one.
-                var kit = await pooled.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-                await kit.DisposeAsync().ConfigureAwait(false);
-                var admin = await ServerErrors.OpenAsync(_catalog.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-                await using (admin.ConfigureAwait(false))
-                {
-                    await Sql.ExecuteAsync(
-                        admin,
-                        $"ALTER ROLE {Sql.Quote(login)} PASSWORD {Sql.Literal(LeaseCredentials.ScramVerifier(password))}; " +
-                        $"ALTER DATABASE {Sql.Quote(pooled.Name)} ALLOW_CONNECTIONS false",
-                        cancellationToken).ConfigureAwait(false);
-                }
+                // Lock the test out for good before the reset: its login role may not log in again, and loses the
+                // superuser status its sessions need to act as the admin role (-c role=...). A client that authenticated
+                // earlier and is still starting up fails that role check (PostgreSQL re-reads the role when it takes the
+                // lock on the database); one already past that lock is a session, which the reset ends.
+                await _catalog.RetireLoginRoleAsync(login, cancellationToken).ConfigureAwait(false);
             }
 
-            var outcome = await ResetAsync(pooled, endAll: password is not null, cancellationToken).ConfigureAwait(false);
-            if (password is not null)
-            {
-                pooled.UseTestPassword(password);
-            }
-            else if (outcome != "ok")
+            var outcome = await ResetAsync(pooled, endAll: login is not null, cancellationToken).ConfigureAwait(false);
+            if (login is null && outcome != "ok")
             {
                 // The server ended the idle sessions too: the pool's connections to them are broken.
                 NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+            }
+
+            if (login is not null && outcome.StartsWith("ok", StringComparison.Ordinal))
+            {
+                // The next test logs in with a new role; the retired one goes, now that its sessions are gone.
+                await _catalog.DropLoginRoleAsync(login, cancellationToken).ConfigureAwait(false);
+                await NewLoginAsync(pooled, cancellationToken).ConfigureAwait(false);
             }
 
             if (outcome.StartsWith("ok", StringComparison.Ordinal))
@@ -157,15 +148,12 @@ internal sealed class ResetStrategy : IIsolationStrategy
 
         // The kit's session resets rows in replica mode (foreign keys and user triggers skipped). Set for the
         // whole session rather than per reset, because changing it empties the session's plan cache.
-        var database = _pool.Add(new PooledDatabase(
-            name, _catalog.Server.ConnectionStringFor(name), "-c session_replication_role=replica", loginRole: _loginPerDatabase ? name : null));
+        var database = _pool.Add(new PooledDatabase(name, _catalog.Server.ConnectionStringFor(name), "-c session_replication_role=replica"));
         try
         {
             if (_loginPerDatabase)
             {
-                var password = LeaseCredentials.NewPassword();
-                await _catalog.CreateLoginRoleAsync(name, LeaseCredentials.ScramVerifier(password), cancellationToken).ConfigureAwait(false);
-                database.UseTestPassword(password);
+                await NewLoginAsync(database, cancellationToken).ConfigureAwait(false);
             }
 
             var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -181,6 +169,14 @@ internal sealed class ResetStrategy : IIsolationStrategy
             await _pool.DiscardAsync(database, createError).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Gives the database's tests a new login role of their own, with a new password.</summary>
+    private async Task NewLoginAsync(PooledDatabase database, CancellationToken cancellationToken)
+    {
+        var password = LeaseCredentials.NewPassword();
+        var role = await _catalog.CreateLoginRoleAsync(LeaseCredentials.ScramVerifier(password), cancellationToken).ConfigureAwait(false);
+        database.UseLogin(role, password);
     }
 
     private async Task EnsureSuperuserAsync(CancellationToken cancellationToken)

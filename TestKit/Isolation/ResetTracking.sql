@@ -109,6 +109,8 @@ DECLARE
     ended_all boolean := end_all;
     ended_count bigint;
     killed bigint;
+    victims integer[];
+    waited_until timestamptz;
 BEGIN
     PERFORM pg_stat_clear_snapshot();
     SELECT sessions_killed + sessions_fatal + sessions_abandoned INTO ended_count FROM pg_stat_database WHERE datname = current_database();
@@ -120,35 +122,48 @@ BEGIN
     END IF;
     -- End the test's busy sessions: one still in a transaction or a statement must not hold a lock or commit into the
     -- next test, nor one idle but holding an advisory lock (Npgsql's DISCARD ALL only reaches a pooled session with
-    -- its next command). Sessions running a statement are waited for (up to 30 s), so no late commit slips past the
-    -- reset; each later statement of this function takes a new snapshot. A backend still starting up (it holds a
-    -- lock on the database until it shows in pg_stat_activity) is ended too: with a login per database, the kit has
-    -- changed the test's password and disallowed connections just before, and a backend that has not reached that
-    -- lock yet will find connections disallowed until this transaction commits.
-    SELECT count(*) INTO killed
+    -- its next command). A backend still starting up, which holds a lock on the database from before it shows in
+    -- pg_stat_activity until after, is ended too: with a login per database, the kit has just retired the test's login
+    -- role, and a backend that takes that lock later fails its role check. pg_locks is read first, then a fresh
+    -- snapshot of pg_stat_activity, so that a backend moving from one to the other is seen in the second.
+    PERFORM pg_stat_clear_snapshot();
+    SELECT coalesce(array_agg(t.pid), '{}') INTO victims
     FROM (
-        SELECT DISTINCT ON (u.pid) u.pid, u.state
+        SELECT DISTINCT u.pid
         FROM (
-            SELECT l.pid, NULL::text AS state
+            SELECT l.pid
             FROM pg_locks l
             WHERE l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass
               AND l.objid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()
             UNION ALL
-            SELECT a.pid, a.state
+            SELECT a.pid
             FROM pg_stat_activity a
             WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
               AND (ended_all OR a.state IS DISTINCT FROM 'idle'
                    OR EXISTS (SELECT 1 FROM pg_locks k WHERE k.pid = a.pid AND k.locktype = 'advisory'))
         ) u
-        ORDER BY u.pid, u.state NULLS LAST
     ) t
-    WHERE CASE WHEN t.state = 'active' THEN pg_terminate_backend(t.pid, 30000) ELSE pg_terminate_backend(t.pid) END;
+    -- Outside the subquery, which DISTINCT keeps the planner from merging: a condition on pid alone could otherwise be
+    -- evaluated for every backend of the server before the conditions that pick this database's.
+    WHERE pg_terminate_backend(t.pid);
+    killed := cardinality(victims);
+    -- Until its backend has exited, an ended session still holds a connection slot and its locks, and one that was
+    -- running a statement could still commit: wait for them all, polling every millisecond (pg_terminate_backend's own
+    -- wait polls in steps of 100 ms), for up to 30 s.
+    IF killed > 0 THEN
+        waited_until := clock_timestamp() + interval '30 seconds';
+        LOOP
+            PERFORM pg_stat_clear_snapshot();
+            EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = ANY (victims));
+            IF clock_timestamp() > waited_until THEN
+                RETURN 'a session the test left did not end within 30 s';
+            END IF;
+            PERFORM pg_sleep(0.001);
+        END LOOP;
+    END IF;
     -- The sessions ended here count as killed once they exit: expect them, so that the next reset does not take them
     -- for sessions the test killed (and end every session again, and again).
     UPDATE testkit_reset.ended_sessions SET count = ended_count + killed WHERE count IS DISTINCT FROM ended_count + killed;
-    IF NOT (SELECT datallowconn FROM pg_database WHERE datname = current_database()) THEN
-        EXECUTE format('ALTER DATABASE %I ALLOW_CONNECTIONS true', current_database());
-    END IF;
 
     IF EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE database = current_database()) THEN
         RETURN 'the test left a prepared transaction (PREPARE TRANSACTION)';
