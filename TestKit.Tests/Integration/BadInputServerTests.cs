@@ -29,7 +29,11 @@ public sealed class BadInputServerTests : KitTest
         var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = $"Host={host};Port=5432;Username=u;Password={Password};Timeout=2", MaxDatabases = 1 });
         await using var broker = new IsolationBroker();
 
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var first = await Assert.That(async () => await broker.AcquireAsync(options, cancellationToken)).Throws<TestKitException>();
+        // Timeout=2 bounds each connection attempt; without it a dropped SYN is retried for about two minutes. The margin
+        // covers name resolution and a loaded machine, not another attempt.
+        await Assert.That(watch.Elapsed).IsLessThan(TimeSpan.FromSeconds(10)).Because("the connect timeout must bound the wait");
         // "Cannot reach PostgreSQL at host:port" when nothing answers; "Cannot connect to PostgreSQL at host:port/..." when something else does.
         await Assert.That(first!.Message).StartsWith("Cannot").And.Contains($"PostgreSQL at {host}:5432").And.Contains("TestKitOptions.ConnectionString");
         await Assert.That(first.ToString()).DoesNotContain(Password);

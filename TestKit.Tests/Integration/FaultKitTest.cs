@@ -152,38 +152,11 @@ public abstract class FaultKitTest : KitTest
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Closes a connection a faulty test left open; the kit may have ended its session already.</summary>
-    internal static async Task DisposeLeftoverAsync(IAsyncDisposable connection)
-    {
-        try
-        {
-            await connection.DisposeAsync();
-        }
-        catch (NpgsqlException e)
-        {
-            TestContext.Current?.Output.WriteLine($"closing a connection the test left: {e.Message}");
-        }
-    }
-
     internal static async Task<NpgsqlConnection> OpenAsync(string connectionString)
     {
         var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         return connection;
-    }
-
-    /// <summary>Releases the lease; a failure of the release is the fault reported against the test that caused it.</summary>
-    internal static async Task<Exception?> ReleaseReportingAsync(IIsolationStrategy strategy, TestDatabase database)
-    {
-        try
-        {
-            await strategy.ReleaseAsync(database, CancellationToken.None);
-            return null;
-        }
-        catch (Exception e) when (e is TestKitException or AggregateException or NpgsqlException)
-        {
-            return e;
-        }
     }
 
     /// <summary>A strategy of a test's own and the catalog its databases are marked with.</summary>
@@ -200,30 +173,29 @@ public abstract class FaultKitTest : KitTest
     }
 
     /// <summary>
-    /// Plays the faulty test on a first lease, releases it (the release may report the fault when
-    /// <paramref name="releaseMayReport"/>), plays the next test on a second lease, then disposes the strategy
-    /// and checks that nothing is left.
+    /// Plays the faulty test on a first lease, releases it (the release must do what <paramref name="release"/> says:
+    /// clean by default), plays the next test on a second lease (<paramref name="afterNextLease"/> runs first, if given),
+    /// then disposes the strategy and checks that nothing is left.
     /// </summary>
     /// <param name="kind">The strategy under test.</param>
     internal async Task<List<string>> RunFaultAsync(
-        IsolationStrategy kind, Func<TestDatabase, Task> fault, bool releaseMayReport = false, Func<Task>? beforeCheck = null, bool isolateLeftoverClients = false)
+        IsolationStrategy kind,
+        Func<TestDatabase, Task> fault,
+        Release? release = null,
+        Func<TestDatabase, Task>? afterNextLease = null,
+        bool isolateLeftoverClients = false)
     {
         await using var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftoverClients);
         var first = await own.Strategy.AcquireAsync(CancellationToken.None);
         var head = await HeadAsync(first.ConnectionString);
 
         await fault(first);
-
-        var reported = await ReleaseReportingAsync(own.Strategy, first);
-        if (!releaseMayReport && reported is not null)
-        {
-            throw new InvalidOperationException($"The release failed after a fault it should have cleaned: {reported.Message}", reported);
-        }
+        await (release ?? Release.Cleans).CheckAsync(own.Strategy, first);
 
         var next = await own.Strategy.AcquireAsync(CancellationToken.None);
-        if (beforeCheck is not null)
+        if (afterNextLease is not null)
         {
-            await beforeCheck();
+            await afterNextLease(next);
         }
 
         await AssertAtHeadAsync(next, head);

@@ -81,6 +81,7 @@ public sealed class FaultOrphanTests : FaultKitTest
         var deadMarker = $"{DatabaseCatalog.MarkerPrefix}{deadRun};pid={DeadProcessId().ToString(CultureInfo.InvariantCulture)};host={Environment.MachineName}";
         await using var liveRun = new DatabaseCatalog(server);
         string? live = null;
+        string? liveRole = null;
         await using var admin = await ConnectAsync("postgres");
         try
         {
@@ -89,7 +90,7 @@ public sealed class FaultOrphanTests : FaultKitTest
             // The reset strategy's login role of that database, left behind too.
             await ExecuteAsync(admin, $"CREATE ROLE {Sql.Quote(dead)} LOGIN; COMMENT ON ROLE {Sql.Quote(dead)} IS {Sql.Literal(deadMarker)}");
             live = await liveRun.CreateAsync(CancellationToken.None);
-            await liveRun.CreateLoginRoleAsync(live, LeaseCredentials.ScramVerifier(LeaseCredentials.NewPassword()), CancellationToken.None);
+            liveRole = await liveRun.CreateLoginRoleAsync(LeaseCredentials.ScramVerifier(LeaseCredentials.NewPassword()), CancellationToken.None);
 
             // A new run starts on the same server, as the next `make test` after a killed one would.
             var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = server.ConnectionStringFor("postgres").ConnectionString, MaxDatabases = 1 });
@@ -102,7 +103,7 @@ public sealed class FaultOrphanTests : FaultKitTest
             await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", live)).IsEqualTo(1).Because("a live run's database is not an orphan");
             await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", dead)).IsEqualTo(0)
                 .Because("the database of a run whose process is gone is an orphan of the kit's and must be dropped");
-            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_roles WHERE rolname = $1", live)).IsEqualTo(1).Because("a live run's login role is not an orphan");
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_roles WHERE rolname = $1", liveRole)).IsEqualTo(1).Because("a live run's login role is not an orphan");
             await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_roles WHERE rolname = $1", dead)).IsEqualTo(0)
                 .Because("the login role of a run whose process is gone must be dropped");
         }
@@ -113,7 +114,11 @@ public sealed class FaultOrphanTests : FaultKitTest
             if (live is not null)
             {
                 await liveRun.DropAsync(live, CancellationToken.None);
-                await liveRun.DropLoginRoleAsync(live, CancellationToken.None);
+            }
+
+            if (liveRole is not null)
+            {
+                await liveRun.DropLoginRoleAsync(liveRole, CancellationToken.None);
             }
         }
     }
@@ -133,7 +138,7 @@ public sealed class FaultOrphanTests : FaultKitTest
             // The fake run is never without its lock or a session until the last step: other tests' runs sweep meanwhile.
             await using (var holder = await ConnectAsync(await LockDatabase.ChooseAsync(server, CancellationToken.None)))
             {
-                await ExecuteAsync(holder, $"SELECT pg_advisory_lock({RunLock.Key(run).ToString(CultureInfo.InvariantCulture)})");
+                await ExecuteAsync(holder, $"SELECT pg_advisory_lock({AdvisoryLockKeys.Run(run).ToString(CultureInfo.InvariantCulture)})");
                 await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(database)} TEMPLATE template0");
                 await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(database)} IS {Sql.Literal($"{DatabaseCatalog.MarkerPrefix}{run};pid=1;host={otherHost};lock=advisory")}");
                 // A run of an older version, which held no run lock: from another host, nothing tells whether it lives.
@@ -146,7 +151,7 @@ public sealed class FaultOrphanTests : FaultKitTest
 
                 await using var inside = await ConnectAsync(database);
                 // Now, not when the connection closes: its backend releases its locks a moment after that.
-                await ExecuteAsync(holder, $"SELECT pg_advisory_unlock({RunLock.Key(run).ToString(CultureInfo.InvariantCulture)})");
+                await ExecuteAsync(holder, $"SELECT pg_advisory_unlock({AdvisoryLockKeys.Run(run).ToString(CultureInfo.InvariantCulture)})");
                 await SweepAsNewRunAsync(server);
                 await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", database)).IsEqualTo(1)
                     .Because("a session in a run's database means the run may live: its lock connection may have been ended by a server restart");
@@ -220,10 +225,8 @@ public sealed class FaultOrphanTests : FaultKitTest
         try
         {
             // What a builder killed in the middle of its migration leaves: the database, a part of the schema, the building marker.
-            var fingerprint = template.Name["testkit_template_".Length..];
-            var lineage = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', set.Folders))))[..12];
             await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(template.Name)} TEMPLATE template0");
-            await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(template.Name)} IS {Sql.Literal($"{TemplateStore.MarkerPrefix}{fingerprint};lineage={lineage};state=building")}");
+            await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(template.Name)} IS {Sql.Literal(template.BuildingMarker)}");
             await using (var half = await ConnectAsync(template.Name))
             {
                 await ExecuteAsync(half, "CREATE TABLE customers (id int)");
@@ -260,7 +263,7 @@ public sealed class FaultOrphanTests : FaultKitTest
     /// <summary>True when nobody holds the run lock of <paramref name="run"/>: tried, and released at once.</summary>
     private static async Task<bool> IsFreeAsync(NpgsqlConnection connection, string run)
     {
-        var key = RunLock.Key(run).ToString(CultureInfo.InvariantCulture);
+        var key = AdvisoryLockKeys.Run(run).ToString(CultureInfo.InvariantCulture);
         await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({key})", connection);
         var free = (bool)(await command.ExecuteScalarAsync())!;
         if (free)

@@ -26,8 +26,14 @@ public sealed class ParallelTests(IsolationStrategy strategy) : DatabaseTest
         InterlockedMax(ref _peak, running);
         try
         {
-            // Hold the database long enough for other tests to run beside this one.
-            await Db.ExecuteAsync("SELECT pg_sleep(0.05)");
+            // Hold the database until another test holds one beside it (polled, with a deadline): the tests overlap for
+            // certain, instead of for as long as a sleep happens to last.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (Volatile.Read(ref _peak) < 2 && DateTime.UtcNow < deadline)
+            {
+                await Db.ExecuteAsync("SELECT pg_sleep(0.01)");
+            }
+
             await Assert.That(InUse[DatabaseName]).IsEqualTo(worker);
         }
         finally

@@ -36,8 +36,14 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
 
         await Assert.That(await StateDigest.ComputeAsync(second.ConnectionString)).IsEquivalentTo(head);
         await strategy.ReleaseAsync(second, CancellationToken.None);
-        await Assert.That(() => transaction.CommitAsync()).Throws<Exception>();
-        await leftOpen.DisposeAsync();
+        if (kind != IsolationStrategy.Template)
+        {
+            // A reused database: the kit ended the transaction the test left open before the next test got it. (The
+            // template strategy's old clone is no test's any more and is dropped in the background.)
+            await Assert.That(() => transaction.CommitAsync()).Throws<NpgsqlException>();
+        }
+
+        await DisposeLeftoverAsync(leftOpen);
     }
 
     [Test]
