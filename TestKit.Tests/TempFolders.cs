@@ -30,6 +30,31 @@ internal static class TempFolders
         return folder;
     }
 
+    /// <summary>
+    /// Migrations of the kind many real schemas have: V1 creates <paramref name="role"/> (plainly, or only when it is missing),
+    /// V2 a table with row-level security written for that role.
+    /// </summary>
+    internal static string RoleMigrations(string role, bool idempotent)
+    {
+        var folder = Create();
+        File.WriteAllText(
+            Path.Combine(folder, "V1__roles.sql"),
+            idempotent
+                ? $"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role} NOLOGIN; END IF; END $$;\n"
+                : $"CREATE ROLE {role} NOLOGIN;\n");
+        File.WriteAllText(
+            Path.Combine(folder, "V2__accounts.sql"),
+            $"""
+            CREATE TABLE accounts (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, owner text NOT NULL);
+            ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;
+            GRANT SELECT ON accounts TO {role};
+            CREATE POLICY own_rows ON accounts FOR SELECT TO {role} USING (owner = 'reader');
+            INSERT INTO accounts (owner) VALUES ('reader'), ('someone else');
+
+            """);
+        return folder;
+    }
+
     /// <summary>The repository's migrations folder, found above the test assembly.</summary>
     internal static string SampleMigrations { get; } = FindSample();
 

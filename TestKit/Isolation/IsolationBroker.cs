@@ -22,12 +22,12 @@ internal sealed class IsolationBroker : IAsyncDisposable
     /// <summary>The databases kept for inspection in this session, with the command that opens each.</summary>
     internal IReadOnlyCollection<KeptDatabase> Kept => _kept;
 
-    /// <summary>What each server of the session saw: its description, and databases created and dropped.</summary>
-    internal IEnumerable<(string Server, int Created, int Dropped)> ServerCounts() =>
+    /// <summary>What each server of the session saw: its description, databases created and dropped, roles left on it.</summary>
+    internal IEnumerable<ServerReport> ServerReports() =>
         _servers.Values
             .Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
             .Select(lazy => lazy.Value.Result)
-            .Select(entry => (entry.Server.Description, entry.Catalog.Created, entry.Catalog.Dropped));
+            .Select(entry => new ServerReport(entry.Server.Description, entry.Catalog.Created, entry.Catalog.Dropped, entry.RolesLeft));
 
     /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
     internal async Task<Lease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
@@ -74,6 +74,11 @@ internal sealed class IsolationBroker : IAsyncDisposable
                 }
 
                 await CollectAsync(errors, () => entry.Catalog.DisposeAsync().AsTask()).ConfigureAwait(false);
+                if (entry.RolesAtStart is not null)
+                {
+                    await CollectAsync(errors, async () => entry.RolesLeft = [.. (await RolesAsync(entry.Server).ConfigureAwait(false)).Except(entry.RolesAtStart)]).ConfigureAwait(false);
+                }
+
                 await CollectAsync(errors, () => entry.Server.DisposeAsync().AsTask()).ConfigureAwait(false);
             }
         }
@@ -90,7 +95,24 @@ internal sealed class IsolationBroker : IAsyncDisposable
         var catalog = new DatabaseCatalog(server);
         // A run killed before its cleanup (SIGKILL, a crashed CI agent) left databases that nobody else would drop.
         await catalog.SweepOrphansAsync(_disposing.Token).ConfigureAwait(false);
-        return new ServerEntry(server, catalog);
+        // Roles belong to the whole server: on an external one, those that appear during the run stay after it.
+        var roles = source.IsEmbedded ? null : await RolesAsync(server).ConfigureAwait(false);
+        return new ServerEntry(server, catalog) { RolesAtStart = roles?.ToHashSet(StringComparer.Ordinal) };
+    }
+
+    /// <summary>The roles of the server, but the kit's own login roles (which it drops itself).</summary>
+    private async Task<IReadOnlyList<string>> RolesAsync(IPostgresServer server)
+    {
+        var connection = await ServerErrors.OpenAsync(server.Admin, "the admin connection", _disposing.IsCancellationRequested ? CancellationToken.None : _disposing.Token).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await Sql.QueryAsync(
+                connection,
+                "SELECT rolname FROM pg_roles WHERE NOT starts_with(coalesce(shobj_description(oid, 'pg_authid'), ''), $1) ORDER BY rolname",
+                reader => reader.GetString(0),
+                CancellationToken.None,
+                DatabaseCatalog.MarkerPrefix).ConfigureAwait(false);
+        }
     }
 
     private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)
@@ -127,7 +149,13 @@ internal sealed class IsolationBroker : IAsyncDisposable
         }
     }
 
-    private sealed record ServerEntry(IPostgresServer Server, DatabaseCatalog Catalog);
+    private sealed record ServerEntry(IPostgresServer Server, DatabaseCatalog Catalog)
+    {
+        /// <summary>The roles of an external server when the run connected; null for the embedded server.</summary>
+        internal IReadOnlySet<string>? RolesAtStart { get; init; }
+
+        internal IReadOnlyList<string> RolesLeft { get; set; } = [];
+    }
 
     /// <summary>A database held by one test, and the strategy it goes back to.</summary>
     internal sealed record Lease(IsolationBroker Broker, IIsolationStrategy Strategy, IPostgresServer Server, TestDatabase Database)

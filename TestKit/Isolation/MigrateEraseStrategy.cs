@@ -15,6 +15,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     private readonly DatabaseCatalog _catalog;
     private readonly IMigrator _migrator;
     private readonly DatabasePool _pool;
+    private readonly FirstMigration _firstMigration;
     private readonly bool _renameAtRelease;
 
     // renameAtRelease: rename the database at every release, so that a test's leftovers reach nothing.
@@ -24,6 +25,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         _migrator = migrator;
         _renameAtRelease = renameAtRelease;
         _pool = new DatabasePool(catalog, maxDatabases);
+        _firstMigration = new FirstMigration(catalog.Server);
     }
 
     public string Name => "migrate-erase";
@@ -39,7 +41,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                await _migrator.MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+                await _firstMigration.RunAsync(() => _migrator.MigrateAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception migrateError)
@@ -107,7 +109,11 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
         _pool.KeepAsync(database, keptName, cancellationToken);
 
-    public ValueTask DisposeAsync() => _pool.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _firstMigration.Dispose();
+        await _pool.DisposeAsync().ConfigureAwait(false);
+    }
 
     private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
     {

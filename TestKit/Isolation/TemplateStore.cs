@@ -21,13 +21,15 @@ namespace TestKit.Isolation;
 internal sealed class TemplateStore : IAsyncDisposable
 {
     internal const string MarkerPrefix = "testkit:template=";
-    private const string FormatVersion = "1";
+    // 2: a seeded template is a clone of the template of head with the seeds applied.
+    private const string FormatVersion = "2";
 
     private readonly IPostgresServer _server;
     private readonly IMigrator _migrator;
     private readonly string _fingerprint;
     private readonly string _lineage;
     private readonly SemaphoreSlim _once = new(1, 1);
+    private readonly TemplateStore? _head;
     private NpgsqlConnection? _inUseLock;
     private string? _name;
 
@@ -39,6 +41,9 @@ internal sealed class TemplateStore : IAsyncDisposable
         // Same folders, seeds, schemas and placeholder names: a newer fingerprint of the same lineage replaces this one.
         var migrations = migrator.Migrations;
         _lineage = Hash(string.Join('|', [.. migrations.Folders, "seeds", .. migrations.Seeds.Select(seed => seed.Path), "schemas", .. migrations.Schemas, "placeholders", .. migrations.Placeholders.Select(pair => pair.Key)]))[..12];
+        // A seeded state is built on the template of head: the migrations run once per server, whatever the seeds. Objects
+        // every database shares (roles) are then created once, and each seeded state costs its seeds only.
+        _head = migrations.Seeds.Count > 0 ? new TemplateStore(server, migrator.WithoutSeeds()) : null;
     }
 
     internal string Name => $"testkit_template_{_fingerprint}";
@@ -79,6 +84,11 @@ internal sealed class TemplateStore : IAsyncDisposable
         if (_inUseLock is not null)
         {
             await _inUseLock.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_head is not null)
+        {
+            await _head.DisposeAsync().ConfigureAwait(false);
         }
 
         _once.Dispose();
@@ -166,7 +176,8 @@ internal sealed class TemplateStore : IAsyncDisposable
             await Sql.ExecuteAsync(admin, $"DROP DATABASE {Sql.Quote(Name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
         }
 
-        await Sql.ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(Name)} TEMPLATE template0 ENCODING 'UTF8'", cancellationToken).ConfigureAwait(false);
+        var source = _head is null ? "template0 ENCODING 'UTF8'" : Sql.Quote(await _head.EnsureAsync(cancellationToken).ConfigureAwait(false));
+        await Sql.ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(Name)} TEMPLATE {source}", cancellationToken).ConfigureAwait(false);
         await Sql.ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(Name)} IS {Sql.Literal(BuildingMarker)}", cancellationToken).ConfigureAwait(false);
         try
         {
@@ -174,7 +185,23 @@ internal sealed class TemplateStore : IAsyncDisposable
             await using (template.ConfigureAwait(false))
             {
                 await OpenAsync(template, cancellationToken).ConfigureAwait(false);
-                await _migrator.MigrateAsync(template, cancellationToken).ConfigureAwait(false);
+                if (_head is not null)
+                {
+                    await _migrator.SeedAsync(template, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // One first migration at a time on the server (see AdvisoryLockKeys.FirstMigrations), on the lock connection.
+                    await Sql.ExecuteAsync(admin, "SELECT pg_advisory_lock($1)", cancellationToken, AdvisoryLockKeys.FirstMigrations).ConfigureAwait(false);
+                    try
+                    {
+                        await _migrator.MigrateAsync(template, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await Sql.ExecuteAsync(admin, "SELECT pg_advisory_unlock($1)", CancellationToken.None, AdvisoryLockKeys.FirstMigrations).ConfigureAwait(false);
+                    }
+                }
             }
         }
         catch (Exception migrateError) when (migrateError is TestKitException or NpgsqlException or OperationCanceledException or ObjectDisposedException)

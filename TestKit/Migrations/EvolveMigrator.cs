@@ -26,6 +26,20 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
             "migrate",
             cancellationToken);
 
+    public Task SeedAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        Task.Run(
+            () =>
+            {
+                Migrations.EnsureUnchanged();
+                foreach (var seed in Migrations.Seeds)
+                {
+                    ApplySeed(connection, seed);
+                }
+            },
+            cancellationToken);
+
+    public IMigrator WithoutSeeds() => new EvolveMigrator(Migrations.WithoutSeeds());
+
     public Task EraseAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         RunAsync(
             connection,
@@ -98,6 +112,12 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
 
         var message = (postgres, script) switch
         {
+            ({ } server, { } failed) when SharedObject(server) is { } shared =>
+                $"Migration {failed.Path}{(line is null ? string.Empty : $" line {line}")} failed: {server.SqlState} {server.MessageText}. " +
+                $"A {shared.Kind} belongs to the whole server: every database of a PostgreSQL server shares it, so a migration that creates {shared.Kind} " +
+                $"'{shared.Name}' succeeds once per server and fails on the next database it migrates (migrate-erase migrates every test's database). " +
+                $"Create it only when it is missing ({IdempotentForm(shared)}), " +
+                "or use the template or reset strategy (TESTKIT_ISOLATION=template or reset), which migrate once per server.",
             ({ } server, { } failed) =>
                 $"Migration {failed.Path}{(line is null ? string.Empty : $" line {line}")} failed: {server.SqlState} {server.MessageText}" +
                 $"{(server.Position > 0 ? $" (position {server.Position} of its statement)" : string.Empty)}. Fix the script and run again.",
@@ -115,6 +135,17 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
             Line = line,
         };
     }
+
+    /// <summary>The role or tablespace a "42710 ... already exists" error names: an object every database of the server shares.</summary>
+    private static (string Kind, string Name)? SharedObject(PostgresException error) =>
+        error.SqlState == PostgresErrorCodes.DuplicateObject && SharedObjectExists().Match(error.MessageText) is { Success: true } match
+            ? (match.Groups["kind"].Value, match.Groups["name"].Value)
+            : null;
+
+    private static string IdempotentForm((string Kind, string Name) shared) =>
+        shared.Kind == "role"
+            ? $"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{shared.Name.Replace("'", "''", StringComparison.Ordinal)}') THEN CREATE ROLE ...; END IF; END $$"
+            : "check pg_tablespace first";
 
     /// <summary>Runs one seed file in its own transaction; a failure names the file, the line and the SQLSTATE.</summary>
     private static void ApplySeed(NpgsqlConnection connection, MigrationScript seed)
@@ -199,4 +230,7 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
 
     [GeneratedRegex(@"Error executing script: (?<file>\S+\.sql)", RegexOptions.CultureInvariant)]
     private static partial Regex FailedScript();
+
+    [GeneratedRegex(@"^(?<kind>role|tablespace) ""(?<name>.+)"" already exists$", RegexOptions.CultureInvariant)]
+    private static partial Regex SharedObjectExists();
 }

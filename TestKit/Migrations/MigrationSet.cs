@@ -11,11 +11,11 @@ namespace TestKit.Migrations;
 /// </summary>
 internal sealed partial class MigrationSet
 {
-    private MigrationSet(IReadOnlyList<string> folders, IReadOnlyList<MigrationScript> scripts, string fingerprint)
+    private MigrationSet(IReadOnlyList<string> folders, IReadOnlyList<MigrationScript> scripts, string migrationsFingerprint)
     {
         Folders = folders;
         Scripts = scripts;
-        Fingerprint = fingerprint;
+        MigrationsFingerprint = migrationsFingerprint;
     }
 
     /// <summary>The schemas Evolve manages; empty for the connection's default schema.</summary>
@@ -32,10 +32,17 @@ internal sealed partial class MigrationSet
     internal IReadOnlyList<MigrationScript> Scripts { get; }
 
     /// <summary>
-    /// SHA-256 over every script's folder-relative name and content, the seeds, the schemas and the placeholder
-    /// values: any change that could change the migrated database gives a new value.
+    /// SHA-256 over every script's folder-relative name and content, the schemas and the placeholder values: any change
+    /// that could change the migrated database, seeds aside, gives a new value.
     /// </summary>
-    internal string Fingerprint { get; }
+    internal string MigrationsFingerprint { get; }
+
+    /// <summary>The fingerprint of head plus the seeds: <see cref="MigrationsFingerprint"/> when there are none.</summary>
+    internal string Fingerprint { get; private init; } = string.Empty;
+
+    /// <summary>The same migrations without seeds: head itself, which the seeded states are built on.</summary>
+    internal MigrationSet WithoutSeeds() =>
+        new(Folders, Scripts, MigrationsFingerprint) { Schemas = Schemas, Placeholders = Placeholders, Fingerprint = MigrationsFingerprint };
 
     /// <summary>
     /// Throws when a script or seed changed, vanished or appeared since the set was loaded: the run's databases
@@ -105,7 +112,15 @@ internal sealed partial class MigrationSet
             };
         }
 
+        hash.AppendData(Encoding.UTF8.GetBytes("schemas " + string.Join(',', schemas ?? []) + "\n"));
+        foreach (var (name, value) in placeholders ?? [])
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"placeholder {name}={value}\n"));
+        }
+
+        var migrationsFingerprint = Convert.ToHexStringLower(hash.GetHashAndReset());
         var seeds = new List<MigrationScript>();
+        hash.AppendData(Encoding.UTF8.GetBytes(migrationsFingerprint + "\n"));
         foreach (var seed in seedFiles ?? [])
         {
             seeds.Add(new MigrationScript(seed, Path.GetFileName(seed), null));
@@ -113,17 +128,12 @@ internal sealed partial class MigrationSet
             hash.AppendData(File.ReadAllBytes(seed));
         }
 
-        hash.AppendData(Encoding.UTF8.GetBytes("schemas " + string.Join(',', schemas ?? []) + "\n"));
-        foreach (var (name, value) in placeholders ?? [])
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes($"placeholder {name}={value}\n"));
-        }
-
-        return new MigrationSet(folders, scripts, Convert.ToHexStringLower(hash.GetHashAndReset()))
+        return new MigrationSet(folders, scripts, migrationsFingerprint)
         {
             Seeds = seeds,
             Schemas = schemas ?? [],
             Placeholders = placeholders ?? [],
+            Fingerprint = seeds.Count == 0 ? migrationsFingerprint : Convert.ToHexStringLower(hash.GetHashAndReset()),
         };
     }
 

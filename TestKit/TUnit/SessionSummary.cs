@@ -9,7 +9,7 @@ internal static class SessionSummary
 {
     internal static string Format(
         IReadOnlyList<TestRecord> tests,
-        IEnumerable<(string Server, int Created, int Dropped)> servers,
+        IEnumerable<ServerReport> servers,
         IReadOnlyCollection<IsolationBroker.KeptDatabase> kept)
     {
         var text = new StringBuilder();
@@ -20,9 +20,14 @@ internal static class SessionSummary
                 $"  {group.Key}: {group.Count()} tests; set-up {Describe(group.Select(test => test.SetUpMilliseconds))}; tear-down {Describe(group.Select(test => test.TearDownMilliseconds))}");
         }
 
-        foreach (var (server, created, dropped) in servers)
+        foreach (var server in servers)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  server: {server}; databases created {created}, dropped {dropped}, kept {kept.Count}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  server: {server.Server}; databases created {server.Created}, dropped {server.Dropped}, kept {kept.Count}");
+            if (server.RolesLeft.Count > 0)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"  roles created during the run and left on that server (roles belong to the whole server; TestKit drops only what it created): {string.Join(", ", server.RolesLeft)}");
+            }
         }
 
         foreach (var database in kept)

@@ -39,7 +39,7 @@ public sealed class TestKitSession : IAsyncDisposable
                 var output = new StreamWriter(Console.OpenStandardOutput());
                 await using (output.ConfigureAwait(false))
                 {
-                    await output.WriteAsync(SessionSummary.Format([.. _tests], Broker.ServerCounts(), Broker.Kept)).ConfigureAwait(false);
+                    await output.WriteAsync(SessionSummary.Format([.. _tests], Broker.ServerReports(), Broker.Kept)).ConfigureAwait(false);
                 }
             }
         }
