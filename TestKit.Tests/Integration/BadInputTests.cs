@@ -278,7 +278,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
     }
 
     private async Task<string> TemplateNameAsync(string folder) =>
-        new TemplateStore(await ServerAsync(), new EvolveMigrator(MigrationSet.Load([folder]))).Name;
+        TemplateStore.NameFor(MigrationSet.Load([folder]));
 
     private async Task AssertNoTemplateAsync(string folder)
     {

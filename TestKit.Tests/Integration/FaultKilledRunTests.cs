@@ -152,7 +152,7 @@ public sealed class FaultKilledRunTests : FaultKitTest
                    admin,
                    "SELECT count(*) FROM pg_stat_activity WHERE starts_with(datname, $1) OR application_name = $2",
                    $"testkit_{report.RunId}_",
-                   RunLock.ApplicationName(report.RunId))) > 0
+                   ServerLocks.ApplicationName(report.RunId))) > 0
                && DateTime.UtcNow < deadline)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50));

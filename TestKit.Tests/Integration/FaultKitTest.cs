@@ -141,17 +141,6 @@ public abstract class FaultKitTest : KitTest
         return $"testkit_{run}_";
     }
 
-    internal static async Task<long> CountAsync(NpgsqlConnection connection, string sql, params object[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
     internal static async Task<NpgsqlConnection> OpenAsync(string connectionString)
     {
         var connection = new NpgsqlConnection(connectionString);

@@ -136,7 +136,7 @@ public sealed class FaultOrphanTests : FaultKitTest
         try
         {
             // The fake run is never without its lock or a session until the last step: other tests' runs sweep meanwhile.
-            await using (var holder = await ConnectAsync(await LockDatabase.ChooseAsync(server, CancellationToken.None)))
+            await using (var holder = await ConnectAsync(server.LockDatabase))
             {
                 await ExecuteAsync(holder, $"SELECT pg_advisory_lock({AdvisoryLockKeys.Run(run).ToString(CultureInfo.InvariantCulture)})");
                 await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(database)} TEMPLATE template0");
@@ -185,7 +185,7 @@ public sealed class FaultOrphanTests : FaultKitTest
         await using var server = await EmbeddedServer.StartAsync(cancellationToken);
         await using var catalog = new DatabaseCatalog(server);
         var run = catalog.Marker[DatabaseCatalog.MarkerPrefix.Length..catalog.Marker.IndexOf(';', StringComparison.Ordinal)];
-        await using var probe = await OpenAsync(LockConnectionString(server, await LockDatabase.ChooseAsync(server, cancellationToken)));
+        await using var probe = await OpenAsync(LockConnectionString(server, server.LockDatabase));
         await Assert.That(await IsFreeAsync(probe, run)).IsTrue().Because("a run that holds no database holds no lock (nor a connection for it)");
 
         var first = await catalog.CreateAsync(cancellationToken);
@@ -220,7 +220,7 @@ public sealed class FaultOrphanTests : FaultKitTest
         var folder = TempFolders.UniqueCopyOfSampleMigrations();
         var server = await ServerAsync();
         var set = MigrationSet.Load([folder]);
-        var template = new TemplateStore(server, new EvolveMigrator(set));
+        var template = new TemplateStore(new DatabaseCatalog(server), new EvolveMigrator(set));
         await using var admin = await ConnectAsync("postgres");
         try
         {

@@ -58,9 +58,9 @@ public sealed class FaultSetupTests(IsolationStrategy kind) : FaultKitTest
                 await second.TestKitTearDownAsync(context, CancellationToken.None);
             }
 
-            var template = new TemplateStore(await ServerAsync(), new EvolveMigrator(MigrationSet.Load([folder])));
+            var template = TemplateStore.NameFor(MigrationSet.Load([folder]));
             await using var admin = await ConnectAsync("postgres");
-            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", template.Name)).IsEqualTo(0);
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", template)).IsEqualTo(0);
         }
         finally
         {

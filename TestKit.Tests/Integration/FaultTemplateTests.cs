@@ -27,7 +27,7 @@ public sealed class FaultTemplateTests(IsolationStrategy kind) : FaultKitTest
             File.Copy(file, Path.Combine(second, Path.GetFileName(file)));
         }
 
-        var template = new TemplateStore(await ServerAsync(), new EvolveMigrator(MigrationSet.Load([first]))).Name;
+        var template = TemplateStore.NameFor(MigrationSet.Load([first]));
         await using var admin = await ConnectAsync("postgres");
         try
         {

@@ -39,9 +39,14 @@ public abstract class KitTest
         return connection;
     }
 
-    internal static async Task<long> CountAsync(NpgsqlConnection connection, string sql)
+    internal static async Task<long> CountAsync(NpgsqlConnection connection, string sql, params object[] parameters)
     {
         await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
         return (long)(await command.ExecuteScalarAsync())!;
     }
 

@@ -137,7 +137,7 @@ public sealed class ServerWideObjectTests(IsolationStrategy kind, ServerKind ser
     {
         if (serverKind == ServerKind.External)
         {
-            var template = new TemplateStore(await ServerAsync(), new EvolveMigrator(MigrationSet.Load([folder]))).Name;
+            var template = TemplateStore.NameFor(MigrationSet.Load([folder]));
             await using var admin = await ConnectAsync("postgres");
             await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(template)} WITH (FORCE)");
             await ExecuteAsync(admin, $"DROP ROLE IF EXISTS {Sql.Quote(role)}");

@@ -124,9 +124,9 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
             await Assert.That(error.SqlState).IsEqualTo("42704");
             await Assert.That(error.Line).IsEqualTo(5);
             await Assert.That(error.Message).Contains("V8__broken.sql line 5").And.Contains("type \"txet\" does not exist");
-            var template = new TemplateStore(await ServerAsync(), new EvolveMigrator(MigrationSet.Load([folder])));
+            var template = TemplateStore.NameFor(MigrationSet.Load([folder]));
             await using var admin = await ConnectAsync("postgres");
-            await Assert.That(await CountAsync(admin, $"SELECT count(*) FROM pg_database WHERE datname = '{template.Name}'")).IsEqualTo(0);
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", template)).IsEqualTo(0);
         }
         finally
         {

@@ -184,4 +184,31 @@ public sealed class OptionsResolverTests
         var error = await Assert.That(() => Resolve(new TestKitOptions { SeedFiles = ["seeds/none.sql"] })).Throws<TestKitException>();
         await Assert.That(error!.Message).Contains("Seed file 'seeds/none.sql'").And.Contains("does not exist");
     }
+
+    [Test]
+    public async Task TESTKIT_SERVER_MAX_DATABASES_bounds_the_server_and_code_wins_over_it()
+    {
+        MigrationsFolder();
+        await Assert.That(Resolve(TestKitOptions.Default).ServerMaxDatabases).IsNull();
+        await Assert.That(Resolve(TestKitOptions.Default, ("TESTKIT_SERVER_MAX_DATABASES", " 12 ")).ServerMaxDatabases).IsEqualTo(12);
+        await Assert.That(Resolve(new TestKitOptions { ServerMaxDatabases = 3 }, ("TESTKIT_SERVER_MAX_DATABASES", "12")).ServerMaxDatabases).IsEqualTo(3);
+    }
+
+    [Test]
+    [Arguments("0")]
+    [Arguments("-2")]
+    [Arguments("many")]
+    public async Task A_bad_TESTKIT_SERVER_MAX_DATABASES_is_reported(string value)
+    {
+        MigrationsFolder();
+        var error = await Assert.That(() => Resolve(TestKitOptions.Default, ("TESTKIT_SERVER_MAX_DATABASES", value))).Throws<TestKitException>();
+        await Assert.That(error!.Message).Contains("TESTKIT_SERVER_MAX_DATABASES").And.Contains(value);
+    }
+
+    [Test]
+    public async Task A_server_bound_below_one_in_code_is_an_argument_exception()
+    {
+        MigrationsFolder();
+        await Assert.That(() => Resolve(new TestKitOptions { ServerMaxDatabases = 0 })).Throws<ArgumentOutOfRangeException>();
+    }
 }

@@ -16,6 +16,7 @@ internal static class OptionsResolver
     internal const string IsolationVariable = "TESTKIT_ISOLATION";
     internal const string KeepFailedVariable = "TESTKIT_KEEP_FAILED";
     internal const string IsolateLeftoverClientsVariable = "TESTKIT_ISOLATE_LEFTOVER_CLIENTS";
+    internal const string ServerMaxDatabasesVariable = "TESTKIT_SERVER_MAX_DATABASES";
     internal const string DefaultMigrationsFolder = "migrations";
 
     private static readonly string[] LibpqVariables = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
@@ -35,6 +36,11 @@ internal static class OptionsResolver
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxDatabases, "TestKitOptions.MaxDatabases must be at least 1.");
         }
 
+        if (options.ServerMaxDatabases is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ServerMaxDatabases, "TestKitOptions.ServerMaxDatabases must be at least 1.");
+        }
+
         if (options.Schemas is { } schemas && (schemas.Count == 0 || schemas.Any(string.IsNullOrWhiteSpace)))
         {
             throw new ArgumentException("TestKitOptions.Schemas must name at least one schema and no empty one.", nameof(options));
@@ -48,6 +54,7 @@ internal static class OptionsResolver
         {
             KeepFailedDatabases = options.KeepFailedDatabases ?? ParseFlag(environment(KeepFailedVariable), KeepFailedVariable),
             IsolateLeftoverClients = options.IsolateLeftoverClients ?? ParseFlag(environment(IsolateLeftoverClientsVariable), IsolateLeftoverClientsVariable),
+            ServerMaxDatabases = options.ServerMaxDatabases ?? ParseCount(environment(ServerMaxDatabasesVariable), ServerMaxDatabasesVariable),
             Schemas = options.Schemas ?? [],
             Placeholders = [.. (options.Placeholders ?? new Dictionary<string, string>()).OrderBy(pair => pair.Key, StringComparer.Ordinal)],
             SeedFiles = [.. (options.SeedFiles ?? []).Select(file => Locate(file, "TestKitOptions.SeedFiles", searchRoots, isFile: true))],
@@ -61,6 +68,13 @@ internal static class OptionsResolver
             "1" or "true" or "yes" => true,
             _ => throw new TestKitException($"{variable} is '{value}': set it to 1 or true to turn it on, 0 or false (or unset it) to turn it off."),
         };
+
+    private static int? ParseCount(string? value, string variable) =>
+        string.IsNullOrWhiteSpace(value)
+            ? null
+            : int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= 1
+                ? count
+                : throw new TestKitException($"{variable} is '{value}': set it to a whole number of at least 1, or unset it.");
 
     /// <summary>The roots used outside tests: the test assembly's folder, then the current directory.</summary>
     internal static IReadOnlyList<string> DefaultSearchRoots() =>

@@ -14,6 +14,9 @@ internal sealed record ResolvedOptions(
     /// <summary>A new connection string per lease, so that a test's leftovers reach nothing (see <see cref="TestKitOptions.IsolateLeftoverClients"/>).</summary>
     internal bool IsolateLeftoverClients { get; init; }
 
+    /// <summary>The bound on the kit's databases over every process on the server, or null for none.</summary>
+    internal int? ServerMaxDatabases { get; init; }
+
     internal IReadOnlyList<string> Schemas { get; init; } = [];
 
     internal IReadOnlyList<KeyValuePair<string, string>> Placeholders { get; init; } = [];
@@ -28,6 +31,7 @@ internal sealed record ResolvedOptions(
             Isolation.ToString(),
             MaxDatabases.ToString(CultureInfo.InvariantCulture),
             IsolateLeftoverClients ? "isolate-leftovers" : "share-connection-string",
+            "server-max", ServerMaxDatabases?.ToString(CultureInfo.InvariantCulture) ?? "none",
             "folders", .. MigrationFolders,
             "schemas", .. Schemas,
             "placeholders", .. Placeholders.Select(pair => pair.Key + "=" + pair.Value),

@@ -36,10 +36,19 @@ public sealed record TestKitOptions
     public IsolationStrategy? Isolation { get; init; }
 
     /// <summary>
-    /// The most test databases (and so the most concurrent test connections of the kit) per migration
-    /// set. Tests beyond it wait for a database to come free. Default: twice the processor count, at least 4.
+    /// The most databases this process holds on a server at once, over every class's options, seeds and strategy and the
+    /// template strategy's warm clones (the largest value any class sets applies); with them, it bounds the kit's
+    /// connections (see the README's sizing). Tests beyond it wait; a database another class holds idle is given up for
+    /// them. Default: twice the processor count, at least 4.
     /// </summary>
     public int? MaxDatabases { get; init; }
+
+    /// <summary>
+    /// The most kit databases on the server at once over every test process that shares it (environment:
+    /// <c>TESTKIT_SERVER_MAX_DATABASES</c>), for a server several runs use at the same time: each database takes one of
+    /// this many slots, held as an advisory lock for as long as the database exists. Unset: no bound across processes.
+    /// </summary>
+    public int? ServerMaxDatabases { get; init; }
 
     /// <summary>
     /// Keep the database of a failed test for inspection instead of cleaning it (environment:

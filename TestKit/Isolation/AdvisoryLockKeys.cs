@@ -11,7 +11,7 @@ namespace TestKit.Isolation;
 /// </summary>
 internal static class AdvisoryLockKeys
 {
-    /// <summary>Held by a run while it holds any database of its own (see <see cref="RunLock"/>).</summary>
+    /// <summary>Held by a run while it holds any database of its own (see <see cref="ServerLocks"/>).</summary>
     internal static long Run(string runId) => Hash("testkit-run:" + runId);
 
     /// <summary>Held by a sweep while it tries other runs' locks: one sweep at a time, so that a run lock a sweep holds for a moment is never taken by another sweep for a sign that the run lives.</summary>

@@ -10,20 +10,19 @@ namespace TestKit.Isolation;
 /// Creates and drops the kit's own databases on one server. Every database it creates carries a
 /// marker (a database comment naming this run); it drops, and lets strategies migrate or erase,
 /// only databases that carry this run's marker — never one recognised by its name alone.
-/// While it holds any database it holds its run's <see cref="RunLock"/>, by which runs on other hosts
+/// While it holds any database it holds its run's <see cref="ServerLocks"/>, by which runs on other hosts
 /// tell it alive; disposing it releases that lock.
 /// </summary>
 internal sealed class DatabaseCatalog : IAsyncDisposable
 {
     internal const string MarkerPrefix = "testkit:run=";
 
-    /// <summary>The marker field that says its run holds a <see cref="RunLock"/>; markers of older runs lack it.</summary>
+    /// <summary>The marker field that says its run holds a <see cref="ServerLocks"/>; markers of older runs lack it.</summary>
     private const string LockField = "lock=advisory";
 
     private readonly IPostgresServer _server;
     private readonly string _runId;
     private readonly string _host;
-    private readonly RunLock _runLock;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, uint> _createdOids = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _createdRoles = new(StringComparer.Ordinal);
     private int _counter;
@@ -40,7 +39,8 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
         _server = server;
         _runId = RandomNumberGenerator.GetHexString(10, lowercase: true);
         _host = hostName ?? Environment.MachineName;
-        _runLock = new RunLock(server, _runId);
+        Locks = new ServerLocks(server, _runId);
+        Budget = new DatabaseBudget(Locks);
         Marker = $"{MarkerPrefix}{_runId};pid={Environment.ProcessId.ToString(CultureInfo.InvariantCulture)};host={_host};{LockField}";
     }
 
@@ -48,6 +48,12 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
     internal string Marker { get; }
 
     internal IPostgresServer Server => _server;
+
+    /// <summary>The advisory locks this run holds on the server, all on one connection.</summary>
+    internal ServerLocks Locks { get; }
+
+    /// <summary>The bound on the databases this run holds on the server at once, over all its pools.</summary>
+    internal DatabaseBudget Budget { get; }
 
     /// <summary>How many databases this catalog created.</summary>
     internal int Created => Volatile.Read(ref _created);
@@ -339,7 +345,7 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
     /// <summary>
     /// Drops the databases a dead run left: one killed before its cleanup (SIGKILL, a crashed CI agent). A run is dead
     /// when its marker names this host and a process that is gone (markers of older runs, which hold no run lock),
-    /// or, on any host, when its marker says it holds a <see cref="RunLock"/>, that lock is free, no session of the run
+    /// or, on any host, when its marker says it holds a <see cref="ServerLocks"/>, that lock is free, no session of the run
     /// is left on the server (its lock connection, or one in a database of the run: that covers a live run whose
     /// lock connection a server restart ended), and, on this host, its process is gone. A database of this run, of a
     /// live run, of an older run on another host, or kept for inspection is left alone.
@@ -444,7 +450,7 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
     }
 
     /// <summary>Releases the run lock, if this catalog still holds it. The databases are the strategies' to drop first.</summary>
-    public ValueTask DisposeAsync() => _runLock.DisposeAsync();
+    public ValueTask DisposeAsync() => Locks.DisposeAsync();
 
     /// <summary>
     /// True when run <paramref name="runId"/> holds no run lock and has no session on the server. The sessions are
@@ -466,7 +472,7 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
                 "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'client backend' AND (starts_with(datname, $1) OR application_name = $2))",
                 cancellationToken,
                 $"testkit_{runId}_",
-                RunLock.ApplicationName(runId)).ConfigureAwait(false);
+                ServerLocks.ApplicationName(runId)).ConfigureAwait(false);
         }
         finally
         {
@@ -506,14 +512,14 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
     /// </summary>
     private async Task CreateHoldingRunLockAsync(NpgsqlConnection connection, string createDatabase, CancellationToken cancellationToken)
     {
-        await _runLock.HoldAsync(cancellationToken).ConfigureAwait(false);
+        await Locks.HoldRunAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await Sql.ExecuteAsync(connection, createDatabase, CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {
-            await _runLock.LetGoAsync().ConfigureAwait(false);
+            await Locks.LetGoRunAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -523,7 +529,7 @@ internal sealed class DatabaseCatalog : IAsyncDisposable
     {
         if (_createdOids.TryRemove(database, out _))
         {
-            await _runLock.LetGoAsync().ConfigureAwait(false);
+            await Locks.LetGoRunAsync().ConfigureAwait(false);
         }
     }
 }

@@ -6,14 +6,24 @@ namespace TestKit.Isolation;
 
 /// <summary>
 /// The databases a reusing strategy (migrate-erase, reset) owns: at most a fixed number, each leased to one
-/// test at a time. The strategy decides how a database is made and how it is cleaned; the pool does the
-/// bookkeeping every such strategy needs: slots, idle databases, discarding, keeping, dropping at the end.
+/// test at a time, and each holding a place in the run's <see cref="DatabaseBudget"/>. The strategy decides how a
+/// database is made and how it is cleaned; the pool does the bookkeeping every such strategy needs: slots, idle
+/// databases, giving one up for another pool, discarding, keeping, dropping at the end.
 /// </summary>
-internal sealed class DatabasePool(DatabaseCatalog catalog, int maxDatabases) : IAsyncDisposable
+internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 {
-    private readonly SemaphoreSlim _slots = new(maxDatabases, maxDatabases);
+    private readonly DatabaseCatalog _catalog;
+    private readonly SemaphoreSlim _slots;
     private readonly ConcurrentBag<PooledDatabase> _idle = [];
     private readonly ConcurrentDictionary<string, PooledDatabase> _all = new(StringComparer.Ordinal);
+
+    internal DatabasePool(DatabaseCatalog catalog, int maxDatabases)
+    {
+        _catalog = catalog;
+        _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
+        _catalog.Budget.Allow(maxDatabases);
+        _catalog.Budget.Register(this);
+    }
 
     /// <summary>How many databases the pool has now (idle and leased).</summary>
     internal int Count => _all.Count;
@@ -27,13 +37,55 @@ internal sealed class DatabasePool(DatabaseCatalog catalog, int maxDatabases) : 
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return _idle.TryTake(out var idle) ? idle : await create(cancellationToken).ConfigureAwait(false);
+            using var waiting = _catalog.Budget.Wait();
+            while (true)
+            {
+                var changed = _catalog.Budget.Changed;
+                if (_idle.TryTake(out var idle))
+                {
+                    return idle;
+                }
+
+                if (await _catalog.Budget.TryAcquireAsync(this, cancellationToken).ConfigureAwait(false) is { } token)
+                {
+                    return await CreateAsync(create, token, cancellationToken).ConfigureAwait(false);
+                }
+
+                // At the bound, with nothing idle anywhere: wait until a database is released here or dropped anywhere.
+                await _catalog.Budget.WaitAsync(changed, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
             _slots.Release();
             throw;
         }
+    }
+
+    private async Task<PooledDatabase> CreateAsync(Func<CancellationToken, Task<PooledDatabase>> create, BudgetToken token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var created = await create(cancellationToken).ConfigureAwait(false);
+            created.Token = token;
+            return created;
+        }
+        catch
+        {
+            await _catalog.Budget.ReleaseAsync(token).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
+    {
+        if (!_idle.TryTake(out var idle))
+        {
+            return false;
+        }
+
+        await DiscardAsync(idle).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Takes a new database into the pool.</summary>
@@ -57,15 +109,19 @@ internal sealed class DatabasePool(DatabaseCatalog catalog, int maxDatabases) : 
     internal async Task<PooledDatabase> RenameForNextLeaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
         await database.DisposeAsync().ConfigureAwait(false);
-        var name = await catalog.RenameForNextLeaseAsync(database.Name, cancellationToken).ConfigureAwait(false);
-        var renamed = database.Renamed(name, catalog.Server.ConnectionStringFor(name));
+        var name = await _catalog.RenameForNextLeaseAsync(database.Name, cancellationToken).ConfigureAwait(false);
+        var renamed = database.Renamed(name, _catalog.Server.ConnectionStringFor(name));
         _all[name] = renamed;
         _all.TryRemove(database.Name, out _);
         return renamed;
     }
 
     /// <summary>Makes a cleaned database available to the next test; the slot is given back separately.</summary>
-    internal void ReturnIdle(PooledDatabase database) => _idle.Add(database);
+    internal void ReturnIdle(PooledDatabase database)
+    {
+        _idle.Add(database);
+        _catalog.Budget.NotifyIdle();
+    }
 
     internal void ReleaseSlot() => _slots.Release();
 
@@ -91,17 +147,19 @@ internal sealed class DatabasePool(DatabaseCatalog catalog, int maxDatabases) : 
         try
         {
             await pooled.DisposeAsync().ConfigureAwait(false);
-            var kept = await catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
+            var kept = await _catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
             if (pooled.LoginRole is { } role)
             {
                 // The kept database is opened with the admin's credentials (see IPostgresServer.PsqlCommand).
-                await catalog.DropLoginRoleAsync(role, cancellationToken).ConfigureAwait(false);
+                await _catalog.DropLoginRoleAsync(role, cancellationToken).ConfigureAwait(false);
             }
 
             return kept;
         }
         finally
         {
+            // A kept database holds no connection of the kit's: it no longer counts against the budget.
+            await ReleaseTokenAsync(pooled).ConfigureAwait(false);
             _slots.Release();
         }
     }
@@ -112,20 +170,31 @@ internal sealed class DatabasePool(DatabaseCatalog catalog, int maxDatabases) : 
         try
         {
             await database.DisposeAsync().ConfigureAwait(false);
-            await catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
+            await _catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
-            if (database.LoginRole is { } role)
+            try
             {
-                await catalog.DropLoginRoleAsync(role, CancellationToken.None).ConfigureAwait(false);
+                if (database.LoginRole is { } role)
+                {
+                    await _catalog.DropLoginRoleAsync(role, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                await ReleaseTokenAsync(database).ConfigureAwait(false);
             }
         }
     }
 
+    private Task ReleaseTokenAsync(PooledDatabase database) =>
+        database.Token is { } token ? _catalog.Budget.ReleaseAsync(token) : Task.CompletedTask;
+
     /// <summary>Drops every database of the pool; every drop is tried even when one fails.</summary>
     public async ValueTask DisposeAsync()
     {
+        _catalog.Budget.Unregister(this);
         var errors = new List<Exception>();
         foreach (var database in _all.Values)
         {

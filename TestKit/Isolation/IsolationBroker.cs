@@ -119,6 +119,11 @@ internal sealed class IsolationBroker : IAsyncDisposable
     {
         var migrations = MigrationSet.Load(options.MigrationFolders, options.SeedFiles, options.Schemas, options.Placeholders);
         var entry = await _servers.GetOrAdd(options.Server, key => new Lazy<Task<ServerEntry>>(() => StartServerAsync(key))).Value.ConfigureAwait(false);
+        if (options.ServerMaxDatabases is { } serverMaxDatabases)
+        {
+            entry.Catalog.Budget.BoundServer(serverMaxDatabases);
+        }
+
         return StrategyFactory.Create(options.Isolation, entry.Catalog, new EvolveMigrator(migrations), options.MaxDatabases, options.IsolateLeftoverClients);
     }
 

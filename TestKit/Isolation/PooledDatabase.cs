@@ -58,6 +58,9 @@ internal sealed class PooledDatabase : IAsyncDisposable
         TestConnectionString = _testBuilder.ConnectionString;
     }
 
+    /// <summary>The database's place in the run's <see cref="DatabaseBudget"/>, given back when it is dropped or kept.</summary>
+    internal BudgetToken? Token { get; set; }
+
     /// <summary>The catalog of the database as created, before any migration.</summary>
     internal CatalogSnapshot? Baseline { get; set; }
 
@@ -76,7 +79,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// new connection strings, same kit session settings and baseline. Dispose this one first.
     /// </summary>
     internal PooledDatabase Renamed(string name, NpgsqlConnectionStringBuilder builder) =>
-        new(name, builder, _kitSessionOptions) { Baseline = Baseline };
+        new(name, builder, _kitSessionOptions) { Baseline = Baseline, Token = Token };
 
     /// <summary>Drops the kit's pooled connections, after one was found broken.</summary>
     internal void ClearKitPool() => _kit.Clear();

@@ -12,8 +12,8 @@ internal static class StrategyFactory
             IsolationStrategy.MigrateErase => new MigrateEraseStrategy(catalog, migrator, maxDatabases, isolateLeftoverClients),
             // A clone ready per core: more would only compete with the tests for the same cores.
             IsolationStrategy.Template => new TemplateStrategy(
-                catalog, new TemplateStore(catalog.Server, migrator), maxDatabases, Math.Clamp(Environment.ProcessorCount, 1, maxDatabases)),
-            IsolationStrategy.Reset => new ResetStrategy(catalog, new TemplateStore(catalog.Server, migrator), maxDatabases, isolateLeftoverClients),
+                catalog, new TemplateStore(catalog, migrator), maxDatabases, Math.Clamp(Environment.ProcessorCount, 1, maxDatabases)),
+            IsolationStrategy.Reset => new ResetStrategy(catalog, new TemplateStore(catalog, migrator), maxDatabases, isolateLeftoverClients),
             _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown isolation strategy."),
         };
 }

@@ -25,17 +25,19 @@ internal sealed class TemplateStore : IAsyncDisposable
     private const string FormatVersion = "2";
 
     private readonly IPostgresServer _server;
+    private readonly ServerLocks _locks;
     private readonly IMigrator _migrator;
     private readonly string _fingerprint;
     private readonly string _lineage;
     private readonly SemaphoreSlim _once = new(1, 1);
     private readonly TemplateStore? _head;
-    private NpgsqlConnection? _inUseLock;
+    private bool _holdsUseLock;
     private string? _name;
 
-    internal TemplateStore(IPostgresServer server, IMigrator migrator)
+    internal TemplateStore(DatabaseCatalog catalog, IMigrator migrator)
     {
-        _server = server;
+        _server = catalog.Server;
+        _locks = catalog.Locks;
         _migrator = migrator;
         _fingerprint = Hash(FormatVersion + "|" + migrator.Migrations.Fingerprint)[..24];
         // Same folders, seeds, schemas and placeholder names: a newer fingerprint of the same lineage replaces this one.
@@ -43,10 +45,15 @@ internal sealed class TemplateStore : IAsyncDisposable
         _lineage = Hash(string.Join('|', [.. migrations.Folders, "seeds", .. migrations.Seeds.Select(seed => seed.Path), "schemas", .. migrations.Schemas, "placeholders", .. migrations.Placeholders.Select(pair => pair.Key)]))[..12];
         // A seeded state is built on the template of head: the migrations run once per server, whatever the seeds. Objects
         // every database shares (roles) are then created once, and each seeded state costs its seeds only.
-        _head = migrations.Seeds.Count > 0 ? new TemplateStore(server, migrator.WithoutSeeds()) : null;
+        _head = migrations.Seeds.Count > 0 ? new TemplateStore(catalog, migrator.WithoutSeeds()) : null;
     }
 
-    internal string Name => $"testkit_template_{_fingerprint}";
+    internal string Name => NameOf(_fingerprint);
+
+    /// <summary>The name of the template of <paramref name="migrations"/> (on any server).</summary>
+    internal static string NameFor(MigrationSet migrations) => NameOf(Hash(FormatVersion + "|" + migrations.Fingerprint)[..24]);
+
+    private static string NameOf(string fingerprint) => $"testkit_template_{fingerprint}";
 
     private string ReadyMarker => $"{MarkerPrefix}{_fingerprint};lineage={_lineage};state=ready";
 
@@ -81,9 +88,9 @@ internal sealed class TemplateStore : IAsyncDisposable
     /// <summary>Releases this run's hold on the template; the template itself stays for the next run.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_inUseLock is not null)
+        if (_holdsUseLock)
         {
-            await _inUseLock.DisposeAsync().ConfigureAwait(false);
+            await _locks.ReleaseSharedAsync(LockKey("use")).ConfigureAwait(false);
         }
 
         if (_head is not null)
@@ -96,46 +103,57 @@ internal sealed class TemplateStore : IAsyncDisposable
 
     private async Task BuildOrReuseAsync(CancellationToken cancellationToken)
     {
-        // Unpooled: a session-level advisory lock belongs to the physical connection, and an idle
-        // pooled connection to the template would stop CREATE DATABASE ... TEMPLATE.
-        var admin = Unpooled(await LockDatabase.ChooseAsync(_server, cancellationToken).ConfigureAwait(false));
-        var connection = new NpgsqlConnection(admin);
-        await using (connection.ConfigureAwait(false))
+        // Before the gate: the template of head is built (or found) under the same gate.
+        var head = _head is null ? null : await _head.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        await _locks.Builds.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            await OpenAsync(connection, cancellationToken).ConfigureAwait(false);
-            await Sql.ExecuteAsync(connection, "SELECT pg_advisory_lock($1)", cancellationToken, LockKey("build")).ConfigureAwait(false);
-            try
+            // Unpooled: a session-level advisory lock belongs to the physical connection, and an idle
+            // pooled connection to the template would stop CREATE DATABASE ... TEMPLATE.
+            var connection = new NpgsqlConnection(Unpooled(_server.LockDatabase));
+            await using (connection.ConfigureAwait(false))
             {
-                var marker = await Sql.ScalarAsync<string>(
-                    connection,
-                    "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1",
-                    cancellationToken,
-                    Name).ConfigureAwait(false);
-                // Ready is ready whatever folder the scripts came from: the same fingerprint is the same template.
-                if (!IsReady(marker))
+                await OpenAsync(connection, cancellationToken).ConfigureAwait(false);
+                await Sql.ExecuteAsync(connection, "SELECT pg_advisory_lock($1)", cancellationToken, LockKey("build")).ConfigureAwait(false);
+                try
                 {
-                    try
+                    var marker = await Sql.ScalarAsync<string>(
+                        connection,
+                        "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1",
+                        cancellationToken,
+                        Name).ConfigureAwait(false);
+                    // Ready is ready whatever folder the scripts came from: the same fingerprint is the same template.
+                    if (!IsReady(marker))
                     {
-                        await BuildAsync(connection, marker, cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            await BuildAsync(connection, marker, head, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (PostgresException clash) when (clash.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+                        {
+                            // Advisory locks are per database: a run that connects to another maintenance database
+                            // is building the same template right now. Wait for it to be marked ready.
+                            await WaitUntilReadyAsync(connection, cancellationToken).ConfigureAwait(false);
+                        }
                     }
-                    catch (PostgresException clash) when (clash.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
-                    {
-                        // Advisory locks are per database: a run that connects to another maintenance database
-                        // is building the same template right now. Wait for it to be marked ready.
-                        await WaitUntilReadyAsync(connection, cancellationToken).ConfigureAwait(false);
-                    }
+
+                    // Held before the build lock goes: no run that builds a newer template of the same lineage can take
+                    // this one for stale in between.
+                    await _locks.HoldSharedAsync(LockKey("use"), cancellationToken).ConfigureAwait(false);
+                    _holdsUseLock = true;
                 }
-            }
-            finally
-            {
-                await Sql.ExecuteAsync(connection, "SELECT pg_advisory_unlock($1)", CancellationToken.None, LockKey("build")).ConfigureAwait(false);
+                finally
+                {
+                    await Sql.ExecuteAsync(connection, "SELECT pg_advisory_unlock($1)", CancellationToken.None, LockKey("build")).ConfigureAwait(false);
+                }
+
+                await DropStaleAsync(connection, cancellationToken).ConfigureAwait(false);
             }
         }
-
-        _inUseLock = new NpgsqlConnection(admin);
-        await OpenAsync(_inUseLock, cancellationToken).ConfigureAwait(false);
-        await Sql.ExecuteAsync(_inUseLock, "SELECT pg_advisory_lock_shared($1)", cancellationToken, LockKey("use")).ConfigureAwait(false);
-        await DropStaleAsync(_inUseLock, cancellationToken).ConfigureAwait(false);
+        finally
+        {
+            _locks.Builds.Release();
+        }
     }
 
     private bool IsReady(string? marker) =>
@@ -162,7 +180,7 @@ internal sealed class TemplateStore : IAsyncDisposable
         }
     }
 
-    private async Task BuildAsync(NpgsqlConnection admin, string? marker, CancellationToken cancellationToken)
+    private async Task BuildAsync(NpgsqlConnection admin, string? marker, string? head, CancellationToken cancellationToken)
     {
         if (marker is not null)
         {
@@ -176,7 +194,7 @@ internal sealed class TemplateStore : IAsyncDisposable
             await Sql.ExecuteAsync(admin, $"DROP DATABASE {Sql.Quote(Name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
         }
 
-        var source = _head is null ? "template0 ENCODING 'UTF8'" : Sql.Quote(await _head.EnsureAsync(cancellationToken).ConfigureAwait(false));
+        var source = head is null ? "template0 ENCODING 'UTF8'" : Sql.Quote(head);
         await Sql.ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(Name)} TEMPLATE {source}", cancellationToken).ConfigureAwait(false);
         await Sql.ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(Name)} IS {Sql.Literal(BuildingMarker)}", cancellationToken).ConfigureAwait(false);
         try
@@ -185,7 +203,7 @@ internal sealed class TemplateStore : IAsyncDisposable
             await using (template.ConfigureAwait(false))
             {
                 await OpenAsync(template, cancellationToken).ConfigureAwait(false);
-                if (_head is not null)
+                if (head is not null)
                 {
                     await _migrator.SeedAsync(template, cancellationToken).ConfigureAwait(false);
                 }

@@ -8,9 +8,11 @@ namespace TestKit.Isolation;
 /// <summary>
 /// One database per test, cloned from the template and dropped after the test. A background filler
 /// keeps a few clones ready, so that a test rarely waits for CREATE DATABASE; drops run in the
-/// background too, and the strategy waits for all of them when it is disposed.
+/// background too, and the strategy waits for all of them when it is disposed. Every clone, warm or leased,
+/// holds a place in the run's <see cref="DatabaseBudget"/> until it is dropped; warm clones take only spare
+/// places, and are the first given up when another pool needs room.
 /// </summary>
-internal sealed class TemplateStrategy : IIsolationStrategy
+internal sealed class TemplateStrategy : IIsolationStrategy, IIdleDatabases
 {
     private readonly DatabaseCatalog _catalog;
     private readonly TemplateStore _template;
@@ -19,6 +21,7 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Task, byte> _background = new();
     private readonly ConcurrentDictionary<string, byte> _leased = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, BudgetToken> _tokens = new(StringComparer.Ordinal);
     private readonly Lazy<Task> _filler;
 
     internal TemplateStrategy(DatabaseCatalog catalog, TemplateStore template, int maxDatabases, int warmDatabases)
@@ -28,6 +31,8 @@ internal sealed class TemplateStrategy : IIsolationStrategy
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
         _warm = Channel.CreateBounded<string>(new BoundedChannelOptions(Math.Max(1, warmDatabases)) { SingleWriter = true });
         _filler = new Lazy<Task>(() => Task.Run(() => FillAsync(_stopping.Token)));
+        catalog.Budget.Allow(maxDatabases);
+        catalog.Budget.Register(this);
     }
 
     public string Name => "template";
@@ -39,7 +44,7 @@ internal sealed class TemplateStrategy : IIsolationStrategy
         {
             var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
             _ = _filler.Value;
-            var name = _warm.Reader.TryRead(out var warm) ? warm : await _catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
+            var name = await WarmOrNewAsync(template, cancellationToken).ConfigureAwait(false);
             _leased[name] = 0;
             return new TestDatabase(name, TestConnectionString(name), _catalog.Server.Description);
         }
@@ -61,7 +66,7 @@ internal sealed class TemplateStrategy : IIsolationStrategy
         _slots.Release();
 
         // The next test does not need this clone gone, only the end of the run does: drop it in the background.
-        Track(_catalog.DropAsync(database.Name, CancellationToken.None));
+        Track(DropAsync(database.Name));
         return Task.FromResult("dropped (in the background)");
     }
 
@@ -79,12 +84,26 @@ internal sealed class TemplateStrategy : IIsolationStrategy
         }
         finally
         {
+            // A kept database holds no connection of the kit's: it no longer counts against the budget.
+            await ReleaseTokenAsync(database.Name).ConfigureAwait(false);
             _slots.Release();
         }
     }
 
+    public async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
+    {
+        if (!_warm.Reader.TryRead(out var warm))
+        {
+            return false;
+        }
+
+        await DropAsync(warm).ConfigureAwait(false);
+        return true;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _catalog.Budget.Unregister(this);
         await _stopping.CancelAsync().ConfigureAwait(false);
         var errors = new List<Exception>();
         if (_filler.IsValueCreated)
@@ -95,12 +114,12 @@ internal sealed class TemplateStrategy : IIsolationStrategy
         _warm.Writer.TryComplete();
         await foreach (var name in _warm.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            await Collect(errors, _catalog.DropAsync(name, CancellationToken.None)).ConfigureAwait(false);
+            await Collect(errors, DropAsync(name)).ConfigureAwait(false);
         }
 
         foreach (var name in _leased.Keys)
         {
-            await Collect(errors, _catalog.DropAsync(name, CancellationToken.None)).ConfigureAwait(false);
+            await Collect(errors, DropAsync(name)).ConfigureAwait(false);
         }
 
         foreach (var task in _background.Keys)
@@ -120,13 +139,87 @@ internal sealed class TemplateStrategy : IIsolationStrategy
         while (!stopping.IsCancellationRequested)
         {
             await _warm.Writer.WaitToWriteAsync(stopping).ConfigureAwait(false);
-            var name = await _catalog.CreateAsync(stopping, template).ConfigureAwait(false);
+            // Only a spare place: a warm clone must never keep a test of another pool waiting.
+            if (await _catalog.Budget.TryAcquireSpareAsync(stopping).ConfigureAwait(false) is not { } token)
+            {
+                await _catalog.Budget.WaitAsync(_catalog.Budget.Changed, stopping).ConfigureAwait(false);
+                continue;
+            }
+
+            string name;
+            try
+            {
+                name = await _catalog.CreateAsync(stopping, template).ConfigureAwait(false);
+            }
+            catch
+            {
+                await _catalog.Budget.ReleaseAsync(token).ConfigureAwait(false);
+                throw;
+            }
+
+            _tokens[name] = token;
             if (!_warm.Writer.TryWrite(name))
             {
-                await _catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+                await DropAsync(name).ConfigureAwait(false);
+            }
+            else
+            {
+                _catalog.Budget.NotifyIdle();
             }
         }
     }
+
+    /// <summary>A warm clone, or a new one; at the bound, whichever comes first: a warm clone, or a place in the budget.</summary>
+    private async Task<string> WarmOrNewAsync(string template, CancellationToken cancellationToken)
+    {
+        using var waiting = _catalog.Budget.Wait();
+        while (true)
+        {
+            var changed = _catalog.Budget.Changed;
+            if (_warm.Reader.TryRead(out var warm))
+            {
+                return warm;
+            }
+
+            if (await _catalog.Budget.TryAcquireAsync(this, cancellationToken).ConfigureAwait(false) is { } token)
+            {
+                return await CreateAsync(template, token, cancellationToken).ConfigureAwait(false);
+            }
+
+            await _catalog.Budget.WaitAsync(changed, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<string> CreateAsync(string template, BudgetToken token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var name = await _catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
+            _tokens[name] = token;
+            return name;
+        }
+        catch
+        {
+            await _catalog.Budget.ReleaseAsync(token).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Drops a clone, then frees its place in the budget.</summary>
+    private async Task DropAsync(string name)
+    {
+        try
+        {
+            await _catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ReleaseTokenAsync(name).ConfigureAwait(false);
+        }
+    }
+
+    private Task ReleaseTokenAsync(string name) =>
+        _tokens.TryRemove(name, out var token) ? _catalog.Budget.ReleaseAsync(token) : Task.CompletedTask;
 
     private string TestConnectionString(string name)
     {

@@ -38,7 +38,7 @@ internal sealed class EmbeddedServer : IPostgresServer
         _binaries = binaries;
         _user = user;
         _builder = builder;
-        Admin = NpgsqlDataSource.Create(KitSessionSettings.Apply(builder).ConnectionString);
+        Admin = NpgsqlDataSource.Create(KitSessionSettings.Admin(builder));
         Description = $"embedded PostgreSQL at {builder.Host}:{builder.Port}";
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
@@ -46,6 +46,8 @@ internal sealed class EmbeddedServer : IPostgresServer
     public string Description { get; private set; }
 
     public NpgsqlDataSource Admin { get; }
+
+    public string LockDatabase => "postgres";
 
     /// <summary>The folder that holds the data folder, the log and the owner file.</summary>
     internal string RootDirectory => _root;

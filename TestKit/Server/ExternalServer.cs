@@ -9,10 +9,11 @@ internal sealed class ExternalServer : IPostgresServer
 {
     private readonly NpgsqlConnectionStringBuilder _builder;
 
-    private ExternalServer(NpgsqlConnectionStringBuilder builder, NpgsqlDataSource admin, string version)
+    private ExternalServer(NpgsqlConnectionStringBuilder builder, NpgsqlDataSource admin, string version, string lockDatabase)
     {
         _builder = builder;
         Admin = admin;
+        LockDatabase = lockDatabase;
         Description = $"external PostgreSQL {version} at {builder.Host}:{builder.Port}";
     }
 
@@ -20,24 +21,31 @@ internal sealed class ExternalServer : IPostgresServer
 
     public NpgsqlDataSource Admin { get; }
 
+    public string LockDatabase { get; }
+
     /// <summary>Connects, and checks that the role may create databases.</summary>
     internal static async Task<ExternalServer> ConnectAsync(ServerSource source, CancellationToken cancellationToken)
     {
         var builder = source.ConnectionString ?? throw new ArgumentException("An external server needs a connection string.", nameof(source));
-        var admin = NpgsqlDataSource.Create(KitSessionSettings.Apply(builder).ConnectionString);
+        var admin = NpgsqlDataSource.Create(KitSessionSettings.Admin(builder));
         try
         {
             string version;
             bool mayCreateDatabases;
+            bool postgresForLocks;
             var connection = await ServerErrors.OpenAsync(admin, source.Origin, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
                 var rows = await Sql.QueryAsync(
                     connection,
-                    "SELECT current_setting('server_version'), rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user",
-                    reader => (Version: reader.GetString(0), MayCreateDatabases: reader.GetBoolean(1)),
+                    """
+                    SELECT current_setting('server_version'), rolsuper OR rolcreatedb,
+                           EXISTS (SELECT 1 FROM pg_database WHERE datname = 'postgres' AND datallowconn) AND has_database_privilege('postgres', 'CONNECT')
+                    FROM pg_roles WHERE rolname = current_user
+                    """,
+                    reader => (Version: reader.GetString(0), MayCreateDatabases: reader.GetBoolean(1), PostgresForLocks: reader.GetBoolean(2)),
                     cancellationToken).ConfigureAwait(false);
-                (version, mayCreateDatabases) = rows.Single();
+                (version, mayCreateDatabases, postgresForLocks) = rows.Single();
             }
 
             if (!mayCreateDatabases)
@@ -50,7 +58,7 @@ internal sealed class ExternalServer : IPostgresServer
                 };
             }
 
-            return new ExternalServer(builder, admin, version);
+            return new ExternalServer(builder, admin, version, postgresForLocks ? "postgres" : builder.Database!);
         }
         catch
         {

@@ -11,6 +11,12 @@ internal interface IPostgresServer : IAsyncDisposable
     /// <summary>Pooled connections to the maintenance database, as the admin role.</summary>
     NpgsqlDataSource Admin { get; }
 
+    /// <summary>
+    /// The database every run on this server takes its advisory locks in (they belong to the database they are taken in):
+    /// postgres when the server has it and the role may connect to it, else the configured maintenance database. Chosen once.
+    /// </summary>
+    string LockDatabase { get; }
+
     /// <summary>A new connection-string builder for <paramref name="database"/> on this server, same credentials.</summary>
     NpgsqlConnectionStringBuilder ConnectionStringFor(string database);
 
