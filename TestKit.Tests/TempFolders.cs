@@ -55,6 +55,68 @@ internal static class TempFolders
         return folder;
     }
 
+    /// <summary>The sample migrations plus V8, which creates a schema of its own plainly, with a function and a table in it.</summary>
+    internal static string SchemaCreatingMigrations()
+    {
+        var folder = UniqueCopyOfSampleMigrations();
+        File.WriteAllText(Path.Combine(folder, "V8__utils_schema.sql"), """
+            CREATE SCHEMA utils;
+            CREATE FUNCTION utils.initials(name text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(left(name, 1)) $$;
+            CREATE TABLE utils.audit (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, what text NOT NULL);
+            ALTER TABLE customers ADD COLUMN initials text GENERATED ALWAYS AS (utils.initials(name)) STORED;
+
+            """);
+        return folder;
+    }
+
+    /// <summary>The sample migrations plus a repeatable script that drops and creates again a schema of its own.</summary>
+    internal static string SchemaRecreatingMigrations()
+    {
+        var folder = UniqueCopyOfSampleMigrations();
+        File.WriteAllText(Path.Combine(folder, "R__reports.sql"), """
+            DROP SCHEMA IF EXISTS reports CASCADE;
+            CREATE SCHEMA reports;
+            CREATE VIEW reports.customer_count AS SELECT count(*) AS customers FROM customers;
+            CREATE TABLE reports.snapshots (taken_at timestamptz NOT NULL DEFAULT now(), customers bigint NOT NULL);
+
+            """);
+        return folder;
+    }
+
+    /// <summary>
+    /// The sample migrations plus V8, with functions whose bodies are SQL-standard (BEGIN ATOMIC, PostgreSQL 14+): one of
+    /// several statements, one with a CASE ... END inside; Npgsql alone would split them at their inner semicolons.
+    /// </summary>
+    internal static string StandardBodyMigrations()
+    {
+        var folder = UniqueCopyOfSampleMigrations();
+        File.WriteAllText(Path.Combine(folder, "V8__standard_bodies.sql"), """
+            CREATE FUNCTION price_band(amount numeric) RETURNS text LANGUAGE sql IMMUTABLE
+            BEGIN ATOMIC
+                SELECT CASE WHEN amount >= 100 THEN 'high' WHEN amount >= 10 THEN 'mid' ELSE 'low' END;
+            END;
+
+            CREATE PROCEDURE add_country(code text, name text) LANGUAGE sql
+            BEGIN ATOMIC
+                INSERT INTO countries (code, name) VALUES (code, name);
+                UPDATE countries SET name = upper(name) WHERE countries.code = add_country.code;
+            END;
+
+            CREATE TABLE price_bands (amount numeric PRIMARY KEY, band text NOT NULL);
+            INSERT INTO price_bands SELECT a, price_band(a) FROM (VALUES (5), (50), (500)) v (a);
+
+            """);
+        return folder;
+    }
+
+    /// <summary>A long history of the kind real projects have (see <see cref="Histories.MigrationHistory"/>), written to a new folder.</summary>
+    internal static string MigrationHistoryFolder()
+    {
+        var folder = Create();
+        Histories.MigrationHistory.Write(folder);
+        return folder;
+    }
+
     /// <summary>The repository's migrations folder, found above the test assembly.</summary>
     internal static string SampleMigrations { get; } = FindSample();
 

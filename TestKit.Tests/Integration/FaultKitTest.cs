@@ -34,6 +34,13 @@ public abstract class FaultKitTest : KitTest
         return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, isolateLeftoverClients), catalog);
     }
 
+    /// <summary>A strategy of this test's own for <paramref name="migrations"/> (a pool of one by default).</summary>
+    internal async Task<OwnStrategy> NewOwnStrategyAsync(IsolationStrategy kind, MigrationSet migrations, int maxDatabases = 1)
+    {
+        var catalog = new DatabaseCatalog(await ServerAsync());
+        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases), catalog);
+    }
+
     /// <summary>The state a test can observe: <see cref="StateDigest"/> plus privileges, owners and the database's properties.</summary>
     internal static async Task<List<string>> HeadAsync(string connectionString)
     {

@@ -1,5 +1,6 @@
 using Npgsql;
 using TestKit.Isolation;
+using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -7,7 +8,8 @@ namespace TestKit.Tests.Integration;
 /// With IsolateLeftoverClients, the reset strategy retires a lease's login role at its release. A client of the test
 /// that had passed authentication before the release, and then stalled before it reached the database, must not get
 /// into the next test's database once it moves on. The stall is made real: the test holds an ACCESS EXCLUSIVE lock on
-/// pg_database, which a starting backend reads right after authentication.
+/// pg_database, which a starting backend reads right after authentication. That lock stalls every connection to the
+/// server, so the test runs on an embedded server of its own.
 /// </summary>
 public sealed class FaultStalledClientTests : FaultKitTest
 {
@@ -17,14 +19,15 @@ public sealed class FaultStalledClientTests : FaultKitTest
     [Timeout(120_000)]
     public async Task A_client_that_authenticated_before_the_release_and_stalled_never_gets_into_the_next_test(CancellationToken cancellationToken)
     {
-        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset, isolateLeftoverClients: true);
+        await using var server = await EmbeddedServer.StartAsync(cancellationToken);
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset, server: server, isolateLeftoverClients: true);
         var first = await own.Strategy.AcquireAsync(cancellationToken);
         var login = new NpgsqlConnectionStringBuilder(first.ConnectionString).Username!;
-        await using var watch = await ConnectAsync("postgres");
+        await using var watch = await OpenAsync(Unpooled(server, "postgres"));
 
         Task<NpgsqlConnection> stalled;
         Task release;
-        await using (var blocker = await ConnectAsync("postgres"))
+        await using (var blocker = await OpenAsync(Unpooled(server, "postgres")))
         {
             await ExecuteAsync(blocker, "BEGIN; LOCK TABLE pg_database IN ACCESS EXCLUSIVE MODE");
             stalled = OpenAsync(new NpgsqlConnectionStringBuilder(first.ConnectionString) { Pooling = false, Timeout = 60 }.ConnectionString);
@@ -46,6 +49,13 @@ public sealed class FaultStalledClientTests : FaultKitTest
         await own.Strategy.ReleaseAsync(next, cancellationToken);
         await own.DisposeAsync();
         await AssertNothingLeftAsync(own.Catalog);
+    }
+
+    private static string Unpooled(EmbeddedServer server, string database)
+    {
+        var builder = server.ConnectionStringFor(database);
+        builder.Pooling = false;
+        return builder.ConnectionString;
     }
 
     /// <summary>Waits, with a deadline, until <paramref name="countQuery"/> counts at least one row.</summary>

@@ -41,6 +41,11 @@ internal static class OptionsResolver
             throw new ArgumentOutOfRangeException(nameof(options), options.ServerMaxDatabases, "TestKitOptions.ServerMaxDatabases must be at least 1.");
         }
 
+        if (options.ChangelogSchema is { } changelog && string.IsNullOrWhiteSpace(changelog))
+        {
+            throw new ArgumentException("TestKitOptions.ChangelogSchema must name a schema, or be left unset for the default.", nameof(options));
+        }
+
         if (options.Schemas is { } schemas && (schemas.Count == 0 || schemas.Any(string.IsNullOrWhiteSpace)))
         {
             throw new ArgumentException("TestKitOptions.Schemas must name at least one schema and no empty one.", nameof(options));
@@ -56,6 +61,7 @@ internal static class OptionsResolver
             IsolateLeftoverClients = options.IsolateLeftoverClients ?? ParseFlag(environment(IsolateLeftoverClientsVariable), IsolateLeftoverClientsVariable),
             ServerMaxDatabases = options.ServerMaxDatabases ?? ParseCount(environment(ServerMaxDatabasesVariable), ServerMaxDatabasesVariable),
             Schemas = options.Schemas ?? [],
+            ChangelogSchema = options.ChangelogSchema,
             Placeholders = [.. (options.Placeholders ?? new Dictionary<string, string>()).OrderBy(pair => pair.Key, StringComparer.Ordinal)],
             SeedFiles = [.. (options.SeedFiles ?? []).Select(file => Locate(file, "TestKitOptions.SeedFiles", searchRoots, isFile: true))],
         };

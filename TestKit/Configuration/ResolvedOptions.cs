@@ -19,6 +19,9 @@ internal sealed record ResolvedOptions(
 
     internal IReadOnlyList<string> Schemas { get; init; } = [];
 
+    /// <summary>The schema of Evolve's changelog, or null for Evolve's default (the first managed schema).</summary>
+    internal string? ChangelogSchema { get; init; }
+
     internal IReadOnlyList<KeyValuePair<string, string>> Placeholders { get; init; } = [];
 
     internal IReadOnlyList<string> SeedFiles { get; init; } = [];
@@ -34,6 +37,7 @@ internal sealed record ResolvedOptions(
             "server-max", ServerMaxDatabases?.ToString(CultureInfo.InvariantCulture) ?? "none",
             "folders", .. MigrationFolders,
             "schemas", .. Schemas,
+            "changelog", ChangelogSchema ?? "default",
             "placeholders", .. Placeholders.Select(pair => pair.Key + "=" + pair.Value),
             "seeds", .. SeedFiles,
         ]);

@@ -75,6 +75,14 @@ public sealed record TestKitOptions
     public IReadOnlyList<string>? Schemas { get; init; }
 
     /// <summary>
+    /// The schema of Evolve's changelog table (Evolve's <c>MetadataTableSchema</c>). Default: the first of
+    /// <see cref="Schemas"/>, which is <c>public</c> unless set: a test that lists the application's tables there also
+    /// sees <c>changelog</c>. Set it (say to <c>evolve</c>) to keep the application's schemas as production has them when
+    /// production is migrated by another tool; Evolve creates that schema, and every strategy erases or resets it.
+    /// </summary>
+    public string? ChangelogSchema { get; init; }
+
+    /// <summary>
     /// Values for placeholders in the scripts: an entry <c>["owner"] = "app"</c> replaces <c>${owner}</c>.
     /// Part of the fingerprint: changing a value builds a new template.
     /// </summary>

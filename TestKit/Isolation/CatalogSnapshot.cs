@@ -11,6 +11,7 @@ namespace TestKit.Isolation;
 internal sealed record CatalogSnapshot(IReadOnlyList<string> Objects)
 {
     private const string UserNamespaces = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
+    private const string SchemaPrefix = "schema ";
 
     private static readonly string Query = $"""
         SELECT 'schema ' || n.nspname FROM pg_namespace n WHERE {UserNamespaces}
@@ -22,7 +23,7 @@ internal sealed record CatalogSnapshot(IReadOnlyList<string> Objects)
         SELECT 'function ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {UserNamespaces}
         UNION ALL
-        SELECT 'schema privileges ' || n.nspname || ' ' || coalesce(n.nspacl::text, '') FROM pg_namespace n WHERE {UserNamespaces}
+        SELECT 'privileges on schema ' || n.nspname || ' ' || coalesce(n.nspacl::text, '') FROM pg_namespace n WHERE {UserNamespaces}
         UNION ALL
         SELECT 'default privileges ' || coalesce(n.nspname, '') || ' ' || d.defaclobjtype::text || ' ' || d.defaclacl::text
         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
@@ -38,6 +39,14 @@ internal sealed record CatalogSnapshot(IReadOnlyList<string> Objects)
         SELECT 'setting ' || array_to_string(setconfig, ',') FROM pg_db_role_setting
         WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
         """;
+
+    /// <summary>The user schemas of the snapshot.</summary>
+    internal IEnumerable<string> Schemas =>
+        Objects.Where(line => line.StartsWith(SchemaPrefix, StringComparison.Ordinal)).Select(line => line[SchemaPrefix.Length..]);
+
+    /// <summary>The user schemas of the connection's database now.</summary>
+    internal static Task<List<string>> SchemasAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        Sql.QueryAsync(connection, $"SELECT n.nspname FROM pg_namespace n WHERE {UserNamespaces}", reader => reader.GetString(0), cancellationToken);
 
     internal static async Task<CatalogSnapshot> TakeAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

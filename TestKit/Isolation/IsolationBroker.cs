@@ -117,7 +117,7 @@ internal sealed class IsolationBroker : IAsyncDisposable
 
     private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)
     {
-        var migrations = MigrationSet.Load(options.MigrationFolders, options.SeedFiles, options.Schemas, options.Placeholders);
+        var migrations = MigrationSet.Load(options.MigrationFolders, options.SeedFiles, options.Schemas, options.Placeholders, options.ChangelogSchema);
         var entry = await _servers.GetOrAdd(options.Server, key => new Lazy<Task<ServerEntry>>(() => StartServerAsync(key))).Value.ConfigureAwait(false);
         if (options.ServerMaxDatabases is { } serverMaxDatabases)
         {

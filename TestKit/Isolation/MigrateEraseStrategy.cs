@@ -89,6 +89,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                 }
 
                 await _migrator.EraseAsync(connection, cancellationToken).ConfigureAwait(false);
+                await DropSchemasOutsideBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
                 await VerifyBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
             }
 
@@ -136,6 +137,21 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         }
     }
 
+    /// <summary>
+    /// Evolve erases only the schemas it manages; the migrations (or the test) may have created others — plainly, or
+    /// dropped and created again by a repeatable script. Whatever schema the baseline lacks goes, with all it holds;
+    /// nothing of the baseline is touched.
+    /// </summary>
+    private static async Task DropSchemasOutsideBaselineAsync(PooledDatabase database, NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var now = await CatalogSnapshot.SchemasAsync(connection, cancellationToken).ConfigureAwait(false);
+        var added = now.Except(database.Baseline!.Schemas, StringComparer.Ordinal).ToList();
+        if (added.Count > 0)
+        {
+            await Sql.ExecuteAsync(connection, string.Join("; ", added.Select(schema => $"DROP SCHEMA IF EXISTS {Sql.Quote(schema)} CASCADE")), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task VerifyBaselineAsync(PooledDatabase database, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         var after = await CatalogSnapshot.TakeAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -149,7 +165,8 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         var details = string.Join("; ", added.Take(Shown).Select(item => "left: " + item).Concat(missing.Take(Shown).Select(item => "gone: " + item)));
         throw new TestKitException(
             $"After the erase, database '{database.Name}' differs from its empty baseline ({added.Count} object(s) left, {missing.Count} missing): {details}. " +
-            "Evolve erases only the schemas it manages: create every schema inside the migrations, and do not create objects outside them in tests. " +
+            "Evolve erases the schemas it manages, and TestKit drops the schemas the baseline lacks; what is left was created outside them " +
+            "(in a schema the empty database already had, such as an extension, event trigger or publication the erase does not cover), by the migrations or by the test. " +
             "TestKit dropped this database; the next test gets a fresh one.");
     }
 }

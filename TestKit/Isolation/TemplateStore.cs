@@ -42,7 +42,7 @@ internal sealed class TemplateStore : IAsyncDisposable
         _fingerprint = Hash(FormatVersion + "|" + migrator.Migrations.Fingerprint)[..24];
         // Same folders, seeds, schemas and placeholder names: a newer fingerprint of the same lineage replaces this one.
         var migrations = migrator.Migrations;
-        _lineage = Hash(string.Join('|', [.. migrations.Folders, "seeds", .. migrations.Seeds.Select(seed => seed.Path), "schemas", .. migrations.Schemas, "placeholders", .. migrations.Placeholders.Select(pair => pair.Key)]))[..12];
+        _lineage = Hash(string.Join('|', [.. migrations.Folders, "seeds", .. migrations.Seeds.Select(seed => seed.Path), "schemas", .. migrations.Schemas, "changelog", migrations.ChangelogSchema ?? string.Empty, "placeholders", .. migrations.Placeholders.Select(pair => pair.Key)]))[..12];
         // A seeded state is built on the template of head: the migrations run once per server, whatever the seeds. Objects
         // every database shares (roles) are then created once, and each seeded state costs its seeds only.
         _head = migrations.Seeds.Count > 0 ? new TemplateStore(catalog, migrator.WithoutSeeds()) : null;

@@ -64,7 +64,9 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
         Task.Run(
             () =>
             {
-                var evolve = new Evolve(connection, logDelegate: null, DBMS.PostgreSQL)
+                // Through the wrapper: a script with an SQL-standard function body is sent unsplit by Npgsql.
+                using var migrating = new StandardBodyConnection(connection);
+                var evolve = new Evolve(migrating, logDelegate: null, DBMS.PostgreSQL)
                 {
                     Locations = Migrations.Folders,
                     // Each database is used by one test at a time, so Evolve's cluster lock would only
@@ -77,6 +79,11 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
                 if (Migrations.Schemas.Count > 0)
                 {
                     evolve.Schemas = Migrations.Schemas;
+                }
+
+                if (Migrations.ChangelogSchema is { } changelog)
+                {
+                    evolve.MetadataTableSchema = changelog;
                 }
 
                 try
@@ -112,6 +119,10 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
 
         var message = (postgres, script) switch
         {
+            ({ } server, { } failed) when ManagedSchemaCreatedAgain(server) is { } schema =>
+                $"Migration {failed.Path}{(line is null ? string.Empty : $" line {line}")} failed: {server.SqlState} {server.MessageText}. " +
+                $"Schema '{schema}' is one TestKit tells Evolve to manage (TestKitOptions.Schemas or ChangelogSchema), so Evolve created it before the first script ran. " +
+                $"Leave it out of TestKitOptions.Schemas (TestKit drops after each test whatever schemas the migrations created), or create it with CREATE SCHEMA IF NOT EXISTS.",
             ({ } server, { } failed) when SharedObject(server) is { } shared =>
                 $"Migration {failed.Path}{(line is null ? string.Empty : $" line {line}")} failed: {server.SqlState} {server.MessageText}. " +
                 $"A {shared.Kind} belongs to the whole server: every database of a PostgreSQL server shares it, so a migration that creates {shared.Kind} " +
@@ -135,6 +146,13 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
             Line = line,
         };
     }
+
+    /// <summary>The managed schema a "42P06 schema ... already exists" error names, if it is one Evolve created itself.</summary>
+    private string? ManagedSchemaCreatedAgain(PostgresException error) =>
+        error.SqlState == PostgresErrorCodes.DuplicateSchema && SchemaExists().Match(error.MessageText) is { Success: true } match
+            && (Migrations.Schemas.Contains(match.Groups["name"].Value, StringComparer.Ordinal) || Migrations.ChangelogSchema == match.Groups["name"].Value)
+            ? match.Groups["name"].Value
+            : null;
 
     /// <summary>The role or tablespace a "42710 ... already exists" error names: an object every database of the server shares.</summary>
     private static (string Kind, string Name)? SharedObject(PostgresException error) =>
@@ -233,4 +251,7 @@ internal sealed partial class EvolveMigrator(MigrationSet migrations) : IMigrato
 
     [GeneratedRegex(@"^(?<kind>role|tablespace) ""(?<name>.+)"" already exists$", RegexOptions.CultureInvariant)]
     private static partial Regex SharedObjectExists();
+
+    [GeneratedRegex(@"^schema ""(?<name>.+)"" already exists$", RegexOptions.CultureInvariant)]
+    private static partial Regex SchemaExists();
 }

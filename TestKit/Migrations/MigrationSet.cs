@@ -21,6 +21,9 @@ internal sealed partial class MigrationSet
     /// <summary>The schemas Evolve manages; empty for the connection's default schema.</summary>
     internal IReadOnlyList<string> Schemas { get; private init; } = [];
 
+    /// <summary>The schema of Evolve's changelog, or null for Evolve's default.</summary>
+    internal string? ChangelogSchema { get; private init; }
+
     /// <summary>Placeholder names (without <c>${}</c>) and their values.</summary>
     internal IReadOnlyList<KeyValuePair<string, string>> Placeholders { get; private init; } = [];
 
@@ -42,7 +45,7 @@ internal sealed partial class MigrationSet
 
     /// <summary>The same migrations without seeds: head itself, which the seeded states are built on.</summary>
     internal MigrationSet WithoutSeeds() =>
-        new(Folders, Scripts, MigrationsFingerprint) { Schemas = Schemas, Placeholders = Placeholders, Fingerprint = MigrationsFingerprint };
+        new(Folders, Scripts, MigrationsFingerprint) { Schemas = Schemas, ChangelogSchema = ChangelogSchema, Placeholders = Placeholders, Fingerprint = MigrationsFingerprint };
 
     /// <summary>
     /// Throws when a script or seed changed, vanished or appeared since the set was loaded: the run's databases
@@ -71,7 +74,8 @@ internal sealed partial class MigrationSet
         IReadOnlyList<string> folders,
         IReadOnlyList<string>? seedFiles = null,
         IReadOnlyList<string>? schemas = null,
-        IReadOnlyList<KeyValuePair<string, string>>? placeholders = null)
+        IReadOnlyList<KeyValuePair<string, string>>? placeholders = null,
+        string? changelogSchema = null)
     {
         var scripts = new List<MigrationScript>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -113,6 +117,11 @@ internal sealed partial class MigrationSet
         }
 
         hash.AppendData(Encoding.UTF8.GetBytes("schemas " + string.Join(',', schemas ?? []) + "\n"));
+        if (changelogSchema is not null)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes("changelog " + changelogSchema + "\n"));
+        }
+
         foreach (var (name, value) in placeholders ?? [])
         {
             hash.AppendData(Encoding.UTF8.GetBytes($"placeholder {name}={value}\n"));
@@ -132,6 +141,7 @@ internal sealed partial class MigrationSet
         {
             Seeds = seeds,
             Schemas = schemas ?? [],
+            ChangelogSchema = changelogSchema,
             Placeholders = placeholders ?? [],
             Fingerprint = seeds.Count == 0 ? migrationsFingerprint : Convert.ToHexStringLower(hash.GetHashAndReset()),
         };
