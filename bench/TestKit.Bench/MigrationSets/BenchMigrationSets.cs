@@ -6,18 +6,22 @@ using TestKit.Migrations;
 namespace TestKit.Bench.MigrationSets;
 
 /// <summary>
-/// The three migration sets of the bench: the repository's sample, a generated history of 50
-/// scripts (written to a temporary folder, deleted on dispose), and the ERP schema kept beside the bench.
+/// The migration sets of the bench: the repository's sample, the ERP schema kept beside the bench, a generated set of 50
+/// one-table scripts, and a long history of the kind real projects have (234 scripts: schemas the migrations create,
+/// BEGIN ATOMIC bodies, triggers; see <see cref="Histories.MigrationHistory"/>). The generated ones are written to
+/// temporary folders, deleted on dispose.
 /// </summary>
 internal sealed class BenchMigrationSets : IDisposable
 {
     private const int GeneratedCount = 50;
 
     private readonly string _generatedFolder;
+    private readonly string _historyFolder;
 
-    private BenchMigrationSets(string generatedFolder, IReadOnlyList<BenchMigrationSet> all)
+    private BenchMigrationSets(string generatedFolder, string historyFolder, IReadOnlyList<BenchMigrationSet> all)
     {
         _generatedFolder = generatedFolder;
+        _historyFolder = historyFolder;
         All = all;
     }
 
@@ -34,7 +38,9 @@ internal sealed class BenchMigrationSets : IDisposable
             _ => null,
             OptionsResolver.DefaultSearchRoots()).MigrationFolders[0];
         var generatedFolder = Path.Combine(Path.GetTempPath(), "testkit-bench-" + RandomNumberGenerator.GetHexString(8, lowercase: true));
+        var historyFolder = Path.Combine(Path.GetTempPath(), "testkit-bench-history-" + RandomNumberGenerator.GetHexString(8, lowercase: true));
         GeneratedMigrations.Write(generatedFolder, GeneratedCount);
+        Histories.MigrationHistory.Write(historyFolder);
         try
         {
             BenchMigrationSet[] sets =
@@ -42,17 +48,23 @@ internal sealed class BenchMigrationSets : IDisposable
                 Load("sample", sampleFolder, "INSERT INTO products (sku, name, unit_price) VALUES ('bench', 'bench', 1)"),
                 Load("erp", Path.Combine(AppContext.BaseDirectory, "erp"), "INSERT INTO leads (company_name, email) VALUES ('bench', 'bench@example.com')"),
                 Load("generated", generatedFolder, GeneratedMigrations.WorkloadSql),
+                Load("history", historyFolder, Histories.MigrationHistory.WorkloadSql),
             ];
-            return new BenchMigrationSets(generatedFolder, [.. sets.OrderBy(set => set.ScriptCount)]);
+            return new BenchMigrationSets(generatedFolder, historyFolder, [.. sets.OrderBy(set => set.ScriptCount)]);
         }
         catch
         {
             Directory.Delete(generatedFolder, recursive: true);
+            Directory.Delete(historyFolder, recursive: true);
             throw;
         }
     }
 
-    public void Dispose() => Directory.Delete(_generatedFolder, recursive: true);
+    public void Dispose()
+    {
+        Directory.Delete(_generatedFolder, recursive: true);
+        Directory.Delete(_historyFolder, recursive: true);
+    }
 
     // The workloads insert into tables that refer to no reference data, so they also run after Respawn has emptied it;
     // each inserts a fixed unique value, so a database that was not cleaned makes the next test fail.

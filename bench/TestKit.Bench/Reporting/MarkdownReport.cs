@@ -28,6 +28,7 @@ internal static class MarkdownReport
             text.AppendLine("Per-test overhead is set-up plus tear-down around the workload: one INSERT of one row, committed.");
             AppendOverhead(text, sets, latency);
             AppendRatios(text, sets, latency, "overheads", result => result.Overhead.Median);
+            AppendPhases(text, sets, latency);
             AppendCycle(text, sets, latency);
             AppendRatios(text, sets, latency, "whole tests", result => result.Cycle.Median);
         }
@@ -66,6 +67,16 @@ internal static class MarkdownReport
             text,
             ["migration set", "reset (ms) [≤ 2 at 50]", "template clone ÷ reset [≥ 10]", "Respawn ÷ reset [≥ 10]", "Evolve cycle ÷ reset [≥ 150]", "reset ÷ BEGIN/ROLLBACK [≤ 3]", "migrate-erase ÷ Evolve cycle [≤ 1.1]"],
             rows);
+    }
+
+    private static void AppendPhases(StringBuilder text, IReadOnlyList<BenchMigrationSet> sets, IReadOnlyList<ContenderResult> latency)
+    {
+        text.AppendLine().AppendLine("## TestKit strategies: set-up / tear-down, medians (ms)").AppendLine();
+        var strategies = Enum.GetValues<IsolationStrategy>().Select(ContenderNames.Of);
+        var rows = strategies.Select(name => Row(name, sets, latency, result =>
+            $"{Format.Milliseconds(Distribution.Of(result.Samples.Select(sample => sample.SetUp)).Median)} / " +
+            $"{Format.Milliseconds(Distribution.Of(result.Samples.Select(sample => sample.TearDown)).Median)}"));
+        AppendTable(text, ["strategy", .. sets.Select(set => set.Label)], rows);
     }
 
     private static void AppendCycle(StringBuilder text, IReadOnlyList<BenchMigrationSet> sets, IReadOnlyList<ContenderResult> latency)
