@@ -17,7 +17,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
     private TaskCompletionSource _changed = NewSignal();
     private int _capacity;
     private int _used;
-    private int _waiting;
+    private int _blocked;
     private int? _serverSlots;
 
     /// <summary>Raises the bound to at least <paramref name="maxDatabases"/> (each pool's own bound fits within it).</summary>
@@ -58,17 +58,10 @@ internal sealed class DatabaseBudget(ServerLocks locks)
     }
 
     /// <summary>
-    /// Counts the caller as waiting for a place until disposed: warm clones then take no spare place from it. A caller
-    /// loops: note <see cref="Changed"/>, look for a database of its own, <see cref="TryAcquireAsync"/>, and else wait
-    /// for the noted change (one that came after the note is not missed).
+    /// Completes at the next change: a place came free, or a database became idle somewhere. A pool that needs a place
+    /// loops: note this, look for a database of its own, <see cref="TryAcquireAsync"/>, and else <see cref="WaitAsync"/>
+    /// for the noted change (so that a change after the note is not missed).
     /// </summary>
-    internal IDisposable Wait()
-    {
-        Interlocked.Increment(ref _waiting);
-        return new Waiter(this);
-    }
-
-    /// <summary>Completes at the next change: a place came free, or a database became idle somewhere.</summary>
     internal Task Changed
     {
         get
@@ -100,13 +93,30 @@ internal sealed class DatabaseBudget(ServerLocks locks)
         }
     }
 
-    /// <summary>Waits for <paramref name="changed"/> (see <see cref="Changed"/>), or a moment when slots across runs are polled.</summary>
-    internal Task WaitAsync(Task changed, CancellationToken cancellationToken) =>
-        (ServerBounded ? Task.WhenAny(changed, Task.Delay(SlotPoll, cancellationToken)) : changed).WaitAsync(cancellationToken);
+    /// <summary>
+    /// Waits, as a pool that found no place, for <paramref name="changed"/> (see <see cref="Changed"/>), or a moment when
+    /// slots across runs are polled. While it waits, warm clones take no spare place.
+    /// </summary>
+    internal async Task WaitAsync(Task changed, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _blocked);
+        try
+        {
+            await (ServerBounded ? Task.WhenAny(changed, Task.Delay(SlotPoll, cancellationToken)) : changed).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _blocked);
+        }
+    }
 
-    /// <summary>A place for a database nobody waits for yet (a warm clone): only when the bound allows it and no pool is waiting.</summary>
+    /// <summary>Waits for the next change, as a warm-clone filler that found no spare place (it blocks no one).</summary>
+    internal Task WaitForSpareAsync(CancellationToken cancellationToken) =>
+        (ServerBounded ? Task.WhenAny(Changed, Task.Delay(SlotPoll, cancellationToken)) : Changed).WaitAsync(cancellationToken);
+
+    /// <summary>A place for a database nobody asked for yet (a warm clone): only when the bound allows it and no pool waits for one.</summary>
     internal Task<BudgetToken?> TryAcquireSpareAsync(CancellationToken cancellationToken) =>
-        Volatile.Read(ref _waiting) > 0 ? Task.FromResult<BudgetToken?>(null) : TryTakeAsync(cancellationToken);
+        Volatile.Read(ref _blocked) > 0 ? Task.FromResult<BudgetToken?>(null) : TryTakeAsync(cancellationToken);
 
     /// <summary>A database was dropped (or kept, and so no longer the kit's to count): its place is free.</summary>
     internal async Task ReleaseAsync(BudgetToken token)
@@ -213,17 +223,4 @@ internal sealed class DatabaseBudget(ServerLocks locks)
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private sealed class Waiter(DatabaseBudget budget) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                Interlocked.Decrement(ref budget._waiting);
-            }
-        }
-    }
 }

@@ -37,7 +37,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var waiting = _catalog.Budget.Wait();
             while (true)
             {
                 var changed = _catalog.Budget.Changed;

@@ -142,7 +142,7 @@ internal sealed class TemplateStrategy : IIsolationStrategy, IIdleDatabases
             // Only a spare place: a warm clone must never keep a test of another pool waiting.
             if (await _catalog.Budget.TryAcquireSpareAsync(stopping).ConfigureAwait(false) is not { } token)
             {
-                await _catalog.Budget.WaitAsync(_catalog.Budget.Changed, stopping).ConfigureAwait(false);
+                await _catalog.Budget.WaitForSpareAsync(stopping).ConfigureAwait(false);
                 continue;
             }
 
@@ -172,7 +172,6 @@ internal sealed class TemplateStrategy : IIsolationStrategy, IIdleDatabases
     /// <summary>A warm clone, or a new one; at the bound, whichever comes first: a warm clone, or a place in the budget.</summary>
     private async Task<string> WarmOrNewAsync(string template, CancellationToken cancellationToken)
     {
-        using var waiting = _catalog.Budget.Wait();
         while (true)
         {
             var changed = _catalog.Budget.Changed;
