@@ -1,5 +1,3 @@
-using TestKit.Configuration;
-using TestKit.Isolation;
 
 namespace TestKit.Tests.Integration;
 
@@ -27,7 +25,7 @@ public sealed class BadInputServerTests : KitTest
     public async Task An_unreachable_host_fails_every_test_within_the_connect_timeout_without_the_password(string host, CancellationToken cancellationToken)
     {
         var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = $"Host={host};Port=5432;Username=u;Password={Password};Timeout=2", MaxDatabases = 1 });
-        await using var broker = new IsolationBroker();
+        await using var broker = new SessionBroker();
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var first = await Assert.That(async () => await broker.AcquireAsync(options, cancellationToken)).Throws<TestKitException>();
@@ -49,7 +47,7 @@ public sealed class BadInputServerTests : KitTest
         var builder = (await ServerAsync()).ConnectionStringFor("postgres");
         builder.Password = Password;
         var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = builder.ConnectionString, MaxDatabases = 1 });
-        await using var broker = new IsolationBroker();
+        await using var broker = new SessionBroker();
 
         var error = await Assert.That(async () => await broker.AcquireAsync(options, CancellationToken.None)).Throws<TestKitException>();
 

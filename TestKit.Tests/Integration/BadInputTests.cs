@@ -1,7 +1,4 @@
 using Npgsql;
-using TestKit.Isolation;
-using TestKit.Migrations;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -210,7 +207,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
 
             var before = await StateDigest.ComputeAsync(server.ConnectionStringFor(name).ConnectionString);
             var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = server.ConnectionStringFor(name).ConnectionString, Isolation = kind, MaxDatabases = 1 });
-            await using (var broker = new IsolationBroker())
+            await using (var broker = new SessionBroker())
             {
                 var lease = await broker.AcquireAsync(options, CancellationToken.None);
                 await Assert.That(lease.Database.Name).IsNotEqualTo(name);
@@ -238,7 +235,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
     {
         // A server without a database named postgres, as managed services and locked-down servers have: the kit must
         // use the database the connection string names, never assume postgres.
-        await using var server = await EmbeddedServer.StartAsync(cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
         var name = "we\"ird db ü";
         await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
         {
@@ -253,7 +250,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
         }
 
         var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = server.ConnectionStringFor(name).ConnectionString, Isolation = kind, MaxDatabases = 1 });
-        await using (var broker = new IsolationBroker())
+        await using (var broker = new SessionBroker())
         {
             var lease = await broker.AcquireAsync(options, cancellationToken);
             await using (var connection = await OpenAsync(lease.Database.ConnectionString))
@@ -278,7 +275,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
     }
 
     private async Task<string> TemplateNameAsync(string folder) =>
-        TemplateStore.NameFor(MigrationSet.Load([folder]));
+        TemplateIdentity.NameFor(MigrationSet.Load([folder]));
 
     private async Task AssertNoTemplateAsync(string folder)
     {

@@ -1,7 +1,4 @@
 using Npgsql;
-using TestKit.Configuration;
-using TestKit.Isolation;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -22,13 +19,13 @@ public sealed class ConnectionBudgetTests(IsolationStrategy kind) : KitTest
     private const int MaxDatabases = 4;
 
     /// <summary>The kit's own connections beyond one per database: admin pool (3), lock session (1), a build or first migration (2).</summary>
-    private const int KitOverhead = KitSessionSettings.AdminConnections + 3;
+    private const int KitOverhead = KitConnections.AdminPoolSize + 3;
 
     [Test]
     [Timeout(300_000)]
     public async Task Twelve_differently_seeded_classes_stay_within_the_connection_budget_of_a_30_connection_server(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
         await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
         {
             await ExecuteAsync(admin, "ALTER SYSTEM SET max_connections = 30");
@@ -41,7 +38,7 @@ public sealed class ConnectionBudgetTests(IsolationStrategy kind) : KitTest
             var classes = Enumerable.Range(1, Classes).Select(i => ClassOptions(server, seeds, i)).ToList();
             using var stop = new CancellationTokenSource();
             var monitor = MonitorPeakAsync(server, stop.Token);
-            await using (var broker = new IsolationBroker())
+            await using (var broker = new SessionBroker())
             {
                 using var parallel = new SemaphoreSlim(Parallel);
                 var tests = classes.SelectMany((options, index) => Enumerable.Range(0, TestsPerClass).Select(_ => PlayTestAsync(broker, options, index + 1, parallel, cancellationToken)));
@@ -77,7 +74,7 @@ public sealed class ConnectionBudgetTests(IsolationStrategy kind) : KitTest
     }
 
     /// <summary>One test of class <paramref name="index"/>: it sees its own seed only, through a pooled connection as Db would.</summary>
-    private static async Task PlayTestAsync(IsolationBroker broker, ResolvedOptions options, int index, SemaphoreSlim parallel, CancellationToken cancellationToken)
+    private static async Task PlayTestAsync(SessionBroker broker, ResolvedOptions options, int index, SemaphoreSlim parallel, CancellationToken cancellationToken)
     {
         await parallel.WaitAsync(cancellationToken);
         try

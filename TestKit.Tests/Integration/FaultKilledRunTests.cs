@@ -6,8 +6,6 @@ using System.Text.Json;
 using CliWrap;
 using CliWrap.Buffered;
 using Npgsql;
-using TestKit.Isolation;
-using TestKit.Server;
 using TestKit.Victim;
 
 namespace TestKit.Tests.Integration;
@@ -38,7 +36,7 @@ public sealed class FaultKilledRunTests : FaultKitTest
 
             // A new run starts on the same server, as the next `make test` after a killed one would.
             var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = connectionString, MaxDatabases = 1 });
-            await using (var broker = new IsolationBroker())
+            await using (var broker = new SessionBroker())
             {
                 var lease = await broker.AcquireAsync(options, cancellationToken);
                 await lease.ReleaseAsync(cancellationToken);
@@ -103,7 +101,7 @@ public sealed class FaultKilledRunTests : FaultKitTest
             await Assert.That(await AnswersAsync(orphan, cancellationToken) || await FaultOrphanTests.RemovedAsync(root)).IsTrue()
                 .Because("postgres is not a child of the run: it keeps running after the run is killed");
 
-            await using (var next = await EmbeddedServer.StartAsync(cancellationToken))
+            await using (var next = await EmbeddedServer.StartAsync(logger: null, cancellationToken))
             {
                 await Assert.That(await FaultOrphanTests.RemovedAsync(root)).IsTrue().Because("the killed run's folder must be removed");
                 await Assert.That(await AnswersAsync(orphan, cancellationToken)).IsFalse()
@@ -133,7 +131,7 @@ public sealed class FaultKilledRunTests : FaultKitTest
     /// <summary>What a new run does first on a server: sweep the orphans of dead runs.</summary>
     private static async Task SweepAsNewRunAsync(IPostgresServer server, CancellationToken cancellationToken)
     {
-        await using var run = new DatabaseCatalog(server);
+        await using var run = new ServerRun(server);
         await run.SweepOrphansAsync(cancellationToken);
     }
 
@@ -152,7 +150,7 @@ public sealed class FaultKilledRunTests : FaultKitTest
                    admin,
                    "SELECT count(*) FROM pg_stat_activity WHERE starts_with(datname, $1) OR application_name = $2",
                    $"testkit_{report.RunId}_",
-                   ServerLocks.ApplicationName(report.RunId))) > 0
+                   ApplicationNames.Run(report.RunId))) > 0
                && DateTime.UtcNow < deadline)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50));

@@ -1,7 +1,4 @@
 using Npgsql;
-using TestKit.Isolation;
-using TestKit.Migrations;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -29,7 +26,7 @@ public abstract class FaultKitTest : KitTest
     internal async Task<OwnStrategy> NewOwnStrategyAsync(
         IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, IPostgresServer? server = null, bool isolateLeftoverClients = false)
     {
-        var catalog = new DatabaseCatalog(server ?? await ServerAsync());
+        var catalog = new ServerRun(server ?? await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
         return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, isolateLeftoverClients), catalog);
     }
@@ -37,7 +34,7 @@ public abstract class FaultKitTest : KitTest
     /// <summary>A strategy of this test's own for <paramref name="migrations"/> (a pool of one by default).</summary>
     internal async Task<OwnStrategy> NewOwnStrategyAsync(IsolationStrategy kind, MigrationSet migrations, int maxDatabases = 1)
     {
-        var catalog = new DatabaseCatalog(await ServerAsync());
+        var catalog = new ServerRun(await ServerAsync());
         return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases), catalog);
     }
 
@@ -90,7 +87,7 @@ public abstract class FaultKitTest : KitTest
     /// After the strategy is disposed: no database carries the catalog's marker or its run's name, and no session
     /// is left on one. Backends end asynchronously, so this polls with a deadline.
     /// </summary>
-    internal async Task AssertNothingLeftAsync(DatabaseCatalog catalog, string maintenanceDatabase = "postgres")
+    internal async Task AssertNothingLeftAsync(ServerRun catalog, string maintenanceDatabase = "postgres")
     {
         var server = catalog.Server;
         var builder = server.ConnectionStringFor(maintenanceDatabase);
@@ -103,7 +100,7 @@ public abstract class FaultKitTest : KitTest
         while (true)
         {
             left = (
-                await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE shobj_description(oid, 'pg_database') = $1 OR starts_with(datname, $2)", catalog.Marker, prefix),
+                await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE shobj_description(oid, 'pg_database') = $1 OR starts_with(datname, $2)", catalog.Marker.Format(), prefix),
                 await CountAsync(admin, "SELECT count(*) FROM pg_stat_activity WHERE starts_with(datname, $1)", prefix));
             if (left == (0, 0) || DateTime.UtcNow > deadline)
             {
@@ -135,18 +132,14 @@ public abstract class FaultKitTest : KitTest
             }
         }
 
-        var roles = await CountAsync(admin, "SELECT count(*) FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = $1 OR starts_with(rolname, $2)", catalog.Marker, prefix);
+        var roles = await CountAsync(admin, "SELECT count(*) FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = $1 OR starts_with(rolname, $2)", catalog.Marker.Format(), prefix);
         await Assert.That(left.Databases).IsEqualTo(0).Because($"no database of run {prefix}* may outlive the strategy");
         await Assert.That(roles).IsEqualTo(0).Because($"no login role of run {prefix}* may outlive the strategy");
         await Assert.That(left.Sessions).IsEqualTo(0).Because($"no session on a database of run {prefix}* may outlive the strategy");
     }
 
     /// <summary>The name every database of the catalog's run starts with: testkit_&lt;run&gt;_.</summary>
-    internal static string NamePrefix(DatabaseCatalog catalog)
-    {
-        var run = catalog.Marker[DatabaseCatalog.MarkerPrefix.Length..catalog.Marker.IndexOf(';', StringComparison.Ordinal)];
-        return $"testkit_{run}_";
-    }
+    internal static string NamePrefix(ServerRun catalog) => catalog.Marker.NamePrefix;
 
     internal static async Task<NpgsqlConnection> OpenAsync(string connectionString)
     {
@@ -156,13 +149,13 @@ public abstract class FaultKitTest : KitTest
     }
 
     /// <summary>A strategy of a test's own and the catalog its databases are marked with.</summary>
-    internal sealed class OwnStrategy(IIsolationStrategy strategy, DatabaseCatalog catalog) : IAsyncDisposable
+    internal sealed class OwnStrategy(IIsolationStrategy strategy, ServerRun catalog) : IAsyncDisposable
     {
         private int _disposed;
 
         internal IIsolationStrategy Strategy { get; } = strategy;
 
-        internal DatabaseCatalog Catalog { get; } = catalog;
+        internal ServerRun Catalog { get; } = catalog;
 
         /// <summary>Disposes the strategy once: tests dispose it explicitly, then again through <c>await using</c> on the way out.</summary>
         public ValueTask DisposeAsync() => Interlocked.Exchange(ref _disposed, 1) == 0 ? Strategy.DisposeAsync() : ValueTask.CompletedTask;

@@ -3,9 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
-using TestKit.Isolation;
-using TestKit.Migrations;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -35,19 +32,20 @@ public sealed class FaultOrphanTests : FaultKitTest
         var unknown = Path.Combine(parent, "testkit-pg-" + RandomNumberGenerator.GetHexString(12, lowercase: true));
         Directory.CreateDirectory(live);
         Directory.CreateDirectory(unknown);
-        await File.WriteAllTextAsync(Path.Combine(live, "owner"), EmbeddedServer.OwnerStamp(Environment.ProcessId), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(live, "owner"), OwnerStamp.Of(Environment.ProcessId), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(unknown, "owner"), "not a stamp", cancellationToken);
 
-        var orphan = await EmbeddedServer.StartAsync(cancellationToken);
+        var orphan = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
         try
         {
             var orphanPort = orphan.ConnectionStringFor("postgres").Port;
             // The run that started it was killed: its owner file now names a process that is gone.
-            await File.WriteAllTextAsync(Path.Combine(orphan.RootDirectory, "owner"), $"{DeadProcessId().ToString(CultureInfo.InvariantCulture)} 638000000000000000", cancellationToken);
+            var orphanFolder = await FolderOfAsync(orphan);
+            await File.WriteAllTextAsync(Path.Combine(orphanFolder, "owner"), $"{DeadProcessId().ToString(CultureInfo.InvariantCulture)} 638000000000000000", cancellationToken);
 
-            await using (var next = await EmbeddedServer.StartAsync(cancellationToken))
+            await using (var next = await EmbeddedServer.StartAsync(logger: null, cancellationToken))
             {
-                await Assert.That(await RemovedAsync(orphan.RootDirectory)).IsTrue().Because("the dead run's folder must be removed");
+                await Assert.That(await RemovedAsync(orphanFolder)).IsTrue().Because("the dead run's folder must be removed");
                 var unreachable = new NpgsqlConnectionStringBuilder(orphan.ConnectionStringFor("postgres").ConnectionString) { Pooling = false, Timeout = 5 };
                 await using var probe = new NpgsqlConnection(unreachable.ConnectionString);
                 await Assert.That(async () => await probe.OpenAsync(cancellationToken)).Throws<NpgsqlException>().Because($"the dead run's server on port {orphanPort} must be stopped");
@@ -78,8 +76,8 @@ public sealed class FaultOrphanTests : FaultKitTest
         var server = await ServerAsync();
         var deadRun = RandomNumberGenerator.GetHexString(10, lowercase: true);
         var dead = $"testkit_{deadRun}_001";
-        var deadMarker = $"{DatabaseCatalog.MarkerPrefix}{deadRun};pid={DeadProcessId().ToString(CultureInfo.InvariantCulture)};host={Environment.MachineName}";
-        await using var liveRun = new DatabaseCatalog(server);
+        var deadMarker = $"{RunMarker.Prefix}{deadRun};pid={DeadProcessId().ToString(CultureInfo.InvariantCulture)};host={Environment.MachineName}";
+        await using var liveRun = new ServerRun(server);
         string? live = null;
         string? liveRole = null;
         await using var admin = await ConnectAsync("postgres");
@@ -89,12 +87,12 @@ public sealed class FaultOrphanTests : FaultKitTest
             await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(dead)} IS {Sql.Literal(deadMarker)}");
             // The reset strategy's login role of that database, left behind too.
             await ExecuteAsync(admin, $"CREATE ROLE {Sql.Quote(dead)} LOGIN; COMMENT ON ROLE {Sql.Quote(dead)} IS {Sql.Literal(deadMarker)}");
-            live = await liveRun.CreateAsync(CancellationToken.None);
-            liveRole = await liveRun.CreateLoginRoleAsync(LeaseCredentials.ScramVerifier(LeaseCredentials.NewPassword()), CancellationToken.None);
+            live = await liveRun.Catalog.CreateAsync(CancellationToken.None);
+            liveRole = await liveRun.LoginRoles.CreateAsync(LeaseCredentials.ScramVerifier(LeaseCredentials.NewPassword()), CancellationToken.None);
 
             // A new run starts on the same server, as the next `make test` after a killed one would.
             var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = server.ConnectionStringFor("postgres").ConnectionString, MaxDatabases = 1 });
-            await using (var broker = new IsolationBroker())
+            await using (var broker = new SessionBroker())
             {
                 var lease = await broker.AcquireAsync(options, CancellationToken.None);
                 await lease.ReleaseAsync(CancellationToken.None);
@@ -113,12 +111,12 @@ public sealed class FaultOrphanTests : FaultKitTest
             await ExecuteAsync(admin, $"DROP ROLE IF EXISTS {Sql.Quote(dead)}");
             if (live is not null)
             {
-                await liveRun.DropAsync(live, CancellationToken.None);
+                await liveRun.Catalog.DropAsync(live, CancellationToken.None);
             }
 
             if (liveRole is not null)
             {
-                await liveRun.DropLoginRoleAsync(liveRole, CancellationToken.None);
+                await liveRun.LoginRoles.DropAsync(liveRole, CancellationToken.None);
             }
         }
     }
@@ -140,10 +138,10 @@ public sealed class FaultOrphanTests : FaultKitTest
             {
                 await ExecuteAsync(holder, $"SELECT pg_advisory_lock({AdvisoryLockKeys.Run(run).ToString(CultureInfo.InvariantCulture)})");
                 await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(database)} TEMPLATE template0");
-                await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(database)} IS {Sql.Literal($"{DatabaseCatalog.MarkerPrefix}{run};pid=1;host={otherHost};lock=advisory")}");
+                await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(database)} IS {Sql.Literal($"{RunMarker.Prefix}{run};pid=1;host={otherHost};lock=advisory")}");
                 // A run of an older version, which held no run lock: from another host, nothing tells whether it lives.
                 await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(older)} TEMPLATE template0");
-                await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(older)} IS {Sql.Literal($"{DatabaseCatalog.MarkerPrefix}{olderRun};pid={DeadProcessId().ToString(CultureInfo.InvariantCulture)};host={otherHost}")}");
+                await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(older)} IS {Sql.Literal($"{RunMarker.Prefix}{olderRun};pid={DeadProcessId().ToString(CultureInfo.InvariantCulture)};host={otherHost}")}");
 
                 await SweepAsNewRunAsync(server);
                 await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", database)).IsEqualTo(1)
@@ -182,25 +180,25 @@ public sealed class FaultOrphanTests : FaultKitTest
     [NotInParallel(EmbeddedStartsKey)]
     public async Task A_run_holds_its_lock_while_it_holds_a_database_and_takes_it_again_after_a_server_restart(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(cancellationToken);
-        await using var catalog = new DatabaseCatalog(server);
-        var run = catalog.Marker[DatabaseCatalog.MarkerPrefix.Length..catalog.Marker.IndexOf(';', StringComparison.Ordinal)];
+        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
+        await using var catalog = new ServerRun(server);
+        var run = catalog.Marker.RunId;
         await using var probe = await OpenAsync(LockConnectionString(server, server.LockDatabase));
         await Assert.That(await IsFreeAsync(probe, run)).IsTrue().Because("a run that holds no database holds no lock (nor a connection for it)");
 
-        var first = await catalog.CreateAsync(cancellationToken);
+        var first = await catalog.Catalog.CreateAsync(cancellationToken);
         await Assert.That(await IsFreeAsync(probe, run)).IsFalse().Because("a run holds its lock while it holds a database");
 
         await FaultServerTests.RestartAsync(server, "fast", cancellationToken);
         await using var afterRestart = await OpenAsync(LockConnectionString(server, probe.Database));
         await Assert.That(await IsFreeAsync(afterRestart, run)).IsTrue().Because("a restart ends every session, and the lock with it");
 
-        var second = await catalog.CreateAsync(cancellationToken);
+        var second = await catalog.Catalog.CreateAsync(cancellationToken);
         await Assert.That(await IsFreeAsync(afterRestart, run)).IsFalse().Because("the run takes its lock again before it creates another database");
 
-        await catalog.DropAsync(first, cancellationToken);
+        await catalog.Catalog.DropAsync(first, cancellationToken);
         await Assert.That(await IsFreeAsync(afterRestart, run)).IsFalse().Because("the run still holds a database");
-        await catalog.DropAsync(second, cancellationToken);
+        await catalog.Catalog.DropAsync(second, cancellationToken);
         // The lock connection's backend exits a moment after the run closes it.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         bool free;
@@ -220,7 +218,7 @@ public sealed class FaultOrphanTests : FaultKitTest
         var folder = TempFolders.UniqueCopyOfSampleMigrations();
         var server = await ServerAsync();
         var set = MigrationSet.Load([folder]);
-        var template = new TemplateStore(new DatabaseCatalog(server), new EvolveMigrator(set));
+        var template = new TemplateStore(new ServerRun(server), new EvolveMigrator(set));
         await using var admin = await ConnectAsync("postgres");
         try
         {
@@ -293,7 +291,7 @@ public sealed class FaultOrphanTests : FaultKitTest
     /// <summary>What a new run does first on a server: sweep the orphans of dead runs.</summary>
     private static async Task SweepAsNewRunAsync(IPostgresServer server)
     {
-        await using var run = new DatabaseCatalog(server);
+        await using var run = new ServerRun(server);
         await run.SweepOrphansAsync(CancellationToken.None);
     }
 

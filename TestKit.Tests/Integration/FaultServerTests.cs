@@ -1,8 +1,6 @@
 using CliWrap;
 using CliWrap.Buffered;
 using Npgsql;
-using TestKit.Isolation;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -24,7 +22,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     [Timeout(180_000)]
     public async Task A_server_restart_while_a_test_holds_its_database_leaves_the_next_test_at_head(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
         await RestartMidLeaseAsync(server, "fast", cancellationToken);
     }
 
@@ -32,7 +30,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     [Timeout(180_000)]
     public async Task A_server_crash_while_a_test_holds_its_database_leaves_the_next_test_at_head(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
         // Immediate shutdown is a crash to PostgreSQL: crash recovery on the next start empties unlogged tables.
         await RestartMidLeaseAsync(server, "immediate", cancellationToken);
     }
@@ -41,7 +39,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     [Timeout(180_000)]
     public async Task A_prepared_transaction_a_test_left_leaves_the_next_test_at_head_and_no_database(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
         await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
         {
             await ExecuteAsync(admin, "ALTER SYSTEM SET max_prepared_transactions = 4");
@@ -110,14 +108,10 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     /// <summary>Restarts the embedded server in place (same data folder, port and settings), waiting until it accepts connections.</summary>
     internal static async Task RestartAsync(EmbeddedServer server, string mode, CancellationToken cancellationToken)
     {
-        var binaries = await PostgresBinaries.LocateAsync(cancellationToken);
-        var user = await ServerProcessUser.ChooseAsync(cancellationToken);
-        var result = await user.Wrap(
-                binaries.PgCtl,
-                ["restart", "--pgdata", Path.Combine(server.RootDirectory, "data"), "--mode", mode, "--wait", "--log", Path.Combine(server.RootDirectory, "server.log")])
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken);
-        await Assert.That(result.ExitCode).IsEqualTo(0).Because(result.StandardError);
+        var folder = await FolderOfAsync(server);
+        var pgCtl = await PgCtl.LocateAsync(cancellationToken);
+        await pgCtl.RunPgCtlAsync(
+            ["restart", "--pgdata", Path.Combine(folder, "data"), "--mode", mode, "--wait", "--log", Path.Combine(folder, "server.log")], "pg_ctl restart", cancellationToken);
     }
 
     /// <summary>No session of the kit (application name testkit*) is left on the server once its strategy is disposed.</summary>

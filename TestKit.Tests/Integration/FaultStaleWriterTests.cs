@@ -1,7 +1,6 @@
 using LinqToDB;
 using LinqToDB.Data;
 using Npgsql;
-using TestKit.Isolation;
 using Sql = TestKit.Server.Sql;
 
 namespace TestKit.Tests.Integration;

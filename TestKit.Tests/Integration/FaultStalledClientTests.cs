@@ -1,6 +1,4 @@
 using Npgsql;
-using TestKit.Isolation;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -19,7 +17,7 @@ public sealed class FaultStalledClientTests : FaultKitTest
     [Timeout(120_000)]
     public async Task A_client_that_authenticated_before_the_release_and_stalled_never_gets_into_the_next_test(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
         await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset, server: server, isolateLeftoverClients: true);
         var first = await own.Strategy.AcquireAsync(cancellationToken);
         var login = new NpgsqlConnectionStringBuilder(first.ConnectionString).Username!;

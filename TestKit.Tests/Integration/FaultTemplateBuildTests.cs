@@ -1,7 +1,3 @@
-using TestKit.Configuration;
-using TestKit.Isolation;
-using TestKit.Migrations;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -26,8 +22,8 @@ public sealed class FaultTemplateBuildTests : FaultKitTest
         await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(maintenance)}");
         var secondSource = new ServerSource(first.ConnectionStringFor(maintenance), "TESTKIT_CONNECTION_STRING");
         var second = await ExternalServer.ConnectAsync(secondSource, cancellationToken);
-        var firstStore = new TemplateStore(new DatabaseCatalog(first), new EvolveMigrator(MigrationSet.Load([folder])));
-        var secondStore = new TemplateStore(new DatabaseCatalog(second), new EvolveMigrator(MigrationSet.Load([folder])));
+        var firstStore = new TemplateStore(new ServerRun(first), new EvolveMigrator(MigrationSet.Load([folder])));
+        var secondStore = new TemplateStore(new ServerRun(second), new EvolveMigrator(MigrationSet.Load([folder])));
         try
         {
             var firstBuild = firstStore.EnsureAsync(cancellationToken);

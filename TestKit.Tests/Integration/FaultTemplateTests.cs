@@ -1,6 +1,3 @@
-using TestKit.Isolation;
-using TestKit.Migrations;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -27,7 +24,7 @@ public sealed class FaultTemplateTests(IsolationStrategy kind) : FaultKitTest
             File.Copy(file, Path.Combine(second, Path.GetFileName(file)));
         }
 
-        var template = TemplateStore.NameFor(MigrationSet.Load([first]));
+        var template = TemplateIdentity.NameFor(MigrationSet.Load([first]));
         await using var admin = await ConnectAsync("postgres");
         try
         {

@@ -1,7 +1,6 @@
 using LinqToDB;
 using LinqToDB.Data;
 using Npgsql;
-using TestKit.Isolation;
 using Sql = TestKit.Server.Sql;
 
 namespace TestKit.Tests.Integration;
@@ -382,8 +381,9 @@ public sealed class FaultTests(IsolationStrategy kind, bool isolateLeftovers) : 
             {
                 var sessions = await CountAsync(
                     admin,
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'testkit' AND backend_type = 'client backend'",
-                    database.Name);
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2 AND backend_type = 'client backend'",
+                    database.Name,
+                    ApplicationNames.Kit);
                 await Assert.That(sessions).IsEqualTo(0).Because("sessions earlier tests never closed must not hold connection slots in later tests");
             }
 

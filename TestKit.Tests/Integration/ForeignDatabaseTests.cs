@@ -1,6 +1,4 @@
 using Npgsql;
-using TestKit.Isolation;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -37,7 +35,7 @@ public sealed class ForeignDatabaseTests : KitTest
         var resolved = TestKitSession.Resolve(options);
 
         // A broker of this test's own, done with before the user database is dropped.
-        await using (var broker = new IsolationBroker())
+        await using (var broker = new SessionBroker())
         {
             var lease = await broker.AcquireAsync(resolved, CancellationToken.None);
             await Assert.That(lease.Database.Name).IsNotEqualTo(_userDatabase);
@@ -51,9 +49,9 @@ public sealed class ForeignDatabaseTests : KitTest
     [Test]
     public async Task The_catalog_refuses_to_drop_a_database_it_did_not_create()
     {
-        var catalog = new DatabaseCatalog(await ServerAsync());
+        var catalog = new ServerRun(await ServerAsync());
 
-        var error = await Assert.That(() => catalog.DropAsync(_userDatabase, CancellationToken.None)).Throws<TestKitException>();
+        var error = await Assert.That(() => catalog.Catalog.DropAsync(_userDatabase, CancellationToken.None)).Throws<TestKitException>();
 
         await Assert.That(error!.Message).Contains("was not created by this TestKit run");
         await using var user = await ConnectAsync(_userDatabase);
@@ -63,17 +61,18 @@ public sealed class ForeignDatabaseTests : KitTest
     [Test]
     public async Task A_database_of_another_run_is_not_ours_either()
     {
-        var ours = new DatabaseCatalog(await ServerAsync());
-        var theirs = new DatabaseCatalog(await ServerAsync());
-        var name = await theirs.CreateAsync(CancellationToken.None);
+        var ours = new ServerRun(await ServerAsync());
+        var theirs = new ServerRun(await ServerAsync());
+        var name = await theirs.Catalog.CreateAsync(CancellationToken.None);
         try
         {
-            await Assert.That(await ours.IsOursAsync(name, CancellationToken.None)).IsFalse();
-            await Assert.That(await theirs.IsOursAsync(name, CancellationToken.None)).IsTrue();
+            await using var admin = await ConnectAsync("postgres");
+            await Assert.That(await ours.Catalog.IsOursAsync(admin, name, CancellationToken.None)).IsFalse();
+            await Assert.That(await theirs.Catalog.IsOursAsync(admin, name, CancellationToken.None)).IsTrue();
         }
         finally
         {
-            await theirs.DropAsync(name, CancellationToken.None);
+            await theirs.Catalog.DropAsync(name, CancellationToken.None);
         }
     }
 }

@@ -2,7 +2,6 @@ using LinqToDB;
 using LinqToDB.Async;
 using LinqToDB.Data;
 using Npgsql;
-using TestKit.Migrations;
 
 namespace TestKit.Tests.Integration;
 

@@ -1,8 +1,4 @@
 using Npgsql;
-using TestKit.Configuration;
-using TestKit.Isolation;
-using TestKit.Migrations;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -22,9 +18,17 @@ public abstract class KitTest
     /// <summary>A strategy of this test's own (pool of one by default), so that it knows which database it gets back.</summary>
     internal async Task<IIsolationStrategy> NewStrategyAsync(IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1)
     {
-        var catalog = new DatabaseCatalog(await ServerAsync());
+        var catalog = new ServerRun(await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
         return StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases);
+    }
+
+    /// <summary>The folder of an embedded server: the parent of its data folder, which the server itself names.</summary>
+    internal static async Task<string> FolderOfAsync(IPostgresServer server)
+    {
+        await using var connection = await server.Admin.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SELECT current_setting('data_directory')", connection);
+        return Path.GetDirectoryName((string)(await command.ExecuteScalarAsync())!)!;
     }
 
     /// <summary>An open connection to <paramref name="database"/> on the session's server, as the admin role.</summary>

@@ -1,10 +1,9 @@
 using Npgsql;
-using TestKit.Isolation;
 
 namespace TestKit.Tests.Integration;
 
 /// <summary>What only the literal migrate-erase cycle does: erase to an empty database, and check the erase.</summary>
-public sealed class MigrateEraseTests : KitTest
+public sealed class MigrateEraseTests : FaultKitTest
 {
     [Test]
     public async Task After_erase_no_object_of_the_migrations_is_left()
@@ -25,7 +24,8 @@ public sealed class MigrateEraseTests : KitTest
     [Test]
     public async Task An_object_the_erase_cannot_reach_is_reported_and_the_database_replaced()
     {
-        await using var strategy = (MigrateEraseStrategy)await NewStrategyAsync(IsolationStrategy.MigrateErase);
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.MigrateErase);
+        var strategy = own.Strategy;
         var first = await strategy.AcquireAsync(CancellationToken.None);
         await using (var connection = new NpgsqlConnection(first.ConnectionString))
         {
@@ -36,7 +36,11 @@ public sealed class MigrateEraseTests : KitTest
 
         var error = await Assert.That(async () => { await strategy.ReleaseAsync(first, CancellationToken.None); }).Throws<TestKitException>();
         await Assert.That(error!.Message).Contains("left: publication stray_publication").And.Contains("next test gets a fresh one");
-        await Assert.That(strategy.DatabaseCount).IsEqualTo(0);
+        await using (var admin = await ConnectAsync("postgres"))
+        {
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE starts_with(datname, $1)", own.Catalog.Marker.NamePrefix)).IsEqualTo(0)
+                .Because("the database that could not be proven clean is dropped");
+        }
 
         var second = await strategy.AcquireAsync(CancellationToken.None);
         await Assert.That(second.Name).IsNotEqualTo(first.Name);
@@ -46,7 +50,7 @@ public sealed class MigrateEraseTests : KitTest
     [Test]
     public async Task A_schema_the_test_created_is_dropped_by_the_erase_and_the_database_reused()
     {
-        await using var strategy = (MigrateEraseStrategy)await NewStrategyAsync(IsolationStrategy.MigrateErase);
+        await using var strategy = await NewStrategyAsync(IsolationStrategy.MigrateErase);
         var first = await strategy.AcquireAsync(CancellationToken.None);
         await using (var connection = new NpgsqlConnection(first.ConnectionString))
         {

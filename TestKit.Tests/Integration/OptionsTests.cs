@@ -1,5 +1,4 @@
 using Npgsql;
-using TestKit.Isolation;
 
 namespace TestKit.Tests.Integration;
 
@@ -58,7 +57,7 @@ public sealed class OptionsTests(IsolationStrategy strategy) : KitTest
             KeepFailedDatabases = true,
         });
         string kept;
-        await using (var broker = new IsolationBroker())
+        await using (var broker = new SessionBroker())
         {
             var lease = await broker.AcquireAsync(options, CancellationToken.None);
             await using (var connection = new NpgsqlConnection(lease.Database.ConnectionString))

@@ -1,8 +1,4 @@
 using Npgsql;
-using TestKit.Configuration;
-using TestKit.Isolation;
-using TestKit.Migrations;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -135,6 +131,6 @@ public sealed class OwnSchemaMigrationTests(IsolationStrategy kind) : FaultKitTe
     private async Task DropTemplateAsync(MigrationSet migrations)
     {
         await using var admin = await ConnectAsync("postgres");
-        await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(TemplateStore.NameFor(migrations))} WITH (FORCE)");
+        await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(TemplateIdentity.NameFor(migrations))} WITH (FORCE)");
     }
 }

@@ -1,5 +1,4 @@
 using Npgsql;
-using TestKit.Isolation;
 
 namespace TestKit.Tests.Integration;
 

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
-using TestKit.Configuration;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 

@@ -1,8 +1,4 @@
 using Npgsql;
-using TestKit.Configuration;
-using TestKit.Isolation;
-using TestKit.Migrations;
-using TestKit.Server;
 
 namespace TestKit.Tests.Integration;
 
@@ -38,7 +34,7 @@ public sealed class ServerWideObjectTests(IsolationStrategy kind, ServerKind ser
         var folder = TempFolders.RoleMigrations(role, idempotent: true);
         try
         {
-            await using var broker = new IsolationBroker();
+            await using var broker = new SessionBroker();
             var options = await OptionsAsync(folder, maxDatabases: 4);
             // Eight tests at once, four databases: the first migrations of every strategy meet on the shared catalog.
             await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => PlayTestAsync(broker, options, role, cancellationToken), cancellationToken)));
@@ -60,7 +56,7 @@ public sealed class ServerWideObjectTests(IsolationStrategy kind, ServerKind ser
             if (kind == IsolationStrategy.MigrateErase)
             {
                 // Every test's database is migrated: the second migration on the server meets the role the first created.
-                await using var broker = new IsolationBroker();
+                await using var broker = new SessionBroker();
                 var options = await OptionsAsync(folder, maxDatabases: 1);
                 await PlayTestAsync(broker, options, role, cancellationToken);
                 var error = await Assert.That(async () => await broker.AcquireAsync(options, cancellationToken)).Throws<TestKitException>();
@@ -73,7 +69,7 @@ public sealed class ServerWideObjectTests(IsolationStrategy kind, ServerKind ser
             // Template and reset migrate once per server, and a server that outlives the run keeps the template.
             for (var run = 1; run <= 2; run++)
             {
-                var broker = new IsolationBroker();
+                var broker = new SessionBroker();
                 await using (broker)
                 {
                     var options = await OptionsAsync(folder, maxDatabases: 2);
@@ -102,7 +98,7 @@ public sealed class ServerWideObjectTests(IsolationStrategy kind, ServerKind ser
     }
 
     /// <summary>One test: a database at head whose row-level security works for the role, released after.</summary>
-    private static async Task PlayTestAsync(IsolationBroker broker, ResolvedOptions options, string role, CancellationToken cancellationToken)
+    private static async Task PlayTestAsync(SessionBroker broker, ResolvedOptions options, string role, CancellationToken cancellationToken)
     {
         var lease = await broker.AcquireAsync(options, cancellationToken);
         try
@@ -137,7 +133,7 @@ public sealed class ServerWideObjectTests(IsolationStrategy kind, ServerKind ser
     {
         if (serverKind == ServerKind.External)
         {
-            var template = TemplateStore.NameFor(MigrationSet.Load([folder]));
+            var template = TemplateIdentity.NameFor(MigrationSet.Load([folder]));
             await using var admin = await ConnectAsync("postgres");
             await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(template)} WITH (FORCE)");
             await ExecuteAsync(admin, $"DROP ROLE IF EXISTS {Sql.Quote(role)}");

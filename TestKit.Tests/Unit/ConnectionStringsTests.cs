@@ -1,4 +1,3 @@
-using TestKit.Diagnostics;
 
 namespace TestKit.Tests.Unit;
 

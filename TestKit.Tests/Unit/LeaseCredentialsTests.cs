@@ -1,4 +1,3 @@
-using TestKit.Isolation;
 
 namespace TestKit.Tests.Unit;
 

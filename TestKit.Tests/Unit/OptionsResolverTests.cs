@@ -1,4 +1,3 @@
-using TestKit.Configuration;
 
 namespace TestKit.Tests.Unit;
 

@@ -1,4 +1,3 @@
-using TestKit.Migrations;
 
 namespace TestKit.Tests.Unit;
 

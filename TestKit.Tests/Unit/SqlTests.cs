@@ -1,4 +1,3 @@
-using TestKit.Server;
 
 namespace TestKit.Tests.Unit;
 

@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Npgsql;
 using TestKit.Configuration;
+using TestKit.Databases;
 using TestKit.Isolation;
 using TestKit.Migrations;
 using TestKit.Server;
+using TestKit.Server.Embedded;
 
 namespace TestKit.Victim;
 
@@ -31,7 +33,7 @@ internal static class Program
 
         IPostgresServer server = options["server"] switch
         {
-            "embedded" => await EmbeddedServer.StartAsync(cancellationToken),
+            "embedded" => await EmbeddedServer.StartAsync(logger: null, cancellationToken),
             "shared" => await ExternalServer.ConnectAsync(
                 new ServerSource(new NpgsqlConnectionStringBuilder(Environment.GetEnvironmentVariable("VICTIM_CONNECTION_STRING")), "VICTIM_CONNECTION_STRING"),
                 cancellationToken),
@@ -39,10 +41,10 @@ internal static class Program
         };
         await using (server)
         {
-            await using var catalog = new DatabaseCatalog(server, options.GetValueOrDefault("host"));
+            await using var run = new ServerRun(server, host: options.GetValueOrDefault("host"));
             var count = int.Parse(options["databases"], System.Globalization.CultureInfo.InvariantCulture);
             var migrations = MigrationSet.Load([options["migrations"]]);
-            await using var strategy = StrategyFactory.Create(IsolationStrategy.MigrateErase, catalog, new EvolveMigrator(migrations), count);
+            await using var strategy = StrategyFactory.Create(IsolationStrategy.MigrateErase, run, new EvolveMigrator(migrations), count);
             var leases = new List<TestDatabase>();
             for (var i = 0; i < count; i++)
             {
@@ -55,9 +57,9 @@ internal static class Program
             var builder = server.ConnectionStringFor("postgres");
             Console.WriteLine(JsonSerializer.Serialize(new VictimReport(
                 Environment.ProcessId,
-                catalog.Marker,
+                run.Marker.Format(),
                 [.. leases.Select(lease => lease.Name)],
-                (server as EmbeddedServer)?.RootDirectory,
+                options["server"] == "embedded" ? Path.GetDirectoryName(await DataDirectoryAsync(server, cancellationToken)) : null,
                 builder.Host ?? string.Empty,
                 builder.Port)));
 
@@ -70,6 +72,13 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    /// <summary>Where the server keeps its data (the embedded server's folder is its parent).</summary>
+    private static async Task<string> DataDirectoryAsync(IPostgresServer server, CancellationToken cancellationToken)
+    {
+        await using var connection = await server.Admin.OpenConnectionAsync(cancellationToken);
+        return (await Sql.ScalarAsync<string>(connection, "SELECT current_setting('data_directory')", cancellationToken))!;
     }
 
     private static Dictionary<string, string> Parse(string[] args)

@@ -62,6 +62,7 @@ internal static class OptionsResolver
             ServerMaxDatabases = options.ServerMaxDatabases ?? ParseCount(environment(ServerMaxDatabasesVariable), ServerMaxDatabasesVariable),
             Schemas = options.Schemas ?? [],
             ChangelogSchema = options.ChangelogSchema,
+            Logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
             Placeholders = [.. (options.Placeholders ?? new Dictionary<string, string>()).OrderBy(pair => pair.Key, StringComparer.Ordinal)],
             SeedFiles = [.. (options.SeedFiles ?? []).Select(file => Locate(file, "TestKitOptions.SeedFiles", searchRoots, isFile: true))],
         };

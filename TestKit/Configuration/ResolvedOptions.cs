@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace TestKit.Configuration;
 
@@ -13,6 +15,9 @@ internal sealed record ResolvedOptions(
 
     /// <summary>A new connection string per lease, so that a test's leftovers reach nothing (see <see cref="TestKitOptions.IsolateLeftoverClients"/>).</summary>
     internal bool IsolateLeftoverClients { get; init; }
+
+    /// <summary>Where the kit tells what concerns no single test (see <see cref="TestKitOptions.Logger"/>).</summary>
+    internal ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>The bound on the kit's databases over every process on the server, or null for none.</summary>
     internal int? ServerMaxDatabases { get; init; }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace TestKit;
 
 /// <summary>
@@ -87,6 +89,13 @@ public sealed record TestKitOptions
     /// Part of the fingerprint: changing a value builds a new template.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Placeholders { get; init; }
+
+    /// <summary>
+    /// Where TestKit tells what concerns no single test: a leftover of a dead run it could not remove, and Evolve's own
+    /// log (also shown in the message of a failed migration). Default: nowhere. A test's own events go to its output, and
+    /// the run's to the session summary.
+    /// </summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>
     /// SQL files applied on top of head, in order, so that each test starts from "head + seed". Relative paths are

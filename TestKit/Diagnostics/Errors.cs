@@ -2,19 +2,41 @@ using System.Runtime.ExceptionServices;
 
 namespace TestKit.Diagnostics;
 
-/// <summary>Rethrows what a multi-step cleanup collected: one error as it was (stack kept), several as one AggregateException.</summary>
+/// <summary>
+/// The error policy at the kit's edges: what a public member lets out is a <see cref="TestKitException"/> (environment and
+/// database), an <see cref="ArgumentException"/> (the caller's mistake) or an <see cref="OperationCanceledException"/>.
+/// </summary>
 internal static class Errors
 {
+    /// <summary>True for the exceptions the policy lets out as they are.</summary>
+    internal static bool IsAllowed(Exception error) => error is TestKitException or ArgumentException or OperationCanceledException;
+
+    /// <summary>
+    /// Rethrows what a multi-step cleanup collected: one allowed exception as it was (its stack kept); anything else, or
+    /// several, as one <see cref="TestKitException"/> that names each, with them all inside.
+    /// </summary>
     internal static void Rethrow(List<Exception> errors, string summary)
     {
-        if (errors.Count == 1)
+        if (errors.Count == 1 && IsAllowed(errors[0]))
         {
             ExceptionDispatchInfo.Capture(errors[0]).Throw();
         }
 
-        if (errors.Count > 1)
+        if (errors.Count > 0)
         {
-            throw new AggregateException(summary, errors);
+            throw Wrap(summary, errors);
         }
     }
+
+    /// <summary>
+    /// <paramref name="error"/> itself when the policy lets it out, else a <see cref="TestKitException"/> around it: for
+    /// the kit's edges, so that a driver or process error that no layer translated still leaves as the kit's own.
+    /// </summary>
+    internal static Exception Allowed(Exception error, string what) =>
+        IsAllowed(error) ? error : Wrap(what, [error]);
+
+    private static TestKitException Wrap(string summary, IReadOnlyList<Exception> errors) =>
+        new(
+            $"{summary} {string.Join(" ", errors.Select((error, index) => errors.Count == 1 ? error.Message : $"({index + 1}) {error.Message}"))}",
+            errors.Count == 1 ? errors[0] : new AggregateException(errors));
 }

@@ -1,57 +1,72 @@
 using System.Collections.Concurrent;
-using Npgsql;
+using TestKit.Databases;
 using TestKit.Diagnostics;
 
 namespace TestKit.Isolation;
 
 /// <summary>
-/// The databases a reusing strategy (migrate-erase, reset) owns: at most a fixed number, each leased to one
-/// test at a time, and each holding a place in the run's <see cref="DatabaseBudget"/>. The strategy decides how a
-/// database is made and how it is cleaned; the pool does the bookkeeping every such strategy needs: slots, idle
-/// databases, giving one up for another pool, discarding, keeping, dropping at the end.
+/// The databases one strategy owns, for all three strategies: at most a fixed number leased at once, each leased to one
+/// test at a time, each holding a place in the run's <see cref="DatabaseBudget"/>. The strategy says how a database is
+/// made (<c>create</c>) and what a release does with it — cleans it and returns it idle (migrate-erase, reset), or drops
+/// it (template). The pool does the bookkeeping: lease slots, idle databases (warm ones made ahead by a
+/// <see cref="WarmFiller"/> when asked for), giving one up for another pool, discarding, keeping, dropping at the end.
 /// </summary>
 internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 {
-    private readonly DatabaseCatalog _catalog;
+    private readonly ServerRun _run;
+    private readonly Func<CancellationToken, Task<PooledDatabase>> _create;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentBag<PooledDatabase> _idle = [];
     private readonly ConcurrentDictionary<string, PooledDatabase> _all = new(StringComparer.Ordinal);
+    private readonly BackgroundDrops _drops = new();
+    private readonly WarmFiller? _warm;
 
-    internal DatabasePool(DatabaseCatalog catalog, int maxDatabases)
+    /// <param name="run">The run and server the databases belong to.</param>
+    /// <param name="maxDatabases">The most databases leased at once.</param>
+    /// <param name="create">Makes a new database (the pool adds it and gives it its place in the budget).</param>
+    /// <param name="warm">How many databases to keep ready in the background; 0 for none.</param>
+    internal DatabasePool(ServerRun run, int maxDatabases, Func<CancellationToken, Task<PooledDatabase>> create, int warm = 0)
     {
-        _catalog = catalog;
+        _run = run;
+        _create = create;
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
-        _catalog.Budget.Allow(maxDatabases);
-        _catalog.Budget.Register(this);
+        if (warm > 0)
+        {
+            _warm = new WarmFiller(run.Budget, warm, () => _idle.Count, PrepareWarmAsync);
+        }
+
+        run.Budget.Allow(maxDatabases);
+        run.Budget.Register(this);
     }
 
-    /// <summary>How many databases the pool has now (idle and leased).</summary>
-    internal int Count => _all.Count;
-
     /// <summary>
-    /// Waits for a slot, then hands out an idle database or one that <paramref name="create"/> makes (it must
-    /// <see cref="Add"/> it). The slot is given back if that fails; otherwise by <see cref="ReleaseSlot"/>.
+    /// Waits for a lease slot, then hands out an idle database or a new one; at the run's bound, a new one waits for another
+    /// pool to give one up or for a database to be dropped. The slot is given back if that fails; otherwise by
+    /// <see cref="ReleaseSlot"/>.
     /// </summary>
-    internal async Task<PooledDatabase> LeaseAsync(Func<CancellationToken, Task<PooledDatabase>> create, CancellationToken cancellationToken)
+    internal async Task<PooledDatabase> LeaseAsync(CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             while (true)
             {
-                var changed = _catalog.Budget.Changed;
+                var changed = _run.Budget.Changed;
                 if (_idle.TryTake(out var idle))
                 {
+                    _warm?.Taken();
                     return idle;
                 }
 
-                if (await _catalog.Budget.TryAcquireAsync(this, cancellationToken).ConfigureAwait(false) is { } token)
+                if (await _run.Budget.TryAcquireAsync(this, cancellationToken).ConfigureAwait(false) is { } token)
                 {
-                    return await CreateAsync(create, token, cancellationToken).ConfigureAwait(false);
+                    var created = await CreateAsync(token, cancellationToken).ConfigureAwait(false);
+                    // Only once a database could be made: a filler started before would fail the same way in the background.
+                    _warm?.Start();
+                    return created;
                 }
 
-                // At the bound, with nothing idle anywhere: wait until a database is released here or dropped anywhere.
-                await _catalog.Budget.WaitAsync(changed, cancellationToken).ConfigureAwait(false);
+                await _run.Budget.WaitAsync(changed, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -59,39 +74,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
             _slots.Release();
             throw;
         }
-    }
-
-    private async Task<PooledDatabase> CreateAsync(Func<CancellationToken, Task<PooledDatabase>> create, BudgetToken token, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var created = await create(cancellationToken).ConfigureAwait(false);
-            created.Token = token;
-            return created;
-        }
-        catch
-        {
-            await _catalog.Budget.ReleaseAsync(token).ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    public async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
-    {
-        if (!_idle.TryTake(out var idle))
-        {
-            return false;
-        }
-
-        await DiscardAsync(idle).ConfigureAwait(false);
-        return true;
-    }
-
-    /// <summary>Takes a new database into the pool.</summary>
-    internal PooledDatabase Add(PooledDatabase database)
-    {
-        _all[database.Name] = database;
-        return database;
     }
 
     /// <summary>The pooled database behind a lease, or an argument exception for one the pool did not hand out.</summary>
@@ -108,8 +90,8 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     internal async Task<PooledDatabase> RenameForNextLeaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
         await database.DisposeAsync().ConfigureAwait(false);
-        var name = await _catalog.RenameForNextLeaseAsync(database.Name, cancellationToken).ConfigureAwait(false);
-        var renamed = database.Renamed(name, _catalog.Server.ConnectionStringFor(name));
+        var name = await _run.Catalog.RenameForNextLeaseAsync(database.Name, cancellationToken).ConfigureAwait(false);
+        var renamed = database.Renamed(name, _run.Server.ConnectionStringFor(name));
         _all[name] = renamed;
         _all.TryRemove(database.Name, out _);
         return renamed;
@@ -119,12 +101,15 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     internal void ReturnIdle(PooledDatabase database)
     {
         _idle.Add(database);
-        _catalog.Budget.NotifyIdle();
+        _run.Budget.NotifyIdle();
     }
 
     internal void ReleaseSlot() => _slots.Release();
 
-    /// <summary>Drops a database that will not be used again; errors while dropping join <paramref name="cause"/>.</summary>
+    /// <summary>
+    /// Drops a database that will not be used again; a failure to drop is reported together with <paramref name="cause"/>
+    /// (why it is discarded), as one <see cref="TestKitException"/>.
+    /// </summary>
     internal async Task DiscardAsync(PooledDatabase database, Exception? cause = null)
     {
         _all.TryRemove(database.Name, out _);
@@ -132,10 +117,17 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         {
             await DropAsync(database).ConfigureAwait(false);
         }
-        catch (Exception dropError) when (cause is not null && dropError is NpgsqlException or TestKitException)
+        catch (Exception dropError) when (cause is not null)
         {
-            throw new AggregateException(cause, dropError);
+            Errors.Rethrow([cause, dropError], $"TestKit could not drop database '{database.Name}' after a failure.");
         }
+    }
+
+    /// <summary>Drops a database no test needs any more in the background: the next test does not wait for it, the end of the run does.</summary>
+    internal void DiscardInBackground(PooledDatabase database)
+    {
+        _all.TryRemove(database.Name, out _);
+        _drops.Start(() => DropAsync(database));
     }
 
     /// <summary>Takes a failed test's database out of the pool and keeps it for inspection (see <see cref="DatabaseCatalog.KeepAsync"/>).</summary>
@@ -146,11 +138,11 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         try
         {
             await pooled.DisposeAsync().ConfigureAwait(false);
-            var kept = await _catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
+            var kept = await _run.Catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
             if (pooled.LoginRole is { } role)
             {
                 // The kept database is opened with the admin's credentials (see IPostgresServer.PsqlCommand).
-                await _catalog.DropLoginRoleAsync(role, cancellationToken).ConfigureAwait(false);
+                await _run.LoginRoles.DropAsync(role, cancellationToken).ConfigureAwait(false);
             }
 
             return kept;
@@ -163,13 +155,79 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
     }
 
-    /// <summary>Drops a database and then its login role, if it has one.</summary>
+    public async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
+    {
+        if (!_idle.TryTake(out var idle))
+        {
+            return false;
+        }
+
+        _warm?.Taken();
+        await DiscardAsync(idle).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Stops making warm databases, then drops every database of the pool; every drop is tried even when one fails.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _run.Budget.Unregister(this);
+        var errors = new List<Exception>();
+        if (_warm is not null && await _warm.StopAsync().ConfigureAwait(false) is { } fillError)
+        {
+            errors.Add(fillError);
+        }
+
+        await _drops.WaitAllAsync(errors).ConfigureAwait(false);
+        foreach (var database in _all.Values)
+        {
+            try
+            {
+                await DropAsync(database).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
+        }
+
+        _all.Clear();
+        if (_warm is not null)
+        {
+            await _warm.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _slots.Dispose();
+        Errors.Rethrow(errors, "TestKit could not drop every database of its pool.");
+    }
+
+    private async Task<PooledDatabase> CreateAsync(BudgetToken token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var created = await _create(cancellationToken).ConfigureAwait(false);
+            created.Token = token;
+            _all[created.Name] = created;
+            return created;
+        }
+        catch
+        {
+            await _run.Budget.ReleaseAsync(token).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task PrepareWarmAsync(BudgetToken token, CancellationToken stopping)
+    {
+        ReturnIdle(await CreateAsync(token, stopping).ConfigureAwait(false));
+    }
+
+    /// <summary>Drops a database and then its login role, if it has one, and frees its place in the budget.</summary>
     private async Task DropAsync(PooledDatabase database)
     {
         try
         {
             await database.DisposeAsync().ConfigureAwait(false);
-            await _catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
+            await _run.Catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -177,7 +235,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
             {
                 if (database.LoginRole is { } role)
                 {
-                    await _catalog.DropLoginRoleAsync(role, CancellationToken.None).ConfigureAwait(false);
+                    await _run.LoginRoles.DropAsync(role, CancellationToken.None).ConfigureAwait(false);
                 }
             }
             finally
@@ -188,27 +246,5 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     }
 
     private Task ReleaseTokenAsync(PooledDatabase database) =>
-        database.Token is { } token ? _catalog.Budget.ReleaseAsync(token) : Task.CompletedTask;
-
-    /// <summary>Drops every database of the pool; every drop is tried even when one fails.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        _catalog.Budget.Unregister(this);
-        var errors = new List<Exception>();
-        foreach (var database in _all.Values)
-        {
-            try
-            {
-                await DropAsync(database).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NpgsqlException or TestKitException)
-            {
-                errors.Add(e);
-            }
-        }
-
-        _all.Clear();
-        _slots.Dispose();
-        Errors.Rethrow(errors, "TestKit could not drop every database of its pool.");
-    }
+        database.Token is { } token ? _run.Budget.ReleaseAsync(token) : Task.CompletedTask;
 }

@@ -13,8 +13,8 @@ internal interface IIsolationStrategy : IAsyncDisposable
     /// Takes the database back and brings it to a clean state for the next test. Throws if it cannot
     /// prove the state clean; the database is then never handed out again.
     /// </summary>
-    /// <returns>What was done, for the test's output ("erased and checked", "reset to head", ...).</returns>
-    Task<string> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken);
+    /// <returns>What was done, for the test's output.</returns>
+    Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken);
 
     /// <summary>
     /// Takes the database of a failed test out of the strategy and keeps it for inspection under

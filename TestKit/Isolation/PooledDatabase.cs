@@ -1,13 +1,13 @@
 using Npgsql;
+using TestKit.Databases;
+using TestKit.Diagnostics;
+using TestKit.Isolation.MigrateErase;
 
 namespace TestKit.Isolation;
 
 /// <summary>One database of a strategy's pool: the test's connection string and the kit's own connection to it.</summary>
 internal sealed class PooledDatabase : IAsyncDisposable
 {
-    private const string KitApplicationName = "testkit";
-    private const string TestApplicationName = "testkit-test";
-
     private readonly NpgsqlDataSource _kit;
     private readonly string? _kitSessionOptions;
     private readonly NpgsqlConnectionStringBuilder _testBuilder;
@@ -21,13 +21,13 @@ internal sealed class PooledDatabase : IAsyncDisposable
         Name = name;
         _kitSessionOptions = kitSessionOptions;
         _admin = builder;
-        _testBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = TestApplicationName };
+        _testBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = ApplicationNames.Test };
         TestConnectionString = _testBuilder.ConnectionString;
         // One kit connection per database at a time (the database is leased to one test), kept open between
         // tests: a new physical connection costs a SCRAM handshake each time.
         _kit = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.ConnectionString)
         {
-            ApplicationName = KitApplicationName,
+            ApplicationName = ApplicationNames.Kit,
             MaxPoolSize = 1,
             Options = kitSessionOptions,
         }.ConnectionString);

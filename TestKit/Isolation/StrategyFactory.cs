@@ -1,19 +1,25 @@
+using TestKit.Databases;
+using TestKit.Isolation.MigrateErase;
+using TestKit.Isolation.Reset;
+using TestKit.Isolation.Template;
 using TestKit.Migrations;
 
 namespace TestKit.Isolation;
 
-/// <summary>Builds the strategy an <see cref="IsolationStrategy"/> names, on one server's catalog.</summary>
+/// <summary>Builds the strategy an <see cref="IsolationStrategy"/> names, for one run on one server.</summary>
 internal static class StrategyFactory
 {
-    // isolateLeftoverClients: a new connection string per lease (see TestKitOptions.IsolateLeftoverClients).
-    internal static IIsolationStrategy Create(IsolationStrategy strategy, DatabaseCatalog catalog, IMigrator migrator, int maxDatabases, bool isolateLeftoverClients = false) =>
+    /// <param name="strategy">Which strategy.</param>
+    /// <param name="run">The run and server its databases belong to.</param>
+    /// <param name="migrator">The migrations.</param>
+    /// <param name="maxDatabases">The most databases it leases at once.</param>
+    /// <param name="isolateLeftoverClients">A new connection string per lease (see <see cref="TestKitOptions.IsolateLeftoverClients"/>).</param>
+    internal static IIsolationStrategy Create(IsolationStrategy strategy, ServerRun run, IMigrator migrator, int maxDatabases, bool isolateLeftoverClients = false) =>
         strategy switch
         {
-            IsolationStrategy.MigrateErase => new MigrateEraseStrategy(catalog, migrator, maxDatabases, isolateLeftoverClients),
-            // A clone ready per core: more would only compete with the tests for the same cores.
-            IsolationStrategy.Template => new TemplateStrategy(
-                catalog, new TemplateStore(catalog, migrator), maxDatabases, Math.Clamp(Environment.ProcessorCount, 1, maxDatabases)),
-            IsolationStrategy.Reset => new ResetStrategy(catalog, new TemplateStore(catalog, migrator), maxDatabases, isolateLeftoverClients),
+            IsolationStrategy.MigrateErase => new MigrateEraseStrategy(run, migrator, maxDatabases, isolateLeftoverClients),
+            IsolationStrategy.Template => new TemplateStrategy(run, new TemplateStore(run, migrator), maxDatabases),
+            IsolationStrategy.Reset => new ResetStrategy(run, new TemplateStore(run, migrator), maxDatabases, isolateLeftoverClients),
             _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown isolation strategy."),
         };
 }

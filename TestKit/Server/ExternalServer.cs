@@ -27,7 +27,7 @@ internal sealed class ExternalServer : IPostgresServer
     internal static async Task<ExternalServer> ConnectAsync(ServerSource source, CancellationToken cancellationToken)
     {
         var builder = source.ConnectionString ?? throw new ArgumentException("An external server needs a connection string.", nameof(source));
-        var admin = NpgsqlDataSource.Create(KitSessionSettings.Admin(builder));
+        var admin = NpgsqlDataSource.Create(KitConnections.AdminPool(builder));
         try
         {
             string version;
@@ -72,11 +72,6 @@ internal sealed class ExternalServer : IPostgresServer
 
     public string PsqlCommand(string database) =>
         $"psql \"host={_builder.Host} port={_builder.Port} user={_builder.Username} dbname={database}\"";
-
-    public void KeepRunning()
-    {
-        // The user's own server outlives the session anyway.
-    }
 
     public ValueTask DisposeAsync() => Admin.DisposeAsync();
 }

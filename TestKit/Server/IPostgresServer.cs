@@ -22,7 +22,4 @@ internal interface IPostgresServer : IAsyncDisposable
 
     /// <summary>A shell command that opens <paramref name="database"/> in psql, with no password in it.</summary>
     string PsqlCommand(string database);
-
-    /// <summary>Asks the server to outlive the session (it holds kept databases); a no-op for an external server.</summary>
-    void KeepRunning();
 }

@@ -54,8 +54,8 @@ internal static class ServerErrors
                 "Lower TestKitOptions.MaxDatabases or TUnit's --maximum-parallel-tests, or raise max_connections on the server.",
             PostgresException postgres =>
                 $"PostgreSQL at {where} refused the connection: {postgres.SqlState} {postgres.MessageText}. Check {origin}.",
-            _ when HasInner<SocketException>(error) || HasInner<TimeoutException>(error) =>
-                $"Cannot reach PostgreSQL at {builder.Host}:{builder.Port} ({Innermost(error).Message}). " +
+            _ when ExceptionChain.Find<SocketException>(error) is not null || ExceptionChain.Find<TimeoutException>(error) is not null =>
+                $"Cannot reach PostgreSQL at {builder.Host}:{builder.Port} ({ExceptionChain.Innermost(error).Message}). " +
                 $"Start that server or correct the host and port in {origin}; or unset it to let TestKit start its own embedded PostgreSQL.",
             _ =>
                 $"Cannot connect to PostgreSQL at {where}: {error.Message}. Check {origin}.",
@@ -66,30 +66,5 @@ internal static class ServerErrors
             SqlState = (error as PostgresException)?.SqlState,
             ConnectionString = masked,
         };
-    }
-
-    private static bool HasInner<T>(Exception error)
-        where T : Exception
-    {
-        for (Exception? current = error; current is not null; current = current.InnerException)
-        {
-            if (current is T)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static Exception Innermost(Exception error)
-    {
-        var current = error;
-        while (current.InnerException is not null)
-        {
-            current = current.InnerException;
-        }
-
-        return current;
     }
 }

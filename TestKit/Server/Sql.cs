@@ -18,11 +18,34 @@ internal static class Sql
     }
 
     /// <summary>
-    /// A single-quoted literal, for the few statements that take no parameters (COMMENT ON).
-    /// With standard_conforming_strings on (the default since 9.1) doubling quotes is the whole escape.
+    /// A single-quoted literal, for the one statement that takes a value but neither parameters nor a place in a DO block:
+    /// ROLLBACK PREPARED (it cannot run inside a transaction block). With standard_conforming_strings on (the default
+    /// since 9.1) doubling quotes is the whole escape. Every other value goes as a parameter.
     /// </summary>
     internal static string Literal(string value) =>
         "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    /// <summary>
+    /// Runs a utility statement that takes values but no parameters (COMMENT ON ... IS, CREATE ROLE ... PASSWORD), with the
+    /// values as parameters all the same: they go to the server as parameters of set_config, and a DO block formats them
+    /// into <paramref name="format"/> (PostgreSQL's format(): %I for an identifier, %L for a literal), in one round trip.
+    /// <paramref name="format"/> is the kit's own constant text.
+    /// </summary>
+    internal static async Task ExecuteFormattedAsync(NpgsqlConnection connection, string format, CancellationToken cancellationToken, params string[] arguments)
+    {
+        var batch = new NpgsqlBatch(connection);
+        await using var disposing = batch.ConfigureAwait(false);
+        var settings = new List<string>();
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            var setting = $"testkit.argument{i + 1}";
+            settings.Add($"current_setting('{setting}')");
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT set_config('{setting}', $1, false)") { Parameters = { new NpgsqlParameter { Value = arguments[i] } } });
+        }
+
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"DO $testkit$ BEGIN EXECUTE format($format${format}$format$, {string.Join(", ", settings)}); END $testkit$"));
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] parameters)
     {

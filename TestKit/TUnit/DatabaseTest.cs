@@ -5,6 +5,7 @@ using LinqToDB.Data;
 using TestKit.Configuration;
 using TestKit.Diagnostics;
 using TestKit.Isolation;
+using TestKit.Session;
 using TUnit.Core;
 
 namespace TestKit;
@@ -33,7 +34,7 @@ public abstract class DatabaseTest
     // Teardown must finish even when the test's own token was cancelled (a timeout): an unerased database is a leak.
     private static readonly TimeSpan TeardownDeadline = TimeSpan.FromMinutes(2);
 
-    private IsolationBroker.Lease? _lease;
+    private Lease? _lease;
     private ResolvedOptions? _options;
     private DataConnection? _db;
     private double? _setUpMilliseconds;
@@ -74,7 +75,7 @@ public abstract class DatabaseTest
         _db = new DataConnection(new DataOptions().UsePostgreSQL(_lease.Database.ConnectionString));
         _setUpMilliseconds = watch.Elapsed.TotalMilliseconds;
         context.Output.WriteLine(
-            $"TestKit: {_lease.Strategy.Name} gave database {_lease.Database.Name} at head in {_setUpMilliseconds:0.0} ms ({_lease.Database.ServerDescription}).");
+            $"TestKit: {_lease.Strategy} gave database {_lease.Database.Name} at head in {_setUpMilliseconds:0.0} ms ({_lease.Database.ServerDescription}).");
     }
 
     /// <summary>
@@ -123,9 +124,9 @@ public abstract class DatabaseTest
                 }
                 else
                 {
-                    var outcome = await lease.ReleaseAsync(deadline.Token).ConfigureAwait(false);
+                    var result = await lease.ReleaseAsync(deadline.Token).ConfigureAwait(false);
                     tearDownMilliseconds = watch.Elapsed.TotalMilliseconds;
-                    context.Output.WriteLine($"TestKit: database {lease.Database.Name} {outcome} in {tearDownMilliseconds:0.0} ms.");
+                    context.Output.WriteLine($"TestKit: database {lease.Database.Name} {Describe(result)} in {tearDownMilliseconds:0.0} ms.");
                 }
             }
             catch (Exception e)
@@ -138,7 +139,7 @@ public abstract class DatabaseTest
                 context.Output.WriteLine($"TestKit: the test ran on {ConnectionStrings.Mask(lease.Database.ConnectionString)}");
             }
 
-            Session.Record(new TestRecord(lease.Strategy.Name, _setUpMilliseconds, tearDownMilliseconds, failed || errors.Count > 0));
+            Session.Record(new TestRecord(lease.Strategy, _setUpMilliseconds, tearDownMilliseconds, failed || errors.Count > 0));
         }
 
         Errors.Rethrow(errors, "TestKit's teardown failed in more than one step.");
@@ -157,6 +158,15 @@ public abstract class DatabaseTest
         return attributes.Count == 0 ? options : options with { SeedFiles = [.. options.SeedFiles ?? [], .. attributes] };
     }
 
-    private static InvalidOperationException NotSetUp(string member) =>
+    private static TestKitException NotSetUp(string member) =>
         new($"{member} is available only while a test runs, after TestKit's setup; it is not available in a constructor or after the teardown.");
+
+    /// <summary>What a release did, in words, for the test's output.</summary>
+    private static string Describe(ReleaseResult result) => result.Outcome switch
+    {
+        ReleaseOutcome.Erased => "was erased and checked against its baseline",
+        ReleaseOutcome.Reset => "was reset to head",
+        ReleaseOutcome.Replaced => $"was dropped for a fresh copy: {result.Reason}",
+        _ => "is dropped in the background",
+    };
 }

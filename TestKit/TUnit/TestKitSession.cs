@@ -1,21 +1,23 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using TestKit.Configuration;
-using TestKit.Isolation;
+using TestKit.Session;
+using TUnit.Core;
+using TUnit.Core.Logging;
 
 namespace TestKit;
 
 /// <summary>
-/// What one test session shares: the servers TestKit started or connected to, and the pools of test
-/// databases on them. TUnit creates one per session for <see cref="DatabaseTest"/> and disposes it at
-/// the end, which drops every database TestKit created, stops the embedded server and prints a summary.
+/// What one test session shares: the servers TestKit started or connected to, and the pools of test databases on them.
+/// TUnit creates one per session for <see cref="DatabaseTest"/> and disposes it after the last test, which drops every
+/// database TestKit created, stops the embedded server and publishes the session summary.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class TestKitSession : IAsyncDisposable
 {
     private readonly ConcurrentQueue<TestRecord> _tests = new();
 
-    internal IsolationBroker Broker { get; } = new();
+    internal SessionBroker Broker { get; } = new();
 
     /// <summary>Resolves <paramref name="options"/> against this process's environment.</summary>
     internal static ResolvedOptions Resolve(TestKitOptions options) =>
@@ -24,7 +26,11 @@ public sealed class TestKitSession : IAsyncDisposable
     /// <summary>Notes one test's lifecycle for the summary.</summary>
     internal void Record(TestRecord test) => _tests.Enqueue(test);
 
-    /// <summary>Drops the databases TestKit created in this session, stops the embedded server, and prints the session summary.</summary>
+    /// <summary>
+    /// Drops the databases TestKit created in this session and stops the embedded server; then publishes the session
+    /// summary as an artifact of the test session (TUnit lists it at the end of the run, and it goes into the TRX report)
+    /// and through TUnit's session logger (shown with <c>--output Detailed</c>).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
@@ -33,14 +39,13 @@ public sealed class TestKitSession : IAsyncDisposable
         }
         finally
         {
-            if (!_tests.IsEmpty)
+            if (!_tests.IsEmpty && TestSessionContext.Current is { } session)
             {
-                // Straight to the process's standard output: at this point no test is running to own the output.
-                var output = new StreamWriter(Console.OpenStandardOutput());
-                await using (output.ConfigureAwait(false))
-                {
-                    await output.WriteAsync(SessionSummary.Format([.. _tests], Broker.ServerReports(), Broker.Kept)).ConfigureAwait(false);
-                }
+                var summary = SessionSummary.Format([.. _tests], Broker.ServerReports(), Broker.Kept);
+                var file = Path.Combine(Path.GetTempPath(), $"testkit-summary-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
+                await File.WriteAllTextAsync(file, summary).ConfigureAwait(false);
+                session.AddArtifact(new Artifact { File = new FileInfo(file), DisplayName = "TestKit session summary", Description = "tests, strategies, timings, servers, databases" });
+                await session.GetDefaultLogger().LogInformationAsync(summary).ConfigureAwait(false);
             }
         }
     }

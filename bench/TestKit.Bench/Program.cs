@@ -7,6 +7,7 @@ using TestKit.Bench.MigrationSets;
 using TestKit.Bench.Reporting;
 using TestKit.Bench.Suite;
 using TestKit.Isolation;
+using TestKit.Session;
 using TestKit.Server;
 
 // make bench: TestKit's strategies side by side with the peers, per migration set, then a suite run per strategy.
@@ -34,7 +35,7 @@ var loadAtStart = LoadAverage.Now();
 using var sets = BenchMigrationSets.Create();
 var latency = new List<ContenderResult>();
 string serverVersion;
-await using (var broker = new IsolationBroker())
+await using (var broker = new SessionBroker())
 {
     // The server a test project would get: TESTKIT_CONNECTION_STRING or PG* when set, else the embedded one.
     var server = await broker.ServerAsync(Lineup.Options(IsolationStrategy.MigrateErase, sets.Sample, maxDatabases: null).Server, cancel.Token);

@@ -1,6 +1,7 @@
 using TestKit.Bench.MigrationSets;
 using TestKit.Configuration;
 using TestKit.Isolation;
+using TestKit.Session;
 
 namespace TestKit.Bench.Contenders;
 
@@ -10,7 +11,7 @@ namespace TestKit.Bench.Contenders;
 /// </summary>
 internal static class Lineup
 {
-    internal static IEnumerable<IContender> For(BenchMigrationSet set, IsolationBroker broker, ScratchDatabases databases)
+    internal static IEnumerable<IContender> For(BenchMigrationSet set, SessionBroker broker, ScratchDatabases databases)
     {
         yield return new PooledSelectOne(databases.Server);
         yield return new RollbackFloor(databases, set);

@@ -2,6 +2,7 @@ using TestKit.Bench.Measuring;
 using TestKit.Bench.MigrationSets;
 using TestKit.Configuration;
 using TestKit.Isolation;
+using TestKit.Session;
 
 namespace TestKit.Bench.Contenders;
 
@@ -9,7 +10,7 @@ namespace TestKit.Bench.Contenders;
 /// A TestKit strategy, used as DatabaseTest uses it: a lease from the broker before the test, released
 /// after. The broker keeps the strategy's databases until the end of the run, as in a test session.
 /// </summary>
-internal sealed class TestKitStrategy(IsolationBroker broker, ResolvedOptions options, BenchMigrationSet set) : IContender
+internal sealed class TestKitStrategy(SessionBroker broker, ResolvedOptions options, BenchMigrationSet set) : IContender
 {
     public string Name => ContenderNames.Of(options.Isolation);
 

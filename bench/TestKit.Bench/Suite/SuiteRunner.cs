@@ -3,6 +3,7 @@ using TestKit.Bench.Contenders;
 using TestKit.Bench.Measuring;
 using TestKit.Bench.MigrationSets;
 using TestKit.Isolation;
+using TestKit.Session;
 
 namespace TestKit.Bench.Suite;
 
@@ -20,7 +21,7 @@ internal sealed class SuiteRunner(BenchMigrationSet set, int tests, int workers)
         try
         {
             // A new broker, so a new server: no pool, template or background work is inherited from another run.
-            await using (var broker = new IsolationBroker())
+            await using (var broker = new SessionBroker())
             {
                 // One database per worker, as the default MaxDatabases gives on this machine.
                 var options = Lineup.Options(strategy, set, maxDatabases: workers);
@@ -38,7 +39,7 @@ internal sealed class SuiteRunner(BenchMigrationSet set, int tests, int workers)
         }
     }
 
-    private async Task RunTestsAsync(IsolationBroker broker, Configuration.ResolvedOptions options, CancellationToken cancellationToken)
+    private async Task RunTestsAsync(SessionBroker broker, Configuration.ResolvedOptions options, CancellationToken cancellationToken)
     {
         // The first failure stops every worker: a suite that fails has no wall time worth reporting.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

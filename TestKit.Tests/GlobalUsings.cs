@@ -1,0 +1,11 @@
+global using TestKit.Configuration;
+global using TestKit.Databases;
+global using TestKit.Diagnostics;
+global using TestKit.Isolation;
+global using TestKit.Isolation.MigrateErase;
+global using TestKit.Isolation.Reset;
+global using TestKit.Isolation.Template;
+global using TestKit.Migrations;
+global using TestKit.Server;
+global using TestKit.Server.Embedded;
+global using TestKit.Session;

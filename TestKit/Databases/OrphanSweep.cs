@@ -1,0 +1,173 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using TestKit.Diagnostics;
+using TestKit.Server;
+
+namespace TestKit.Databases;
+
+/// <summary>
+/// Drops the databases and login roles a dead run left: one killed before its cleanup (SIGKILL, a crashed CI agent). A run
+/// is dead when its marker names this host and a process that is gone (markers of older runs, which hold no run lock), or,
+/// on any host, when its marker says it holds a run lock, that lock is free, no session of the run is left on the server
+/// (its lock connection, or one in a database of the run: that covers a live run whose lock connection a server restart
+/// ended), and, on this host, its process is gone. A database of this run, of a live run, of an older run on another host,
+/// or kept for inspection is left alone. One sweep at a time tries run locks (see <see cref="AdvisoryLockKeys.Sweep"/>).
+/// </summary>
+internal sealed class OrphanSweep : IAsyncDisposable
+{
+    private readonly ServerRun _run;
+    private readonly NpgsqlConnection _admin;
+    private readonly CancellationToken _cancellationToken;
+    private readonly Dictionary<string, bool> _verdicts = new(StringComparer.Ordinal);
+    private NpgsqlConnection? _lockConnection;
+
+    private OrphanSweep(ServerRun run, NpgsqlConnection admin, CancellationToken cancellationToken)
+    {
+        _run = run;
+        _admin = admin;
+        _cancellationToken = cancellationToken;
+    }
+
+    /// <summary>Sweeps the server of <paramref name="run"/>; what it cannot drop it logs, and goes on.</summary>
+    internal static async Task RunAsync(ServerRun run, CancellationToken cancellationToken)
+    {
+        var admin = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        var sweep = new OrphanSweep(run, admin, cancellationToken);
+        await using (sweep.ConfigureAwait(false))
+        {
+            await sweep.DatabasesAsync().ConfigureAwait(false);
+            await sweep.RolesAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_lockConnection is not null)
+        {
+            // Closing it releases the sweep lock.
+            await _lockConnection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _admin.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task DatabasesAsync()
+    {
+        foreach (var (name, comment) in await MarkedAsync("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE starts_with(shobj_description(oid, 'pg_database'), $1)").ConfigureAwait(false))
+        {
+            // DROP DATABASE cannot run inside a function: check the marker once more, then drop.
+            if (await IsDeadAsync(comment).ConfigureAwait(false)
+                && await Sql.ScalarAsync<string>(_admin, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", _cancellationToken, name).ConfigureAwait(false) == comment)
+            {
+                try
+                {
+                    await PreparedTransactions.RollBackInAsync(_run.Server, _admin, name, _cancellationToken).ConfigureAwait(false);
+                    await Sql.ExecuteAsync(_admin, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", _cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is PostgresException or TestKitException)
+                {
+                    // Another run sweeping at the same time, say: a leftover must not stop this run.
+                    _run.Logger.LogWarning(e, "TestKit could not drop the database {Database} of a dead run: {Reason}", name, e.Message);
+                }
+            }
+        }
+    }
+
+    private async Task RolesAsync()
+    {
+        foreach (var (name, comment) in await MarkedAsync("SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles WHERE starts_with(shobj_description(oid, 'pg_authid'), $1)").ConfigureAwait(false))
+        {
+            if (await IsDeadAsync(comment).ConfigureAwait(false))
+            {
+                try
+                {
+                    await Sql.ExecuteAsync(_admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", _cancellationToken, name).ConfigureAwait(false);
+                    await Sql.ExecuteAsync(_admin, $"DROP ROLE IF EXISTS {Sql.Quote(name)}", _cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException e)
+                {
+                    // Something outside the dropped databases still depends on it, or another run dropped it at the same time.
+                    _run.Logger.LogWarning(e, "TestKit could not drop the login role {Role} of a dead run: {Reason}", name, e.MessageText);
+                }
+            }
+        }
+    }
+
+    /// <summary>Names and comments of the objects <paramref name="query"/> finds with a run's marker, this run's own left out.</summary>
+    private async Task<List<(string Name, string Comment)>> MarkedAsync(string query)
+    {
+        var marked = await Sql.QueryAsync(_admin, query, reader => (Name: reader.GetString(0), Comment: reader.GetString(1)), _cancellationToken, RunMarker.Prefix).ConfigureAwait(false);
+        var own = _run.Marker.Format();
+        return [.. marked.Where(item => item.Comment != own)];
+    }
+
+    private async Task<bool> IsDeadAsync(string comment)
+    {
+        if (_verdicts.TryGetValue(comment, out var dead))
+        {
+            return dead;
+        }
+
+        var marker = RunMarker.Parse(comment)!;
+        var sameHost = marker.Host == _run.Marker.Host;
+        var processGone = marker.ProcessId is { } pid && !IsAlive(pid);
+        if (!marker.HoldsRunLock)
+        {
+            dead = sameHost && processGone;
+        }
+        else if (!sameHost || processGone)
+        {
+            dead = await HoldsNoLockAndNoSessionAsync(marker).ConfigureAwait(false);
+        }
+
+        _verdicts[comment] = dead;
+        return dead;
+    }
+
+    /// <summary>
+    /// True when the run of <paramref name="marker"/> holds no run lock and has no session on the server. The sessions are
+    /// counted while this sweep holds the run's lock, so a live run that is taking its lock again shows up as a session.
+    /// </summary>
+    private async Task<bool> HoldsNoLockAndNoSessionAsync(RunMarker marker)
+    {
+        if (_lockConnection is null)
+        {
+            _lockConnection = await KitConnections.OpenUnpooledAsync(_run.Server, _run.Server.LockDatabase, ApplicationNames.Kit, _cancellationToken).ConfigureAwait(false);
+            await Sql.ExecuteAsync(_lockConnection, "SELECT pg_advisory_lock($1)", _cancellationToken, AdvisoryLockKeys.Sweep).ConfigureAwait(false);
+        }
+
+        var key = AdvisoryLockKeys.Run(marker.RunId);
+        if (!await Sql.ScalarAsync<bool>(_lockConnection, "SELECT pg_try_advisory_lock($1)", _cancellationToken, key).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        try
+        {
+            return !await Sql.ScalarAsync<bool>(
+                _admin,
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'client backend' AND (starts_with(datname, $1) OR application_name = $2))",
+                _cancellationToken,
+                marker.NamePrefix,
+                ApplicationNames.Run(marker.RunId)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Sql.ExecuteAsync(_lockConnection, "SELECT pg_advisory_unlock($1)", CancellationToken.None, key).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsAlive(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            // No process has that id.
+            return false;
+        }
+    }
+}

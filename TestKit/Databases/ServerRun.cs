@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TestKit.Server;
+
+namespace TestKit.Databases;
+
+/// <summary>
+/// One run of the kit on one server: its identity (the marker it writes, the names it gives) and the parts that act for it
+/// there — the catalog of its databases, its login roles, its advisory locks and its database budget. Disposing it
+/// releases the run's locks; the databases are the strategies' to drop first.
+/// </summary>
+internal sealed class ServerRun : IAsyncDisposable
+{
+    private int _names;
+
+    /// <param name="server">The server.</param>
+    /// <param name="logger">Where what concerns no single test goes (a leftover the sweep could not drop).</param>
+    /// <param name="host">The host the run says it runs on; the machine's name by default.</param>
+    internal ServerRun(IPostgresServer server, ILogger? logger = null, string? host = null)
+    {
+        Server = server;
+        Logger = logger ?? NullLogger.Instance;
+        Marker = RunMarker.ForThisProcess(RandomNumberGenerator.GetHexString(10, lowercase: true), host ?? Environment.MachineName);
+        Locks = new ServerLocks(server, Marker.RunId);
+        Budget = new DatabaseBudget(Locks);
+        Catalog = new DatabaseCatalog(this);
+        LoginRoles = new LoginRoles(this);
+    }
+
+    internal IPostgresServer Server { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <summary>The marker this run writes on every database and login role it creates.</summary>
+    internal RunMarker Marker { get; }
+
+    internal ServerLocks Locks { get; }
+
+    internal DatabaseBudget Budget { get; }
+
+    internal DatabaseCatalog Catalog { get; }
+
+    internal LoginRoles LoginRoles { get; }
+
+    /// <summary>A new name of this run, for a database or a login role: testkit_ID_NNN.</summary>
+    internal string NextName() => Marker.Name(Interlocked.Increment(ref _names));
+
+    /// <summary>Drops what dead runs left on the server (see <see cref="OrphanSweep"/>).</summary>
+    internal Task SweepOrphansAsync(CancellationToken cancellationToken) => OrphanSweep.RunAsync(this, cancellationToken);
+
+    public ValueTask DisposeAsync() => Locks.DisposeAsync();
+}

@@ -1,0 +1,212 @@
+using Npgsql;
+using TestKit.Configuration;
+using TestKit.Databases;
+using TestKit.Diagnostics;
+using TestKit.Isolation.Template;
+using TestKit.Server;
+
+namespace TestKit.Isolation.Reset;
+
+/// <summary>
+/// The fastest strategy: a pool of clones of the template, each leased to one test at a time and put back to exactly head
+/// after it. Change tracking installed in each clone (ResetTracking.sql) tells which tables the test wrote to; only those
+/// get their head rows back, and sequences that moved are set back. When the kit cannot prove head — the test ran DDL,
+/// changed database settings, created large objects — the clone is dropped and the next test gets a fresh one.
+/// </summary>
+internal sealed class ResetStrategy : IIsolationStrategy
+{
+    /// <summary>
+    /// Idle sessions a database may keep between tests: the test's pooled connections, reused by the next test (a new
+    /// connection costs a backend start and Npgsql's type loading). More are connections tests never closed: all go.
+    /// </summary>
+    private const int IdleSessionLimit = 10;
+
+    private static readonly Lazy<string> TrackingScript = new(() =>
+    {
+        using var stream = typeof(ResetStrategy).Assembly.GetManifestResourceStream("TestKit.ResetTracking.sql")
+            ?? throw new TestKitException("The resource TestKit.ResetTracking.sql is missing from the TestKit assembly: the package is broken; restore it again.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    private readonly ServerRun _run;
+    private readonly TemplateStore _template;
+    private readonly DatabasePool _pool;
+    private readonly bool _loginPerLease;
+    private readonly Lazy<Task> _superuser;
+
+    /// <param name="run">The run and server.</param>
+    /// <param name="template">The template the clones come from.</param>
+    /// <param name="maxDatabases">The most databases leased at once.</param>
+    /// <param name="loginPerLease">Tests log in with a role of each lease's own, retired at its release, so that a test's leftovers reach nothing.</param>
+    internal ResetStrategy(ServerRun run, TemplateStore template, int maxDatabases, bool loginPerLease = false)
+    {
+        _run = run;
+        _template = template;
+        _loginPerLease = loginPerLease;
+        _pool = new DatabasePool(run, maxDatabases, CreateAsync);
+        _superuser = new Lazy<Task>(() => EnsureSuperuserAsync(CancellationToken.None));
+    }
+
+    public string Name => IsolationStrategyNames.NameOf(IsolationStrategy.Reset);
+
+    public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
+    {
+        var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
+        return new TestDatabase(database.Name, database.TestConnectionString, _run.Server.Description);
+    }
+
+    public async Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
+    {
+        var pooled = _pool.Get(database);
+        try
+        {
+            var login = pooled.LoginRole;
+            if (login is not null)
+            {
+                // Lock the test out for good before the reset: its login role may not log in again, and loses the
+                // superuser status its sessions need to act as the admin role (-c role=...). A client that authenticated
+                // earlier and is still starting up fails that role check (PostgreSQL re-reads the role when it takes the
+                // lock on the database); one already past that lock is a session, which the reset ends.
+                await _run.LoginRoles.RetireAsync(login, cancellationToken).ConfigureAwait(false);
+            }
+
+            var (verdict, detail) = await ResetAsync(pooled, endAll: login is not null, cancellationToken).ConfigureAwait(false);
+            if (login is null && verdict != ResetVerdict.Reset)
+            {
+                // The server ended the idle sessions too: the pool's connections to them are broken.
+                NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+            }
+
+            if (!ResetVerdicts.IsHead(verdict))
+            {
+                await _pool.DiscardAsync(pooled).ConfigureAwait(false);
+                return ReleaseResult.Replaced(ResetVerdicts.Describe(verdict, detail));
+            }
+
+            if (login is not null)
+            {
+                // The next test logs in with a new role; the retired one goes, now that its sessions are gone.
+                await _run.LoginRoles.DropAsync(login, cancellationToken).ConfigureAwait(false);
+                await NewLoginAsync(pooled, cancellationToken).ConfigureAwait(false);
+            }
+
+            _pool.ReturnIdle(pooled);
+            return ReleaseResult.Reset;
+        }
+        catch (Exception resetError) when (resetError is NpgsqlException or TestKitException)
+        {
+            await _pool.DiscardAsync(pooled, resetError).ConfigureAwait(false);
+            throw new TestKitException($"TestKit could not reset database '{database.Name}' ({resetError.Message}); it dropped it, and the next test gets a fresh copy.", resetError);
+        }
+        finally
+        {
+            _pool.ReleaseSlot();
+        }
+    }
+
+    public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
+        _pool.KeepAsync(database, keptName, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _pool.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _template.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One round trip: testkit_reset.reset() ends the test's busy sessions (and the idle ones too with
+    /// <paramref name="endAll"/>, when they pile up, or when some session of the database was killed: a pooled connection
+    /// may be dead), puts back what changed, and answers its verdict. The kit's pooled connection is used without a ping
+    /// first: if the test killed it, the database is replaced.
+    /// </summary>
+    private static async Task<(ResetVerdict Verdict, string? Detail)> ResetAsync(PooledDatabase database, bool endAll, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var connection = await database.OpenKitConnectionAsync(cancellationToken, checkAlive: false).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var rows = await Sql.QueryAsync(
+                    connection,
+                    "SELECT verdict, detail FROM testkit_reset.reset($1, $2)",
+                    reader => (Code: reader.IsDBNull(0) ? null : reader.GetString(0), Detail: reader.IsDBNull(1) ? null : reader.GetString(1)),
+                    cancellationToken,
+                    endAll,
+                    IdleSessionLimit).ConfigureAwait(false);
+                return (ResetVerdicts.Parse(rows.Single().Code), rows.Single().Detail);
+            }
+        }
+        catch (NpgsqlException broken) when (broken is not PostgresException
+            || ((PostgresException)broken).SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.ObjectNotInPrerequisiteState)
+        {
+            database.ClearKitPool();
+            return (ResetVerdict.KitSessionEnded, null);
+        }
+    }
+
+    private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
+    {
+        await _superuser.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var name = await _run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
+
+        // The kit's session resets rows in replica mode (foreign keys and user triggers skipped). Set for the
+        // whole session rather than per reset, because changing it empties the session's plan cache.
+        var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name), "-c session_replication_role=replica");
+        try
+        {
+            if (_loginPerLease)
+            {
+                await NewLoginAsync(database, cancellationToken).ConfigureAwait(false);
+            }
+
+            var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                await Sql.ExecuteAsync(connection, TrackingScript.Value, cancellationToken).ConfigureAwait(false);
+            }
+
+            return database;
+        }
+        catch
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            if (database.LoginRole is { } role)
+            {
+                await _run.LoginRoles.DropAsync(role, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await _run.Catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Gives the database's tests a new login role of their own, with a new password.</summary>
+    private async Task NewLoginAsync(PooledDatabase database, CancellationToken cancellationToken)
+    {
+        var password = LeaseCredentials.NewPassword();
+        var role = await _run.LoginRoles.CreateAsync(LeaseCredentials.ScramVerifier(password), cancellationToken).ConfigureAwait(false);
+        database.UseLogin(role, password);
+    }
+
+    private async Task EnsureSuperuserAsync(CancellationToken cancellationToken)
+    {
+        var admin = await ServerErrors.OpenAsync(_run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        await using (admin.ConfigureAwait(false))
+        {
+            if (!await Sql.ScalarAsync<bool>(admin, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false))
+            {
+                throw new TestKitException(
+                    $"The reset strategy needs a superuser role (it installs event triggers and resets rows with session_replication_role = replica), and '{admin.UserName}' is not one. " +
+                    "Use TESTKIT_ISOLATION=template or migrate-erase with this role, or connect as a superuser.");
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+-- Installed by TestKit's reset strategy into each of its databases (clones of the template at head).
+-- It records which tables a test wrote to (statement triggers, enabled ALWAYS so that even
+-- session_replication_role = replica fires them) and whether the test ran DDL (event triggers),
+-- keeps a copy of every table's head rows, and the head value of every sequence.
+-- testkit_reset.reset() then puts back only what changed, or answers why it cannot prove head: a verdict code (which the
+-- kit maps to its ResetVerdict) and, for some, a detail.
+
+CREATE SCHEMA testkit_reset;
+
+-- No unique key on purpose: two sessions writing one table at once must not wait for each other here.
+-- Logged: crash recovery empties unlogged tables, and a lost mark would hand the test's rows to the next test.
+CREATE TABLE testkit_reset.dirty (relid oid NOT NULL);
+CREATE INDEX ON testkit_reset.dirty (relid);
+CREATE TABLE testkit_reset.flags (reason text NOT NULL);
+CREATE TABLE testkit_reset.tables (relid oid PRIMARY KEY, copy regclass, columns text NOT NULL);
+-- A write through a partitioned table fires only that table's trigger: its leaves are reset with it.
+CREATE TABLE testkit_reset.partitions (parent oid NOT NULL, leaf oid NOT NULL);
+CREATE TABLE testkit_reset.sequences (seq oid PRIMARY KEY, last_value bigint, start_value bigint NOT NULL);
+CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects bigint NOT NULL, database_row text, event_triggers bigint NOT NULL DEFAULT 0);
+-- Sessions of this database that ended killed, by a fatal error or abandoned, as counted at the last reset: when the
+-- count moved, a pooled connection of the test may be dead, so every session goes and the kit clears the pool.
+CREATE TABLE testkit_reset.ended_sessions (count bigint NOT NULL);
+INSERT INTO testkit_reset.ended_sessions
+SELECT sessions_killed + sessions_fatal + sessions_abandoned FROM pg_stat_database WHERE datname = current_database();
+
+-- SECURITY DEFINER: a test that switched to a role of its own still records what it wrote.
+CREATE FUNCTION testkit_reset.mark_dirty() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM testkit_reset.dirty WHERE relid = TG_RELID) THEN
+        INSERT INTO testkit_reset.dirty VALUES (TG_RELID);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- The first DDL a test ran: its command tag is the detail of the schema-changed verdict.
+CREATE FUNCTION testkit_reset.mark_ddl() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM testkit_reset.flags) THEN
+        INSERT INTO testkit_reset.flags VALUES (tg_tag);
+    END IF;
+END;
+$$;
+
+DO $$
+DECLARE
+    t record;
+    cols text;
+    copy_name text;
+BEGIN
+    FOR t IN
+        SELECT c.oid, c.relname, c.relkind
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'testkit_reset')
+          AND n.nspname NOT LIKE 'pg\_%'
+    LOOP
+        SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
+        FROM pg_attribute
+        WHERE attrelid = t.oid AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
+
+        EXECUTE format(
+            'CREATE TRIGGER testkit_reset_dirty AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION testkit_reset.mark_dirty()',
+            t.oid::regclass);
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER testkit_reset_dirty', t.oid::regclass);
+
+        copy_name := NULL;
+        IF cols IS NOT NULL THEN
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', t.oid::regclass) INTO STRICT copy_name;
+            IF copy_name::boolean THEN
+                copy_name := format('testkit_reset.%I', 'head_' || t.oid);
+                EXECUTE format('CREATE TABLE %s AS SELECT %s FROM ONLY %s', copy_name, cols, t.oid::regclass);
+            ELSE
+                copy_name := NULL;
+            END IF;
+        END IF;
+
+        -- A partitioned table holds no rows itself: its leaves are reset instead.
+        IF t.relkind = 'r' THEN
+            INSERT INTO testkit_reset.tables VALUES (t.oid, copy_name::regclass, coalesce(cols, ''));
+        ELSE
+            INSERT INTO testkit_reset.partitions SELECT t.oid, p.relid FROM pg_partition_tree(t.oid) p WHERE p.isleaf;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+INSERT INTO testkit_reset.sequences
+SELECT s.seqrelid, pg_sequence_last_value(s.seqrelid), s.seqstart
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname <> 'testkit_reset';
+
+-- The database's own row (connection settings) and comment: no event trigger fires when a test alters them.
+CREATE FUNCTION testkit_reset.database_row() RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT concat_ws('|', d.datallowconn, d.datconnlimit, d.datistemplate, d.datacl, shobj_description(d.oid, 'pg_database'))
+    FROM pg_database d WHERE d.datname = current_database()
+$$;
+
+INSERT INTO testkit_reset.head
+SELECT (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())),
+       (SELECT count(*) FROM pg_largeobject_metadata),
+       testkit_reset.database_row();
+
+-- end_all: end idle sessions too. Otherwise idle sessions (the test's pooled connections, which Npgsql hands to the
+-- next test after DISCARD ALL) are kept, unless there are more than idle_limit of them: then they are connections
+-- tests never closed, piling up, and all go. The verdict: 'reset' or 'reset-ended-all' (head is back), or why head
+-- cannot be proven: 'session-outlived', 'prepared-transaction', 'schema-changed' (detail: the command tag),
+-- 'tracking-disabled', 'settings-changed', 'database-altered', 'large-objects', 'new-table'.
+CREATE FUNCTION testkit_reset.reset(end_all boolean, idle_limit integer, OUT verdict text, OUT detail text) LANGUAGE plpgsql AS $$
+DECLARE
+    target record;
+    tag text;
+    ended_all boolean := end_all;
+    ended_count bigint;
+    killed bigint;
+    victims integer[];
+    waited_until timestamptz;
+BEGIN
+    PERFORM pg_stat_clear_snapshot();
+    SELECT sessions_killed + sessions_fatal + sessions_abandoned INTO ended_count FROM pg_stat_database WHERE datname = current_database();
+    IF ended_count IS DISTINCT FROM (SELECT count FROM testkit_reset.ended_sessions) THEN
+        ended_all := true;
+    END IF;
+    IF NOT ended_all THEN
+        ended_all := (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()) > idle_limit;
+    END IF;
+    -- End the test's busy sessions: one still in a transaction or a statement must not hold a lock or commit into the
+    -- next test, nor one idle but holding an advisory lock (Npgsql's DISCARD ALL only reaches a pooled session with
+    -- its next command). A backend still starting up, which holds a lock on the database from before it shows in
+    -- pg_stat_activity until after, is ended too: with a login per database, the kit has just retired the test's login
+    -- role, and a backend that takes that lock later fails its role check. pg_locks is read first, then a fresh
+    -- snapshot of pg_stat_activity, so that a backend moving from one to the other is seen in the second.
+    PERFORM pg_stat_clear_snapshot();
+    SELECT coalesce(array_agg(t.pid), '{}') INTO victims
+    FROM (
+        SELECT DISTINCT u.pid
+        FROM (
+            SELECT l.pid
+            FROM pg_locks l
+            WHERE l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass
+              AND l.objid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()
+            UNION ALL
+            SELECT a.pid
+            FROM pg_stat_activity a
+            WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+              AND (ended_all OR a.state IS DISTINCT FROM 'idle'
+                   OR EXISTS (SELECT 1 FROM pg_locks k WHERE k.pid = a.pid AND k.locktype = 'advisory'))
+        ) u
+    ) t
+    -- Outside the subquery, which DISTINCT keeps the planner from merging: a condition on pid alone could otherwise be
+    -- evaluated for every backend of the server before the conditions that pick this database's.
+    WHERE pg_terminate_backend(t.pid);
+    killed := cardinality(victims);
+    -- Until its backend has exited, an ended session still holds a connection slot and its locks, and one that was
+    -- running a statement could still commit: wait for them all, polling every millisecond (pg_terminate_backend's own
+    -- wait polls in steps of 100 ms), for up to 30 s.
+    IF killed > 0 THEN
+        waited_until := clock_timestamp() + interval '30 seconds';
+        LOOP
+            PERFORM pg_stat_clear_snapshot();
+            EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = ANY (victims));
+            IF clock_timestamp() > waited_until THEN
+                verdict := 'session-outlived';
+                RETURN;
+            END IF;
+            PERFORM pg_sleep(0.001);
+        END LOOP;
+    END IF;
+    -- The sessions ended here count as killed once they exit: expect them, so that the next reset does not take them
+    -- for sessions the test killed (and end every session again, and again).
+    UPDATE testkit_reset.ended_sessions SET count = ended_count + killed WHERE count IS DISTINCT FROM ended_count + killed;
+
+    IF EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE database = current_database()) THEN
+        verdict := 'prepared-transaction';
+        RETURN;
+    END IF;
+    SELECT f.reason INTO tag FROM testkit_reset.flags f LIMIT 1;
+    IF tag IS NOT NULL THEN
+        verdict := 'schema-changed';
+        detail := tag;
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'testkit\_reset\_%' AND evtenabled <> 'D')
+       <> (SELECT event_triggers FROM testkit_reset.head) THEN
+        verdict := 'tracking-disabled';
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()))
+       <> (SELECT settings FROM testkit_reset.head) THEN
+        verdict := 'settings-changed';
+        RETURN;
+    END IF;
+    IF testkit_reset.database_row() IS DISTINCT FROM (SELECT database_row FROM testkit_reset.head) THEN
+        verdict := 'database-altered';
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM pg_largeobject_metadata) <> (SELECT large_objects FROM testkit_reset.head) THEN
+        verdict := 'large-objects';
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM testkit_reset.dirty d JOIN pg_class c ON c.oid = d.relid
+               WHERE c.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM testkit_reset.tables t WHERE t.relid = d.relid)) THEN
+        verdict := 'new-table';
+        RETURN;
+    END IF;
+
+    -- The dirty tables, and the leaves of dirty partitioned tables.
+    FOR target IN
+        SELECT tb.relid, tb.copy, tb.columns
+        FROM testkit_reset.tables tb
+        WHERE tb.relid IN (
+            SELECT d.relid FROM testkit_reset.dirty d
+            UNION
+            SELECT p.leaf FROM testkit_reset.dirty d JOIN testkit_reset.partitions p ON p.parent = d.relid)
+    LOOP
+        -- Foreign keys and user triggers are triggers too: replica mode skips them, so rows go back as they were.
+        -- Set only when there is something to put back: changing it empties the plan cache.
+        IF current_setting('session_replication_role') <> 'replica' THEN
+            SET LOCAL session_replication_role = replica;
+        END IF;
+        EXECUTE format('DELETE FROM ONLY %s', target.relid::regclass);
+        IF target.copy IS NOT NULL THEN
+            EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', target.relid::regclass, target.columns, target.columns, target.copy);
+        END IF;
+    END LOOP;
+
+    PERFORM setval(s.seq, coalesce(s.last_value, s.start_value), s.last_value IS NOT NULL)
+    FROM testkit_reset.sequences s
+    WHERE pg_sequence_last_value(s.seq) IS DISTINCT FROM s.last_value;
+
+    DELETE FROM testkit_reset.dirty;
+    verdict := CASE WHEN ended_all THEN 'reset-ended-all' ELSE 'reset' END;
+END;
+$$;
+
+CREATE EVENT TRIGGER testkit_reset_ddl ON ddl_command_end EXECUTE FUNCTION testkit_reset.mark_ddl();
+CREATE EVENT TRIGGER testkit_reset_drop ON sql_drop EXECUTE FUNCTION testkit_reset.mark_ddl();
+CREATE EVENT TRIGGER testkit_reset_rewrite ON table_rewrite EXECUTE FUNCTION testkit_reset.mark_ddl();
+
+-- How many event triggers a database at head has: the reset checks that none was dropped or disabled.
+UPDATE testkit_reset.head SET event_triggers = (SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'testkit\_reset\_%');

@@ -1,0 +1,65 @@
+using Npgsql;
+using TestKit.Configuration;
+using TestKit.Databases;
+
+namespace TestKit.Isolation.Template;
+
+/// <summary>
+/// One database per test, cloned from the template and dropped after the test, in the background. The pool keeps a few
+/// clones ready (one per core: more would only compete with the tests for the same cores), so that a test rarely waits
+/// for CREATE DATABASE; they take only spare places in the run's budget, and are the first given up when another pool
+/// needs room.
+/// </summary>
+internal sealed class TemplateStrategy : IIsolationStrategy
+{
+    private readonly ServerRun _run;
+    private readonly TemplateStore _template;
+    private readonly DatabasePool _pool;
+
+    internal TemplateStrategy(ServerRun run, TemplateStore template, int maxDatabases)
+    {
+        _run = run;
+        _template = template;
+        _pool = new DatabasePool(run, maxDatabases, CreateAsync, warm: Math.Clamp(Environment.ProcessorCount, 1, maxDatabases));
+    }
+
+    public string Name => IsolationStrategyNames.NameOf(IsolationStrategy.Template);
+
+    public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
+    {
+        var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
+        return new TestDatabase(database.Name, database.TestConnectionString, _run.Server.Description);
+    }
+
+    public Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
+    {
+        var pooled = _pool.Get(database);
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(database.ConnectionString));
+        _pool.ReleaseSlot();
+        // The next test does not need this clone gone, only the end of the run does.
+        _pool.DiscardInBackground(pooled);
+        return Task.FromResult(ReleaseResult.Dropped);
+    }
+
+    public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
+        _pool.KeepAsync(database, keptName, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _pool.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _template.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
+    {
+        var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var name = await _run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
+        return new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
+    }
+}

@@ -1,0 +1,101 @@
+namespace TestKit.Server.Embedded;
+
+/// <summary>
+/// The folder of one embedded server (testkit-pg-*, on tmpfs where there is one): its data folder, log, owner stamp,
+/// libpq password file and "kept" mark. Knows the layout; starts and stops nothing.
+/// </summary>
+internal sealed class EmbeddedFolder(string root)
+{
+    internal const string Prefix = "testkit-pg-";
+
+    internal string Root { get; } = root;
+
+    internal string DataDirectory => Path.Combine(Root, "data");
+
+    internal string LogFile => Path.Combine(Root, "server.log");
+
+    internal string PassFile => Path.Combine(Root, "pgpass");
+
+    private string OwnerFile => Path.Combine(Root, "owner");
+
+    private string KeptFile => Path.Combine(Root, "kept");
+
+    /// <summary>tmpfs when the machine has one (clones and erases are steadier there), else the temp folder.</summary>
+    internal static string Parent()
+    {
+        const string SharedMemory = "/dev/shm";
+        return OperatingSystem.IsLinux() && Directory.Exists(SharedMemory) ? SharedMemory : Path.GetTempPath();
+    }
+
+    /// <summary>The folders of every embedded server on this machine, this run's included.</summary>
+    internal static IEnumerable<EmbeddedFolder> All() =>
+        Directory.GetDirectories(Parent(), Prefix + "*").Select(root => new EmbeddedFolder(root));
+
+    /// <summary>Creates a new folder, private to this user, stamped with this process as its owner.</summary>
+    internal static async Task<EmbeddedFolder> CreateAsync(string name, CancellationToken cancellationToken)
+    {
+        var folder = new EmbeddedFolder(Path.Combine(Parent(), Prefix + name));
+        Directory.CreateDirectory(folder.Root);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(folder.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        await File.WriteAllTextAsync(folder.OwnerFile, OwnerStamp.Of(Environment.ProcessId), cancellationToken).ConfigureAwait(false);
+        return folder;
+    }
+
+    /// <summary>True when no live process owns the folder and it is not kept: a dead run's leftover.</summary>
+    internal async Task<bool> IsOrphanAsync(CancellationToken cancellationToken) =>
+        !File.Exists(KeptFile) && File.Exists(OwnerFile) && !OwnerStamp.IsAlive(await File.ReadAllTextAsync(OwnerFile, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>A libpq password file, so that a psql command printed for a kept database needs no password in it.</summary>
+    internal async Task WritePassFileAsync(string host, int port, string user, string password, CancellationToken cancellationToken)
+    {
+        await File.WriteAllTextAsync(PassFile, $"{host}:{port}:*:{user}:{password}\n", cancellationToken).ConfigureAwait(false);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(PassFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    /// <summary>Marks the folder kept (it holds kept databases): no run's sweep removes it.</summary>
+    internal void MarkKept(string stopHint) => File.WriteAllText(KeptFile, "kept for inspection: " + stopHint);
+
+    internal bool HasRunningServer => File.Exists(Path.Combine(DataDirectory, "postmaster.pid"));
+
+    /// <summary>
+    /// Deletes the folder, and goes on while another run's sweep deletes it at the same time (each then finds files gone
+    /// under it): it returns only once the folder is gone.
+    /// </summary>
+    internal async Task DeleteAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(Root, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 50)
+            {
+                // DirectoryNotFoundException included: someone else removed part of it, or all of it.
+                if (!Directory.Exists(Root))
+                {
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Deletes the folder now, synchronously (at process exit), as far as it goes.</summary>
+    internal void DeleteNow()
+    {
+        if (Directory.Exists(Root))
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace TestKit.Server.Embedded;
+
+/// <summary>
+/// A throw-away PostgreSQL started from this machine's own server programs: a fresh data folder (on tmpfs where there is
+/// one), TCP on loopback only at a port chosen at run time, a password generated for this run, durability off. Stopped
+/// and deleted on dispose, at process exit, and — if this process dies before that — by the next run's sweep of orphans.
+/// </summary>
+internal sealed class EmbeddedServer : IPostgresServer
+{
+    private const string SuperUser = "testkit";
+    private const int PortAttempts = 3;
+    private static readonly TimeSpan ReadinessDeadline = TimeSpan.FromSeconds(60);
+
+    private readonly EmbeddedFolder _folder;
+    private readonly PgCtl _pgCtl;
+    private readonly NpgsqlConnectionStringBuilder _builder;
+    private int _stopped;
+    private bool _keepRunning;
+
+    private EmbeddedServer(EmbeddedFolder folder, PgCtl pgCtl, NpgsqlConnectionStringBuilder builder)
+    {
+        _folder = folder;
+        _pgCtl = pgCtl;
+        _builder = builder;
+        Admin = NpgsqlDataSource.Create(KitConnections.AdminPool(builder));
+        Description = $"embedded PostgreSQL at {builder.Host}:{builder.Port}";
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+    }
+
+    public string Description { get; private set; }
+
+    public NpgsqlDataSource Admin { get; }
+
+    public string LockDatabase => "postgres";
+
+    /// <summary>How to stop this server and remove it, for the session summary when it keeps running for kept databases.</summary>
+    internal string StopCommand => _pgCtl.StopCommand(_folder);
+
+    /// <summary>Sweeps orphans of dead runs, then creates, starts and connects to a new server.</summary>
+    internal static async Task<EmbeddedServer> StartAsync(ILogger? logger, CancellationToken cancellationToken)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new TestKitException("The embedded PostgreSQL runs on Linux and macOS only. On Windows, set TESTKIT_CONNECTION_STRING to a server you run yourself.");
+        }
+
+        var pgCtl = await PgCtl.LocateAsync(cancellationToken).ConfigureAwait(false);
+        await EmbeddedOrphanSweep.RunAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+
+        var folder = await EmbeddedFolder.CreateAsync(RandomNumberGenerator.GetHexString(12, lowercase: true), cancellationToken).ConfigureAwait(false);
+        var password = RandomNumberGenerator.GetHexString(32, lowercase: true);
+        try
+        {
+            await InitDbAsync(folder, pgCtl, password, cancellationToken).ConfigureAwait(false);
+            var port = await StartProcessAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
+            var builder = new NpgsqlConnectionStringBuilder
+            {
+                Host = IPAddress.Loopback.ToString(),
+                Port = port,
+                Username = SuperUser,
+                Password = password,
+                Database = "postgres",
+            };
+            await folder.WritePassFileAsync(builder.Host, port, SuperUser, password, cancellationToken).ConfigureAwait(false);
+            var server = new EmbeddedServer(folder, pgCtl, builder);
+            try
+            {
+                await server.WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
+                return server;
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        catch (Exception) when (Directory.Exists(folder.Root))
+        {
+            await pgCtl.StopAsync(folder, CancellationToken.None).ConfigureAwait(false);
+            await folder.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public NpgsqlConnectionStringBuilder ConnectionStringFor(string database) =>
+        new(_builder.ConnectionString) { Database = database };
+
+    public string PsqlCommand(string database) =>
+        $"PGPASSFILE={_folder.PassFile} psql \"host={_builder.Host} port={_builder.Port} user={SuperUser} dbname={database}\"";
+
+    /// <summary>Keeps the server and its folder after the session, for kept databases; no run's sweep removes it.</summary>
+    internal void KeepRunning()
+    {
+        _keepRunning = true;
+        _folder.MarkKept("stop with pg_ctl stop -D " + _folder.DataDirectory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        await Admin.DisposeAsync().ConfigureAwait(false);
+        if (!_keepRunning)
+        {
+            await _pgCtl.StopAsync(_folder, CancellationToken.None).ConfigureAwait(false);
+            await _folder.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task InitDbAsync(EmbeddedFolder folder, PgCtl pgCtl, string password, CancellationToken cancellationToken)
+    {
+        var passwordFile = Path.Combine(folder.Root, "password");
+        await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        await pgCtl.User.GiveAsync(folder.Root, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await pgCtl.InitDbAsync(folder, SuperUser, passwordFile, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
+
+    /// <summary>Starts postgres on a free loopback port, trying another port if one is taken meanwhile.</summary>
+    private static async Task<int> StartProcessAsync(EmbeddedFolder folder, PgCtl pgCtl, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreeLoopbackPort();
+            var settings = string.Join(' ',
+                "-c listen_addresses=127.0.0.1",
+                $"-c port={port.ToString(CultureInfo.InvariantCulture)}",
+                // The socket lives in the run's own folder, so runs never collide on /var/run/postgresql.
+                $"-c unix_socket_directories={folder.Root}",
+                // Durability off: the data is thrown away at the end of the run.
+                // See https://www.postgresql.org/docs/current/non-durability.html
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off");
+            var (started, error) = await pgCtl.TryStartAsync(folder, settings, ReadinessDeadline, cancellationToken).ConfigureAwait(false);
+            if (started)
+            {
+                return port;
+            }
+
+            if (attempt < PortAttempts && error.Contains("already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            throw new TestKitException(
+                $"The embedded PostgreSQL did not start ({error}). " +
+                "Check that the machine's PostgreSQL installation works, or set TESTKIT_CONNECTION_STRING to a server you run yourself.");
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Polls with a deadline until the server answers a query; pg_ctl --wait already did most of the waiting.</summary>
+    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + ReadinessDeadline;
+        while (true)
+        {
+            try
+            {
+                var connection = await Admin.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                string? version;
+                await using (connection.ConfigureAwait(false))
+                {
+                    version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version')", cancellationToken).ConfigureAwait(false);
+                }
+
+                Description = $"embedded PostgreSQL {version} at {_builder.Host}:{_builder.Port} (data in {_folder.Root})";
+                return;
+            }
+            catch (NpgsqlException e) when (DateTime.UtcNow < deadline && e is not PostgresException { SqlState: not PostgresErrorCodes.CannotConnectNow })
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException e)
+            {
+                throw ServerErrors.Translate(e, _builder, "the embedded PostgreSQL");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The runtime is exiting without the session having been disposed (on SIGTERM, say): stop the server now, synchronously
+    /// (nothing may be awaited here), rather than leave it to the next run's sweep.
+    /// </summary>
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 0 && !_keepRunning)
+        {
+            _pgCtl.StopNow(_folder);
+            _folder.DeleteNow();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace TestKit.Server.Embedded;
+
+/// <summary>
+/// The server programs of an embedded server, run as the right OS user: initdb, and pg_ctl to start and stop. Their
+/// failures become <see cref="TestKitException"/>s that name the remedy.
+/// </summary>
+internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
+{
+    private const string Remedy = "Check that the machine's PostgreSQL installation works, or set TESTKIT_CONNECTION_STRING to a server you run yourself.";
+
+    internal static async Task<PgCtl> LocateAsync(CancellationToken cancellationToken) =>
+        new(await PostgresBinaries.LocateAsync(cancellationToken).ConfigureAwait(false), await ServerProcessUser.ChooseAsync(cancellationToken).ConfigureAwait(false));
+
+    internal ServerProcessUser User => user;
+
+    /// <summary>How to stop the server of <paramref name="folder"/> and remove it, as a shell command.</summary>
+    internal string StopCommand(EmbeddedFolder folder) =>
+        $"{(user.IsOtherUser ? $"runuser -u {user.UserName} -- " : string.Empty)}{binaries.PgCtl} stop -D {folder.DataDirectory} && rm -rf {folder.Root}";
+
+    /// <summary>initdb: a UTF-8 cluster with a superuser <paramref name="superUser"/> whose password is in <paramref name="passwordFile"/>.</summary>
+    internal Task InitDbAsync(EmbeddedFolder folder, string superUser, string passwordFile, CancellationToken cancellationToken) =>
+        RunAsync(
+            binaries.InitDb,
+            [
+                "--pgdata", folder.DataDirectory,
+                "--username", superUser,
+                "--pwfile", passwordFile,
+                "--auth", "scram-sha-256",
+                "--encoding", "UTF8",
+                "--locale", "C.UTF-8",
+                // Throw-away data: skipping the final fsync saves most of initdb's time.
+                "--no-sync",
+            ],
+            "initdb",
+            cancellationToken);
+
+    /// <summary>pg_ctl start with <paramref name="settings"/> (postgres -c options), waiting up to <paramref name="wait"/>; false, with the log, when it did not start.</summary>
+    internal async Task<(bool Started, string Error)> TryStartAsync(EmbeddedFolder folder, string settings, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var result = await user.Wrap(binaries.PgCtl,
+                [
+                    "start",
+                    "--pgdata", folder.DataDirectory,
+                    "--log", folder.LogFile,
+                    "--wait",
+                    "--timeout", ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+                    "-o", settings,
+                ])
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken)
+            .ConfigureAwait(false);
+        var log = File.Exists(folder.LogFile) ? await File.ReadAllTextAsync(folder.LogFile, cancellationToken).ConfigureAwait(false) : string.Empty;
+        return (result.IsSuccess, $"pg_ctl exit code {result.ExitCode}: {result.StandardError.Trim()} {Tail(log)}");
+    }
+
+    /// <summary>Stops the server of <paramref name="folder"/> if one runs there: fast, and immediately if that fails.</summary>
+    internal async Task StopAsync(EmbeddedFolder folder, CancellationToken cancellationToken)
+    {
+        if (!folder.HasRunningServer)
+        {
+            return;
+        }
+
+        var fast = await user.Wrap(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "fast", "--wait", "--timeout", "30"])
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken)
+            .ConfigureAwait(false);
+        if (!fast.IsSuccess && folder.HasRunningServer)
+        {
+            await RunPgCtlAsync(["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"], "pg_ctl stop", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops the server of <paramref name="folder"/> at once, synchronously: for process exit, where nothing may be awaited.</summary>
+    internal void StopNow(EmbeddedFolder folder)
+    {
+        if (!folder.HasRunningServer)
+        {
+            return;
+        }
+
+        var start = new System.Diagnostics.ProcessStartInfo(user.IsOtherUser ? "runuser" : binaries.PgCtl) { UseShellExecute = false };
+        foreach (var argument in (string[])(user.IsOtherUser ? ["-u", user.UserName!, "--", binaries.PgCtl] : []))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var argument in (string[])["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start);
+        process?.WaitForExit(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Runs pg_ctl as the server's user; a failure is a <see cref="TestKitException"/> naming <paramref name="what"/>.</summary>
+    internal Task RunPgCtlAsync(IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken) =>
+        RunAsync(binaries.PgCtl, arguments, what, cancellationToken);
+
+    private async Task RunAsync(string program, IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken)
+    {
+        var result = await user.Wrap(program, arguments).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        if (!result.IsSuccess)
+        {
+            throw new TestKitException($"{what} failed for the embedded PostgreSQL (exit code {result.ExitCode}): {result.StandardError.Trim()} {Remedy}");
+        }
+    }
+
+    private static string Tail(string log) => string.Join(" | ", log.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(5));
+}

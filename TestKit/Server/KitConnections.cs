@@ -1,0 +1,56 @@
+using Npgsql;
+using TestKit.Diagnostics;
+
+namespace TestKit.Server;
+
+/// <summary>
+/// The kit's own connections to a server, and the one way to open an unpooled one. What the kit commits there —
+/// markers, template states, role changes — must survive a crash of a server that runs with <c>synchronous_commit =
+/// off</c> (as the embedded one does), or a crash would hand a test a database whose marker was lost: so every such
+/// session commits durably (on tmpfs with fsync off, that costs one WAL write).
+/// </summary>
+internal static class KitConnections
+{
+    /// <summary>
+    /// The most admin connections a run keeps open to a server: admin work (create, drop, rename) is short, and waits for
+    /// a free connection rather than open more than the README's sizing counts.
+    /// </summary>
+    internal const int AdminPoolSize = 3;
+
+    private const string Durable = "-c synchronous_commit=on";
+
+    /// <summary>The connection string of the server's pooled admin connections: durable, at most <see cref="AdminPoolSize"/>.</summary>
+    internal static string AdminPool(NpgsqlConnectionStringBuilder builder)
+    {
+        var admin = DurableCopy(builder);
+        admin.MaxPoolSize = AdminPoolSize;
+        admin.MinPoolSize = 0;
+        return admin.ConnectionString;
+    }
+
+    /// <summary>
+    /// A new open connection to <paramref name="database"/> as the admin role, unpooled (a session-level advisory lock
+    /// belongs to the physical connection, and an idle pooled connection to a template would stop CREATE DATABASE ...
+    /// TEMPLATE), durable, named <paramref name="applicationName"/>; failures to connect become <see cref="TestKitException"/>s.
+    /// </summary>
+    internal static async Task<NpgsqlConnection> OpenUnpooledAsync(IPostgresServer server, string database, string applicationName, CancellationToken cancellationToken)
+    {
+        var builder = DurableCopy(server.ConnectionStringFor(database));
+        builder.Pooling = false;
+        builder.ApplicationName = applicationName;
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw ServerErrors.Translate(e, builder, $"the kit's connection to {database}");
+        }
+    }
+
+    private static NpgsqlConnectionStringBuilder DurableCopy(NpgsqlConnectionStringBuilder builder) =>
+        new(builder.ConnectionString) { Options = $"{builder.Options} {Durable}".Trim() };
+}

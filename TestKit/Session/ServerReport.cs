@@ -1,0 +1,12 @@
+namespace TestKit.Session;
+
+/// <summary>What one server of the session saw, for the summary.</summary>
+/// <param name="Server">The server's description.</param>
+/// <param name="Created">Databases the kit created on it.</param>
+/// <param name="Dropped">Databases the kit dropped on it.</param>
+/// <param name="RolesLeft">
+/// Roles that appeared on an external server during the run and are still there (a migration or a test created them):
+/// roles belong to the whole server, and the kit drops only what it created. Empty for the embedded server, whose roles
+/// go with it.
+/// </param>
+internal sealed record ServerReport(string Server, int Created, int Dropped, IReadOnlyList<string> RolesLeft);

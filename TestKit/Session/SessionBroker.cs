@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using TestKit.Configuration;
+using TestKit.Databases;
+using TestKit.Diagnostics;
+using TestKit.Isolation;
+using TestKit.Migrations;
+using TestKit.Server;
+using TestKit.Server.Embedded;
+
+namespace TestKit.Session;
+
+/// <summary>
+/// The composition root: hands out test databases for resolved options. Starts or connects to each server once (and
+/// sweeps what dead runs left there), and keeps one strategy per server, migrations, strategy and settings. Disposing it
+/// drops every database it created, releases the run's locks on each server and stops the embedded server. A failure to
+/// start is remembered, so that every test reports it instead of trying again. What it lets out keeps the error policy.
+/// </summary>
+internal sealed class SessionBroker : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<ServerSource, Lazy<Task<ServerEntry>>> _servers = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<IIsolationStrategy>>> _strategies = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly ConcurrentQueue<KeptDatabase> _kept = new();
+
+    /// <summary>The databases kept for inspection in this session, with the command that opens each.</summary>
+    internal IReadOnlyCollection<KeptDatabase> Kept => _kept;
+
+    /// <summary>What each server of the session saw: its description, databases created and dropped, roles left on it.</summary>
+    internal IEnumerable<ServerReport> ServerReports() =>
+        _servers.Values
+            .Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            .Select(lazy => lazy.Value.Result)
+            .Select(entry => new ServerReport(entry.Server.Description, entry.Run.Catalog.Created, entry.Run.Catalog.Dropped, entry.Roles.Left));
+
+    /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
+    internal async Task<Lease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var strategy = await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var entry = await EntryAsync(options.Server, options).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var database = await strategy.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            return new Lease(strategy, entry.Server, entry.Embedded?.StopCommand, database, _kept);
+        }
+        catch (Exception error) when (!Errors.IsAllowed(error))
+        {
+            throw Errors.Allowed(error, "TestKit could not give the test a database.");
+        }
+    }
+
+    /// <summary>The server for <paramref name="source"/>, started or connected once.</summary>
+    internal async Task<IPostgresServer> ServerAsync(ServerSource source, CancellationToken cancellationToken) =>
+        (await EntryAsync(source, options: null).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        var errors = new List<Exception>();
+
+        // Databases first, then the run's locks, then the servers they live on; every step runs even when one fails.
+        foreach (var lazy in _strategies.Values.Where(lazy => lazy.IsValueCreated))
+        {
+            if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } strategy)
+            {
+                await CollectAsync(errors, () => strategy.DisposeAsync().AsTask()).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var lazy in _servers.Values.Where(lazy => lazy.IsValueCreated))
+        {
+            if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } entry)
+            {
+                await CollectAsync(errors, () => entry.Run.DisposeAsync().AsTask()).ConfigureAwait(false);
+                await CollectAsync(errors, () => entry.Roles.NoteLeftAsync()).ConfigureAwait(false);
+                if (entry.Embedded is not null && _kept.Any(kept => kept.StopCommand == entry.Embedded.StopCommand))
+                {
+                    // Its kept databases live in it: it outlives the session, and the summary says how to stop it.
+                    entry.Embedded.KeepRunning();
+                }
+
+                await CollectAsync(errors, () => entry.Server.DisposeAsync().AsTask()).ConfigureAwait(false);
+            }
+        }
+
+        _disposing.Dispose();
+        Errors.Rethrow(errors, "TestKit could not clean up everything at the end of the session.");
+    }
+
+    private Task<ServerEntry> EntryAsync(ServerSource source, ResolvedOptions? options) =>
+        _servers.GetOrAdd(source, key => new Lazy<Task<ServerEntry>>(() => StartServerAsync(key, options))).Value;
+
+    private async Task<ServerEntry> StartServerAsync(ServerSource source, ResolvedOptions? options)
+    {
+        var logger = options?.Logger;
+        var embedded = source.IsEmbedded ? await EmbeddedServer.StartAsync(logger, _disposing.Token).ConfigureAwait(false) : null;
+        IPostgresServer server = embedded ?? (IPostgresServer)await ExternalServer.ConnectAsync(source, _disposing.Token).ConfigureAwait(false);
+        var run = new ServerRun(server, logger);
+        // A run killed before its cleanup (SIGKILL, a crashed CI agent) left databases that nobody else would drop.
+        await run.SweepOrphansAsync(_disposing.Token).ConfigureAwait(false);
+        var roles = await ServerRoles.StartAsync(server, watch: embedded is null, _disposing.Token).ConfigureAwait(false);
+        return new ServerEntry(server, embedded, run, roles);
+    }
+
+    private Task<IIsolationStrategy> StrategyAsync(ResolvedOptions options) =>
+        _strategies.GetOrAdd(options.PoolKey, _ => new Lazy<Task<IIsolationStrategy>>(() => CreateStrategyAsync(options))).Value;
+
+    private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)
+    {
+        var migrations = MigrationSet.Load(options.MigrationFolders, options.SeedFiles, options.Schemas, options.Placeholders, options.ChangelogSchema);
+        var entry = await EntryAsync(options.Server, options).ConfigureAwait(false);
+        if (options.ServerMaxDatabases is { } serverMaxDatabases)
+        {
+            entry.Run.Budget.BoundServer(serverMaxDatabases);
+        }
+
+        return StrategyFactory.Create(options.Isolation, entry.Run, new EvolveMigrator(migrations, options.Logger), options.MaxDatabases, options.IsolateLeftoverClients);
+    }
+
+    private static async Task CollectAsync(List<Exception> errors, Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
+    }
+
+    /// <summary>The result of a start, or null when it failed: a server or pool that never started holds nothing to clean.</summary>
+    private static async Task<T?> StartedAsync<T>(Task<T> start)
+        where T : class
+    {
+        try
+        {
+            return await start.ConfigureAwait(false);
+        }
+        catch (Exception) when (start.IsFaulted || start.IsCanceled)
+        {
+            // Its error already reached every test that asked for it.
+            return null;
+        }
+    }
+
+    /// <summary>A server of the session: the server, the embedded one when it is, the run on it, and its roles.</summary>
+    private sealed record ServerEntry(IPostgresServer Server, EmbeddedServer? Embedded, ServerRun Run, ServerRoles Roles);
+}
