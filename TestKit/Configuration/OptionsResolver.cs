@@ -64,7 +64,7 @@ internal static class OptionsResolver
             ChangelogSchema = options.ChangelogSchema,
             Logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
             Placeholders = [.. (options.Placeholders ?? new Dictionary<string, string>()).OrderBy(pair => pair.Key, StringComparer.Ordinal)],
-            SeedFiles = [.. (options.SeedFiles ?? []).Select(file => Locate(file, "TestKitOptions.SeedFiles", searchRoots, isFile: true))],
+            SeedFiles = [.. (options.SeedFiles ?? []).Select(file => PathLocator.Locate(file, "TestKitOptions.SeedFiles", searchRoots, isFile: true))],
         };
     }
 
@@ -84,8 +84,7 @@ internal static class OptionsResolver
                 : throw new TestKitException($"{variable} is '{value}': set it to a whole number of at least 1, or unset it.");
 
     /// <summary>The roots used outside tests: the test assembly's folder, then the current directory.</summary>
-    internal static IReadOnlyList<string> DefaultSearchRoots() =>
-        [AppContext.BaseDirectory, Directory.GetCurrentDirectory()];
+    internal static IReadOnlyList<string> DefaultSearchRoots() => PathLocator.DefaultSearchRoots();
 
     private static ServerSource ResolveServer(TestKitOptions options, Func<string, string?> environment)
     {
@@ -180,57 +179,17 @@ internal static class OptionsResolver
                 throw new ArgumentException("TestKitOptions.MigrationFolders must name at least one folder and no empty one.", nameof(options));
             }
 
-            return [.. options.MigrationFolders.Select(folder => Locate(folder, "TestKitOptions.MigrationFolders", searchRoots))];
+            return [.. options.MigrationFolders.Select(folder => PathLocator.Locate(folder, "TestKitOptions.MigrationFolders", searchRoots))];
         }
 
         var fromVariable = environment(MigrationsVariable);
         if (!string.IsNullOrWhiteSpace(fromVariable))
         {
             var folders = fromVariable.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            return [.. folders.Select(folder => Locate(folder, MigrationsVariable, searchRoots))];
+            return [.. folders.Select(folder => PathLocator.Locate(folder, MigrationsVariable, searchRoots))];
         }
 
-        return [Locate(DefaultMigrationsFolder, "the default", searchRoots)];
-    }
-
-    /// <summary>An absolute path as given, or a relative one found in a search root or one of its ancestors.</summary>
-    private static string Locate(string folder, string origin, IReadOnlyList<string> searchRoots, bool isFile = false)
-    {
-        bool Exists(string path) => isFile ? File.Exists(path) : Directory.Exists(path);
-
-        if (Path.IsPathRooted(folder))
-        {
-            return Exists(folder)
-                ? Path.GetFullPath(folder)
-                : throw Missing(folder, origin, [], isFile);
-        }
-
-        foreach (var root in searchRoots)
-        {
-            for (var directory = new DirectoryInfo(root); directory is not null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, folder);
-                if (Exists(candidate))
-                {
-                    return Path.GetFullPath(candidate);
-                }
-            }
-        }
-
-        throw Missing(folder, origin, searchRoots, isFile);
-    }
-
-    private static TestKitException Missing(string folder, string origin, IReadOnlyList<string> searchRoots, bool isFile)
-    {
-        var searched = searchRoots.Count == 0 ? string.Empty : $" (looked in {string.Join(", ", searchRoots)} and every folder above them)";
-        if (isFile)
-        {
-            return new TestKitException($"Seed file '{folder}' from {origin} does not exist{searched}. Create it, or correct the path.");
-        }
-
-        return new TestKitException(
-            $"Migrations folder '{folder}' from {origin} does not exist{searched}. " +
-            $"Create it, or point {MigrationsVariable} or TestKitOptions.MigrationFolders at the folder that holds your V1__*.sql scripts.");
+        return [PathLocator.Locate(DefaultMigrationsFolder, "the default", searchRoots)];
     }
 
     private static IsolationStrategy ResolveIsolation(TestKitOptions options, Func<string, string?> environment)

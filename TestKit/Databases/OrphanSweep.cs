@@ -133,11 +133,11 @@ internal sealed class OrphanSweep : IAsyncDisposable
         if (_lockConnection is null)
         {
             _lockConnection = await KitConnections.OpenUnpooledAsync(_run.Server, _run.Server.LockDatabase, ApplicationNames.Kit, _cancellationToken).ConfigureAwait(false);
-            await Sql.ExecuteAsync(_lockConnection, "SELECT pg_advisory_lock($1)", _cancellationToken, AdvisoryLockKeys.Sweep).ConfigureAwait(false);
+            await AdvisoryLocks.LockAsync(_lockConnection, AdvisoryLockKeys.Sweep, _cancellationToken).ConfigureAwait(false);
         }
 
         var key = AdvisoryLockKeys.Run(marker.RunId);
-        if (!await Sql.ScalarAsync<bool>(_lockConnection, "SELECT pg_try_advisory_lock($1)", _cancellationToken, key).ConfigureAwait(false))
+        if (!await AdvisoryLocks.TryLockAsync(_lockConnection, key, _cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
@@ -153,7 +153,7 @@ internal sealed class OrphanSweep : IAsyncDisposable
         }
         finally
         {
-            await Sql.ExecuteAsync(_lockConnection, "SELECT pg_advisory_unlock($1)", CancellationToken.None, key).ConfigureAwait(false);
+            await AdvisoryLocks.UnlockAsync(_lockConnection, key).ConfigureAwait(false);
         }
     }
 

@@ -5,101 +5,43 @@ using TestKit.Server;
 namespace TestKit.Databases;
 
 /// <summary>
-/// Every session-level advisory lock one run holds on a server, on one unpooled connection to the server's <see cref="IPostgresServer.LockDatabase"/>,
-/// however many pools and templates the run has: its connections stay within the documented budget.
+/// Every session-level advisory lock one run holds on a server, on one unpooled connection to the server's
+/// <see cref="IPostgresServer.LockDatabase"/>, however many pools and templates the run has: its connections stay within
+/// the documented budget.
 /// <list type="bullet">
 /// <item>The run lock, while the run holds any database of its own: how runs on other hosts tell it alive. A process killed
-/// by SIGKILL loses its connection, so the server releases the lock, and another run's sweep
-/// (<see cref="OrphanSweep"/>) finds it free.</item>
+/// by SIGKILL loses its connection, so the server releases the lock, and another run's sweep (<see cref="OrphanSweep"/>)
+/// finds it free.</item>
 /// <item>The shared use lock of each template the run clones: a stale template is dropped only once no run holds it.</item>
 /// <item>The server-wide database slots (see <see cref="DatabaseBudget"/>), when a bound across processes is set.</item>
 /// </list>
-/// The connection is open only while something is held, so that a catalog nobody disposes, such as a test's own, leaves no
-/// connection open; after a server restart (which ends every session, and its locks) it is opened again and everything
-/// held is taken again.
+/// Each lock is counted: taken at its first hold, released at its last. The connection is open only while something is
+/// held, so that a run nobody disposes, such as a test's own, leaves no connection open; after a server restart (which
+/// ends every session, and its locks) it is opened again and everything held is taken again.
 /// </summary>
-internal sealed class ServerLocks : IAsyncDisposable
+internal sealed class ServerLocks(IPostgresServer server, string runId) : IAsyncDisposable
 {
-    private readonly IPostgresServer _server;
-    private readonly string _runId;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<long, int> _shared = [];
-    private readonly HashSet<int> _slots = [];
+    private readonly Dictionary<(long Key, bool Shared), int> _holds = [];
     private NpgsqlConnection? _connection;
-    private int _runHolds;
     private bool _disposed;
 
-    internal ServerLocks(IPostgresServer server, string runId)
-    {
-        _server = server;
-        _runId = runId;
-    }
+    private (long, bool) RunLock => (AdvisoryLockKeys.Run(runId), false);
 
     /// <summary>
-    /// One template build or first migration of this run at a time opens its lock connection and waits on the server-wide
-    /// locks: without it, a run of many templates would hold a connection per template while they wait for each other.
+    /// Counts one more database of the run and makes sure the run lock is held. The connection is checked alive first:
+    /// after a server restart the lock is gone, and is taken again on a new connection.
     /// </summary>
-    internal SemaphoreSlim Builds { get; } = new(1, 1);
-
-    /// <summary>
-    /// Counts one more database of the run and makes sure the run lock is held: taken on first use, and again on a new
-    /// connection when the old one broke.
-    /// </summary>
-    internal Task HoldRunAsync(CancellationToken cancellationToken) =>
-        WithConnectionAsync(
-            async connection =>
-            {
-                if (_runHolds++ == 0)
-                {
-                    // Blocking, not try: another run's sweep may hold this key for a moment while it checks this run.
-                    await LockAsync(connection, AdvisoryLockKeys.Run(_runId), shared: false, cancellationToken).ConfigureAwait(false);
-                }
-            },
-            checkAlive: true,
-            cancellationToken);
+    internal Task HoldRunAsync(CancellationToken cancellationToken) => HoldAsync(RunLock, checkAlive: true, cancellationToken);
 
     /// <summary>Counts one database of the run fewer; with none left, releases the run lock.</summary>
-    internal Task LetGoRunAsync() =>
-        WithHeldAsync(async connection =>
-        {
-            if (_runHolds > 0 && --_runHolds == 0)
-            {
-                await UnlockAsync(connection, AdvisoryLockKeys.Run(_runId), shared: false).ConfigureAwait(false);
-            }
-        });
+    internal Task LetGoRunAsync() => LetGoAsync(RunLock);
 
     /// <summary>Takes a shared lock on <paramref name="key"/> (a template's use lock), waiting while someone holds it exclusively.</summary>
-    internal Task HoldSharedAsync(long key, CancellationToken cancellationToken) =>
-        WithConnectionAsync(
-            async connection =>
-            {
-                if (_shared.TryGetValue(key, out var count))
-                {
-                    _shared[key] = count + 1;
-                    return;
-                }
-
-                await LockAsync(connection, key, shared: true, cancellationToken).ConfigureAwait(false);
-                _shared[key] = 1;
-            },
-            checkAlive: false,
-            cancellationToken);
+    internal Task HoldSharedAsync(long key, CancellationToken cancellationToken) => HoldAsync((key, true), checkAlive: false, cancellationToken);
 
     /// <summary>Lets go of one hold of the shared lock on <paramref name="key"/>.</summary>
-    internal Task ReleaseSharedAsync(long key) =>
-        WithHeldAsync(async connection =>
-        {
-            if (_shared.TryGetValue(key, out var count) && count > 1)
-            {
-                _shared[key] = count - 1;
-                return;
-            }
-
-            if (_shared.Remove(key))
-            {
-                await UnlockAsync(connection, key, shared: true).ConfigureAwait(false);
-            }
-        });
+    internal Task ReleaseSharedAsync(long key) => LetGoAsync((key, true));
 
     /// <summary>Takes a free one of <paramref name="slots"/> server-wide database slots, or null when every one is held.</summary>
     internal async Task<int?> TryTakeSlotAsync(int slots, CancellationToken cancellationToken)
@@ -113,10 +55,10 @@ internal sealed class ServerLocks : IAsyncDisposable
                 for (var i = 0; i < slots && taken is null; i++)
                 {
                     var slot = (start + i) % slots;
-                    if (!_slots.Contains(slot)
-                        && await Sql.ScalarAsync<bool>(connection, "SELECT pg_try_advisory_lock($1)", cancellationToken, AdvisoryLockKeys.ServerSlot(slot)).ConfigureAwait(false))
+                    var key = (AdvisoryLockKeys.ServerSlot(slot), false);
+                    if (!_holds.ContainsKey(key) && await AdvisoryLocks.TryLockAsync(connection, key.Item1, cancellationToken).ConfigureAwait(false))
                     {
-                        _slots.Add(slot);
+                        _holds[key] = 1;
                         taken = slot;
                     }
                 }
@@ -127,14 +69,7 @@ internal sealed class ServerLocks : IAsyncDisposable
     }
 
     /// <summary>Gives a server-wide database slot back.</summary>
-    internal Task ReleaseSlotAsync(int slot) =>
-        WithHeldAsync(async connection =>
-        {
-            if (_slots.Remove(slot))
-            {
-                await UnlockAsync(connection, AdvisoryLockKeys.ServerSlot(slot), shared: false).ConfigureAwait(false);
-            }
-        });
+    internal Task ReleaseSlotAsync(int slot) => LetGoAsync((AdvisoryLockKeys.ServerSlot(slot), false));
 
     /// <summary>Releases everything (closing the connection); the run takes no lock after this.</summary>
     public async ValueTask DisposeAsync()
@@ -143,10 +78,63 @@ internal sealed class ServerLocks : IAsyncDisposable
         try
         {
             _disposed = true;
-            _runHolds = 0;
-            _shared.Clear();
-            _slots.Clear();
+            _holds.Clear();
             await CloseAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private Task HoldAsync((long Key, bool Shared) held, bool checkAlive, CancellationToken cancellationToken) =>
+        WithConnectionAsync(
+            async connection =>
+            {
+                if (_holds.TryGetValue(held, out var count))
+                {
+                    _holds[held] = count + 1;
+                    return;
+                }
+
+                // Blocking, not try: another run's sweep may hold a run's key for a moment while it checks the run.
+                await AdvisoryLocks.LockAsync(connection, held.Key, cancellationToken, held.Shared).ConfigureAwait(false);
+                _holds[held] = 1;
+            },
+            checkAlive,
+            cancellationToken);
+
+    private async Task LetGoAsync((long Key, bool Shared) held)
+    {
+        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (!_holds.TryGetValue(held, out var count))
+            {
+                return;
+            }
+
+            if (count > 1)
+            {
+                _holds[held] = count - 1;
+                return;
+            }
+
+            _holds.Remove(held);
+            if (_connection is not null)
+            {
+                try
+                {
+                    await AdvisoryLocks.UnlockAsync(_connection, held.Key, held.Shared).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+                {
+                    // Broken (its backend ended, or the server restarted): what it held went with it; the next hold reopens.
+                    await CloseAsync().ConfigureAwait(false);
+                }
+            }
+
+            await CloseIfNothingHeldAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -166,39 +154,8 @@ internal sealed class ServerLocks : IAsyncDisposable
                 await CloseAsync().ConfigureAwait(false);
             }
 
-            if (_connection is null)
-            {
-                _connection = await OpenAndRetakeAsync(cancellationToken).ConfigureAwait(false);
-            }
-
+            _connection ??= await OpenAndRetakeAsync(cancellationToken).ConfigureAwait(false);
             await action(_connection).ConfigureAwait(false);
-            await CloseIfNothingHeldAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>Runs <paramref name="action"/> on the connection if it is open (nothing is held otherwise); a broken one is dropped.</summary>
-    private async Task WithHeldAsync(Func<NpgsqlConnection, Task> action)
-    {
-        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        try
-        {
-            if (_connection is not null)
-            {
-                try
-                {
-                    await action(_connection).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-                {
-                    // Broken (its backend ended, or the server restarted): what it held went with it; the next hold reopens.
-                    await CloseAsync().ConfigureAwait(false);
-                }
-            }
-
             await CloseIfNothingHeldAsync().ConfigureAwait(false);
         }
         finally
@@ -209,22 +166,12 @@ internal sealed class ServerLocks : IAsyncDisposable
 
     private async Task<NpgsqlConnection> OpenAndRetakeAsync(CancellationToken cancellationToken)
     {
-        var connection = await KitConnections.OpenUnpooledAsync(_server, _server.LockDatabase, ApplicationNames.Run(_runId), cancellationToken).ConfigureAwait(false);
+        var connection = await KitConnections.OpenUnpooledAsync(server, server.LockDatabase, ApplicationNames.Run(runId), cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_runHolds > 0)
+            foreach (var (key, shared) in _holds.Keys)
             {
-                await LockAsync(connection, AdvisoryLockKeys.Run(_runId), shared: false, cancellationToken).ConfigureAwait(false);
-            }
-
-            foreach (var key in _shared.Keys)
-            {
-                await LockAsync(connection, key, shared: true, cancellationToken).ConfigureAwait(false);
-            }
-
-            foreach (var slot in _slots)
-            {
-                await LockAsync(connection, AdvisoryLockKeys.ServerSlot(slot), shared: false, cancellationToken).ConfigureAwait(false);
+                await AdvisoryLocks.LockAsync(connection, key, cancellationToken, shared).ConfigureAwait(false);
             }
 
             return connection;
@@ -235,12 +182,6 @@ internal sealed class ServerLocks : IAsyncDisposable
             throw;
         }
     }
-
-    private static Task LockAsync(NpgsqlConnection connection, long key, bool shared, CancellationToken cancellationToken) =>
-        Sql.ExecuteAsync(connection, shared ? "SELECT pg_advisory_lock_shared($1)" : "SELECT pg_advisory_lock($1)", cancellationToken, key);
-
-    private static Task UnlockAsync(NpgsqlConnection connection, long key, bool shared) =>
-        Sql.ExecuteAsync(connection, shared ? "SELECT pg_advisory_unlock_shared($1)" : "SELECT pg_advisory_unlock($1)", CancellationToken.None, key);
 
     private static async Task<bool> IsAliveAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -256,8 +197,7 @@ internal sealed class ServerLocks : IAsyncDisposable
         }
     }
 
-    private Task CloseIfNothingHeldAsync() =>
-        _runHolds == 0 && _shared.Count == 0 && _slots.Count == 0 ? CloseAsync() : Task.CompletedTask;
+    private Task CloseIfNothingHeldAsync() => _holds.Count == 0 ? CloseAsync() : Task.CompletedTask;
 
     private async Task CloseAsync()
     {

@@ -43,6 +43,12 @@ internal sealed class ServerRun : IAsyncDisposable
 
     internal LoginRoles LoginRoles { get; }
 
+    /// <summary>
+    /// One template build or first migration of this run at a time opens its lock connection and waits on the server-wide
+    /// locks: without it, a run of many templates would hold a connection per template while they wait for each other.
+    /// </summary>
+    internal SemaphoreSlim Builds { get; } = new(1, 1);
+
     /// <summary>A new name of this run, for a database or a login role: testkit_ID_NNN.</summary>
     internal string NextName() => Marker.Name(Interlocked.Increment(ref _names));
 

@@ -28,6 +28,25 @@ internal static class Errors
         }
     }
 
+    /// <summary>Runs every step of a teardown, even when one fails, then rethrows what failed (see <see cref="Rethrow"/>).</summary>
+    internal static async Task RunAllAsync(string summary, params Func<ValueTask>[] steps)
+    {
+        var errors = new List<Exception>();
+        foreach (var step in steps)
+        {
+            try
+            {
+                await step().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
+        }
+
+        Rethrow(errors, summary);
+    }
+
     /// <summary>
     /// <paramref name="error"/> itself when the policy lets it out, else a <see cref="TestKitException"/> around it: for
     /// the kit's edges, so that a driver or process error that no layer translated still leaves as the kit's own.

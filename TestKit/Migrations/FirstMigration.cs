@@ -10,7 +10,7 @@ namespace TestKit.Migrations;
 /// migration that creates an object every database of the server shares (a role, "if it does not exist yet") then runs
 /// once before any other, and the others find the object instead of racing to create it (23505 on pg_authid).
 /// Later migrations run in parallel. The run's other first migrations and template builds wait too (see
-/// <see cref="ServerLocks.Builds"/>), so that a run of many pools holds one lock connection for them, not one each.
+/// <see cref="ServerRun.Builds"/>), so that a run of many pools holds one lock connection for them, not one each.
 /// </summary>
 internal sealed class FirstMigration(ServerRun run) : IDisposable
 {
@@ -26,20 +26,20 @@ internal sealed class FirstMigration(ServerRun run) : IDisposable
             {
                 if (!_done)
                 {
-                    await run.Locks.Builds.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await run.Builds.WaitAsync(cancellationToken).ConfigureAwait(false);
                     try
                     {
                         var lockConnection = await KitConnections.OpenUnpooledAsync(run.Server, run.Server.LockDatabase, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
                         await using (lockConnection.ConfigureAwait(false))
                         {
                             // Released with the connection.
-                            await Sql.ExecuteAsync(lockConnection, "SELECT pg_advisory_lock($1)", cancellationToken, AdvisoryLockKeys.FirstMigrations).ConfigureAwait(false);
+                            await AdvisoryLocks.LockAsync(lockConnection, AdvisoryLockKeys.FirstMigrations, cancellationToken).ConfigureAwait(false);
                             await migrate().ConfigureAwait(false);
                         }
                     }
                     finally
                     {
-                        run.Locks.Builds.Release();
+                        run.Builds.Release();
                     }
 
                     _done = true;

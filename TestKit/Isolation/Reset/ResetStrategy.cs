@@ -108,17 +108,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
     public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
         _pool.KeepAsync(database, keptName, cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await _pool.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            await _template.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public ValueTask DisposeAsync() => new(Errors.RunAllAsync($"TestKit could not end the {Name} strategy cleanly.", _pool.DisposeAsync, _template.DisposeAsync));
 
     /// <summary>
     /// One round trip: testkit_reset.reset() ends the test's busy sessions (and the idle ones too with

@@ -88,13 +88,13 @@ internal sealed class TemplateStore : IAsyncDisposable
     {
         // Before the gate: the template of head is built (or found) under the same gate.
         var head = _head is null ? null : await _head.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        await _run.Locks.Builds.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _run.Builds.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var connection = await KitConnections.OpenUnpooledAsync(_run.Server, _run.Server.LockDatabase, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                await Sql.ExecuteAsync(connection, "SELECT pg_advisory_lock($1)", cancellationToken, _identity.Lock("build")).ConfigureAwait(false);
+                await AdvisoryLocks.LockAsync(connection, _identity.Lock("build"), cancellationToken).ConfigureAwait(false);
                 try
                 {
                     var marker = await MarkerAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -120,7 +120,7 @@ internal sealed class TemplateStore : IAsyncDisposable
                 }
                 finally
                 {
-                    await Sql.ExecuteAsync(connection, "SELECT pg_advisory_unlock($1)", CancellationToken.None, _identity.Lock("build")).ConfigureAwait(false);
+                    await AdvisoryLocks.UnlockAsync(connection, _identity.Lock("build")).ConfigureAwait(false);
                 }
 
                 await DropStaleAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -128,7 +128,7 @@ internal sealed class TemplateStore : IAsyncDisposable
         }
         finally
         {
-            _run.Locks.Builds.Release();
+            _run.Builds.Release();
         }
     }
 
@@ -185,14 +185,14 @@ internal sealed class TemplateStore : IAsyncDisposable
                 else
                 {
                     // One first migration at a time on the server (see AdvisoryLockKeys.FirstMigrations), on the lock connection.
-                    await Sql.ExecuteAsync(admin, "SELECT pg_advisory_lock($1)", cancellationToken, AdvisoryLockKeys.FirstMigrations).ConfigureAwait(false);
+                    await AdvisoryLocks.LockAsync(admin, AdvisoryLockKeys.FirstMigrations, cancellationToken).ConfigureAwait(false);
                     try
                     {
                         await _migrator.MigrateAsync(template, cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {
-                        await Sql.ExecuteAsync(admin, "SELECT pg_advisory_unlock($1)", CancellationToken.None, AdvisoryLockKeys.FirstMigrations).ConfigureAwait(false);
+                        await AdvisoryLocks.UnlockAsync(admin, AdvisoryLockKeys.FirstMigrations).ConfigureAwait(false);
                     }
                 }
             }
@@ -220,7 +220,7 @@ internal sealed class TemplateStore : IAsyncDisposable
         foreach (var (name, marker) in stale)
         {
             var key = TemplateIdentity.UseLockOf(marker);
-            if (!await Sql.ScalarAsync<bool>(admin, "SELECT pg_try_advisory_lock($1)", cancellationToken, key).ConfigureAwait(false))
+            if (!await AdvisoryLocks.TryLockAsync(admin, key, cancellationToken).ConfigureAwait(false))
             {
                 continue;
             }
@@ -231,7 +231,7 @@ internal sealed class TemplateStore : IAsyncDisposable
             }
             finally
             {
-                await Sql.ExecuteAsync(admin, "SELECT pg_advisory_unlock($1)", CancellationToken.None, key).ConfigureAwait(false);
+                await AdvisoryLocks.UnlockAsync(admin, key).ConfigureAwait(false);
             }
         }
     }

@@ -1,6 +1,7 @@
 using Npgsql;
 using TestKit.Configuration;
 using TestKit.Databases;
+using TestKit.Diagnostics;
 
 namespace TestKit.Isolation.Template;
 
@@ -44,17 +45,7 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
         _pool.KeepAsync(database, keptName, cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await _pool.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            await _template.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public ValueTask DisposeAsync() => new(Errors.RunAllAsync($"TestKit could not end the {Name} strategy cleanly.", _pool.DisposeAsync, _template.DisposeAsync));
 
     private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
     {

@@ -23,11 +23,7 @@ internal sealed record ServerProcessUser(string? UserName)
             return Current;
         }
 
-        var probe = await Cli.Wrap("id")
-            .WithArguments(["-u", UnprivilegedUser])
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
-            .ConfigureAwait(false);
+        var probe = await RunAsync("id", ["-u", UnprivilegedUser], cancellationToken).ConfigureAwait(false);
         if (!probe.IsSuccess)
         {
             throw new TestKitException(
@@ -52,11 +48,7 @@ internal sealed record ServerProcessUser(string? UserName)
             return;
         }
 
-        var result = await Cli.Wrap("chown")
-            .WithArguments(["-R", UserName, path])
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
-            .ConfigureAwait(false);
+        var result = await RunAsync("chown", ["-R", UserName, path], cancellationToken).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
             throw new TestKitException(
@@ -64,4 +56,8 @@ internal sealed record ServerProcessUser(string? UserName)
                 "Run the tests as an ordinary user, or set TESTKIT_CONNECTION_STRING to a server you run yourself.");
         }
     }
+
+    /// <summary>Runs a system program as this process's user; the caller judges its exit code.</summary>
+    private static Task<BufferedCommandResult> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        Cli.Wrap(program).WithArguments(arguments).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken).Task;
 }
