@@ -77,10 +77,4 @@ public sealed class ErrorPolicyTests(IsolationStrategy kind) : KitTest
     }
 
     private async Task<string> SessionServerAsync() => (await ServerAsync()).ConnectionStringFor("postgres").ConnectionString;
-
-    /// <summary>A DatabaseTest whose hooks this test calls itself; it has no test of its own, so TUnit never runs it.</summary>
-    private sealed class HookedTest(TestKitOptions options) : DatabaseTest
-    {
-        protected override TestKitOptions Options => options;
-    }
 }

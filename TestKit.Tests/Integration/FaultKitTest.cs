@@ -24,11 +24,11 @@ public abstract class FaultKitTest : KitTest
 
     /// <summary>A strategy of this test's own (a pool of one by default), with the catalog whose marker its databases carry.</summary>
     internal async Task<OwnStrategy> NewOwnStrategyAsync(
-        IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, IPostgresServer? server = null, bool isolateLeftoverClients = false)
+        IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, IPostgresServer? server = null, Leftovers leftovers = Leftovers.ShareTheConnectionString)
     {
         var catalog = new ServerRun(server ?? await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
-        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, isolateLeftoverClients), catalog);
+        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, leftovers == Leftovers.Isolated), catalog);
     }
 
     /// <summary>A strategy of this test's own for <paramref name="migrations"/> (a pool of one by default).</summary>
@@ -172,9 +172,9 @@ public abstract class FaultKitTest : KitTest
         Func<TestDatabase, Task> fault,
         Release? release = null,
         Func<TestDatabase, Task>? afterNextLease = null,
-        bool isolateLeftoverClients = false)
+        Leftovers leftovers = Leftovers.ShareTheConnectionString)
     {
-        await using var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftoverClients);
+        await using var own = await NewOwnStrategyAsync(kind, leftovers: leftovers);
         var first = await own.Strategy.AcquireAsync(CancellationToken.None);
         var head = await HeadAsync(first.ConnectionString);
 

@@ -1,5 +1,3 @@
-using CliWrap;
-using CliWrap.Buffered;
 using Npgsql;
 
 namespace TestKit.Tests.Integration;

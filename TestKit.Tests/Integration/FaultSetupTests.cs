@@ -60,10 +60,4 @@ public sealed class FaultSetupTests(IsolationStrategy kind) : FaultKitTest
             Directory.Delete(folder, recursive: true);
         }
     }
-
-    /// <summary>A DatabaseTest whose hooks this test calls itself; it has no test of its own, so TUnit never runs it.</summary>
-    private sealed class HookedTest(TestKitOptions options) : DatabaseTest
-    {
-        protected override TestKitOptions Options => options;
-    }
 }

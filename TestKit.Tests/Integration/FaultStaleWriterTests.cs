@@ -84,7 +84,7 @@ public sealed class FaultStaleWriterTests(IsolationStrategy kind) : FaultKitTest
     [Test]
     public async Task The_connection_string_of_a_released_lease_no_longer_reaches_the_next_tests_database()
     {
-        await using var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: true);
+        await using var own = await NewOwnStrategyAsync(kind, leftovers: Leftovers.Isolated);
         var first = await own.Strategy.AcquireAsync(CancellationToken.None);
         await own.Strategy.ReleaseAsync(first, CancellationToken.None);
         var next = await own.Strategy.AcquireAsync(CancellationToken.None);
@@ -117,5 +117,5 @@ public sealed class FaultStaleWriterTests(IsolationStrategy kind) : FaultKitTest
     }
 
     private Task<List<string>> RunFaultAsync(Func<TestDatabase, Task> fault, Func<TestDatabase, Task> afterNextLease) =>
-        RunFaultAsync(kind, fault, afterNextLease: afterNextLease, isolateLeftoverClients: true);
+        RunFaultAsync(kind, fault, afterNextLease: afterNextLease, leftovers: Leftovers.Isolated);
 }

@@ -18,7 +18,7 @@ public sealed class FaultStalledClientTests : FaultKitTest
     public async Task A_client_that_authenticated_before_the_release_and_stalled_never_gets_into_the_next_test(CancellationToken cancellationToken)
     {
         await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
-        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset, server: server, isolateLeftoverClients: true);
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset, server: server, leftovers: Leftovers.Isolated);
         var first = await own.Strategy.AcquireAsync(cancellationToken);
         var login = new NpgsqlConnectionStringBuilder(first.ConnectionString).Username!;
         await using var watch = await OpenAsync(Unpooled(server, "postgres"));

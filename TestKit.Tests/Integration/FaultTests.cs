@@ -12,16 +12,16 @@ namespace TestKit.Tests.Integration;
 /// then plays "the next test". Each reusing strategy also runs with IsolateLeftoverClients (a new connection string
 /// per lease: migrate-erase renames, reset changes its login's password).
 /// </summary>
-[Arguments(IsolationStrategy.MigrateErase, false)]
-[Arguments(IsolationStrategy.Template, false)]
-[Arguments(IsolationStrategy.Reset, false)]
-[Arguments(IsolationStrategy.MigrateErase, true)]
-[Arguments(IsolationStrategy.Reset, true)]
-public sealed class FaultTests(IsolationStrategy kind, bool isolateLeftovers) : FaultKitTest
+[Arguments(IsolationStrategy.MigrateErase, Leftovers.ShareTheConnectionString)]
+[Arguments(IsolationStrategy.Template, Leftovers.ShareTheConnectionString)]
+[Arguments(IsolationStrategy.Reset, Leftovers.ShareTheConnectionString)]
+[Arguments(IsolationStrategy.MigrateErase, Leftovers.Isolated)]
+[Arguments(IsolationStrategy.Reset, Leftovers.Isolated)]
+public sealed class FaultTests(IsolationStrategy kind, Leftovers leftovers) : FaultKitTest
 {
     /// <summary>Names the strategy in the test's output: the test's name alone does not say which one failed.</summary>
     [Before(Test)]
-    public void NameTheStrategy() => TestContext.Current?.Output.WriteLine($"strategy: {kind}, isolate leftover clients: {isolateLeftovers}");
+    public void NameTheStrategy() => TestContext.Current?.Output.WriteLine($"strategy: {kind}, leftovers: {leftovers}");
 
     [Test]
     public async Task A_test_that_threw_in_the_middle_of_reading_a_result_leaves_the_next_test_at_head()
@@ -336,7 +336,7 @@ public sealed class FaultTests(IsolationStrategy kind, bool isolateLeftovers) : 
     [Test]
     public async Task Two_connections_of_one_test_writing_one_table_at_once_do_not_block_each_other()
     {
-        await using var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftovers);
+        await using var own = await NewOwnStrategyAsync(kind, leftovers: leftovers);
         var database = await own.Strategy.AcquireAsync(CancellationToken.None);
         var withTimeout = new NpgsqlConnectionStringBuilder(database.ConnectionString) { CommandTimeout = 10 }.ConnectionString;
         await using (var first = await OpenAsync(withTimeout))
@@ -359,7 +359,7 @@ public sealed class FaultTests(IsolationStrategy kind, bool isolateLeftovers) : 
     public async Task Connections_tests_never_closed_do_not_pile_up_across_tests()
     {
         var leaked = new List<NpgsqlConnection>();
-        await using var own = await NewOwnStrategyAsync(kind, isolateLeftoverClients: isolateLeftovers);
+        await using var own = await NewOwnStrategyAsync(kind, leftovers: leftovers);
         try
         {
             TestDatabase database;
@@ -402,7 +402,7 @@ public sealed class FaultTests(IsolationStrategy kind, bool isolateLeftovers) : 
     }
 
     private Task<List<string>> RunFaultAsync(Func<TestDatabase, Task> fault, Release? release = null, Func<TestDatabase, Task>? afterNextLease = null) =>
-        RunFaultAsync(kind, fault, release, afterNextLease, isolateLeftovers);
+        RunFaultAsync(kind, fault, release, afterNextLease, leftovers);
 
     /// <summary>Runs <paramref name="body"/> with a new NOLOGIN role (named with <paramref name="prefix"/>), dropped after it.</summary>
     private async Task WithRoleAsync(string prefix, Func<string, Task> body)
