@@ -275,7 +275,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
     }
 
     private async Task<string> TemplateNameAsync(string folder) =>
-        TemplateIdentity.NameFor(MigrationSet.Load([folder]));
+        TemplateIdentity.NameFor(MigrationSet.Load([folder]), (await ServerAsync()).Version);
 
     private async Task AssertNoTemplateAsync(string folder)
     {

@@ -120,7 +120,7 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
             await Assert.That(error.SqlState).IsEqualTo("42704");
             await Assert.That(error.Line).IsEqualTo(5);
             await Assert.That(error.Message).Contains("V8__broken.sql line 5").And.Contains("type \"txet\" does not exist");
-            var template = TemplateIdentity.NameFor(MigrationSet.Load([folder]));
+            var template = TemplateIdentity.NameFor(MigrationSet.Load([folder]), (await ServerAsync()).Version);
             await using var admin = await ConnectAsync("postgres");
             await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", template)).IsEqualTo(0);
         }

@@ -63,6 +63,8 @@ internal static class OptionsResolver
             Schemas = options.Schemas ?? [],
             ChangelogSchema = options.ChangelogSchema,
             Logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            ConfigureDataOptions = options.ConfigureDataOptions,
+            ConfigureDataSource = options.ConfigureDataSource,
             Placeholders = [.. (options.Placeholders ?? new Dictionary<string, string>()).OrderBy(pair => pair.Key, StringComparer.Ordinal)],
             SeedFiles = [.. (options.SeedFiles ?? []).Select(file => PathLocator.Locate(file, "TestKitOptions.SeedFiles", searchRoots, isFile: true))],
         };
@@ -171,6 +173,22 @@ internal static class OptionsResolver
     }
 
     private static IReadOnlyList<string> ResolveMigrationFolders(TestKitOptions options, Func<string, string?> environment, IReadOnlyList<string> searchRoots)
+    {
+        if (options.EmbeddedMigrations is { } embedded)
+        {
+            if (embedded.Count == 0 || embedded.Any(item => item is null))
+            {
+                throw new ArgumentException("TestKitOptions.EmbeddedMigrations must name at least one set of resources and no null one.", nameof(options));
+            }
+
+            var onDisk = options.MigrationFolders is null ? [] : FoldersOnDisk(options, environment, searchRoots);
+            return [.. onDisk, .. embedded.Select(EmbeddedMigrationFolders.Extract)];
+        }
+
+        return FoldersOnDisk(options, environment, searchRoots);
+    }
+
+    private static IReadOnlyList<string> FoldersOnDisk(TestKitOptions options, Func<string, string?> environment, IReadOnlyList<string> searchRoots)
     {
         if (options.MigrationFolders is not null)
         {

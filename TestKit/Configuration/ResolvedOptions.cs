@@ -24,6 +24,12 @@ internal sealed record ResolvedOptions(
 
     internal IReadOnlyList<string> Schemas { get; init; } = [];
 
+    /// <summary>Shapes each test's linq2db options (see <see cref="TestKitOptions.ConfigureDataOptions"/>).</summary>
+    internal Func<LinqToDB.DataOptions, LinqToDB.DataOptions>? ConfigureDataOptions { get; init; }
+
+    /// <summary>Shapes each test's data source (see <see cref="TestKitOptions.ConfigureDataSource"/>).</summary>
+    internal Action<Npgsql.NpgsqlDataSourceBuilder>? ConfigureDataSource { get; init; }
+
     /// <summary>The schema of Evolve's changelog, or null for Evolve's default (the first managed schema).</summary>
     internal string? ChangelogSchema { get; init; }
 

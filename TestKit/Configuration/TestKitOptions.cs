@@ -1,4 +1,6 @@
+using LinqToDB;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace TestKit;
 
@@ -33,6 +35,26 @@ public sealed record TestKitOptions
     /// folder upwards. Default: the nearest folder named <c>migrations</c> above the test assembly.
     /// </summary>
     public IReadOnlyList<string>? MigrationFolders { get; init; }
+
+    /// <summary>
+    /// Folders of migration scripts embedded as resources in an assembly, each used like a folder on disk (fingerprint
+    /// included), after <see cref="MigrationFolders"/>. When set and <see cref="MigrationFolders"/> is not, they are the
+    /// only migrations: no folder on disk is looked for.
+    /// </summary>
+    public IReadOnlyList<EmbeddedMigrations>? EmbeddedMigrations { get; init; }
+
+    /// <summary>
+    /// Shapes the linq2db <see cref="DataOptions"/> of each test's connection (a mapping schema, interceptors,
+    /// <c>UseTracing</c>): it gets options already set up for the test's database and returns the ones to use.
+    /// </summary>
+    public Func<DataOptions, DataOptions>? ConfigureDataOptions { get; init; }
+
+    /// <summary>
+    /// Shapes the <see cref="NpgsqlDataSourceBuilder"/> of each test's database (<c>MapEnum&lt;T&gt;()</c>, plugins, JSON
+    /// options). The data source it builds is the test's <c>DataSource</c>, and its <c>Db</c> connects through it;
+    /// TestKit clears its pool after the test as it clears the others.
+    /// </summary>
+    public Action<NpgsqlDataSourceBuilder>? ConfigureDataSource { get; init; }
 
     /// <summary>How tests are isolated (environment: <c>TESTKIT_ISOLATION</c>). Default: <see cref="IsolationStrategy.MigrateErase"/>.</summary>
     public IsolationStrategy? Isolation { get; init; }

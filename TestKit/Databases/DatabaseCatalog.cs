@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using TestKit.Diagnostics;
 using TestKit.Server;
 
 namespace TestKit.Databases;
@@ -24,6 +25,7 @@ internal sealed class DatabaseCatalog(ServerRun run)
     /// <summary>Creates a new database, marked as this run's: empty, or a clone of <paramref name="template"/>.</summary>
     internal async Task<string> CreateAsync(CancellationToken cancellationToken, string? template = null)
     {
+        using var step = KitTracing.StartChild(template is null ? "testkit.create" : "testkit.clone");
         var name = run.NextName();
         var connection = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))

@@ -12,6 +12,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     private readonly string? _kitSessionOptions;
     private readonly NpgsqlConnectionStringBuilder _testBuilder;
     private readonly NpgsqlConnectionStringBuilder _admin;
+    private readonly TestDataSources _dataSources = new();
 
     /// <param name="name">The database.</param>
     /// <param name="builder">Server and credentials.</param>
@@ -46,9 +47,10 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// acts as the admin role once connected (the owner of what the test creates, a member of what the admin is a member
     /// of), and closes the idle pooled connections of the previous one (their sessions have been ended on the server).
     /// </summary>
-    internal void UseLogin(string role, string password)
+    internal async Task UseLoginAsync(string role, string password)
     {
-        NpgsqlConnection.ClearPool(new NpgsqlConnection(TestConnectionString));
+        ClearTestConnections();
+        await _dataSources.DisposeAsync().ConfigureAwait(false);
         // Startup options split on whitespace; a backslash escapes the next character (pg_split_opts).
         var admin = _admin.Username!.Replace(@"\", @"\\", StringComparison.Ordinal).Replace(" ", @"\ ", StringComparison.Ordinal);
         _testBuilder.Options = $"{_admin.Options} -c role={admin}".Trim();
@@ -84,9 +86,26 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <summary>Drops the kit's pooled connections, after one was found broken.</summary>
     internal void ClearKitPool() => _kit.Clear();
 
-    public ValueTask DisposeAsync()
+    /// <summary>The database as the test of the current lease sees it.</summary>
+    internal TestDatabase ForTest(string serverDescription) => new(Name, TestConnectionString, serverDescription, TestDataSource);
+
+    /// <summary>The data source of the current lease's connection string, configured by <paramref name="configure"/> (see <see cref="TestDataSources"/>).</summary>
+    internal NpgsqlDataSource TestDataSource(Action<NpgsqlDataSourceBuilder>? configure) => _dataSources.For(TestConnectionString, configure);
+
+    /// <summary>
+    /// Closes the idle pooled connections of the test's connection string, Npgsql's own pool and the test's data sources:
+    /// their sessions hold locks and a session alive, or were ended on the server.
+    /// </summary>
+    internal void ClearTestConnections()
     {
         NpgsqlConnection.ClearPool(new NpgsqlConnection(TestConnectionString));
-        return _kit.DisposeAsync();
+        _dataSources.Clear();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        ClearTestConnections();
+        await _dataSources.DisposeAsync().ConfigureAwait(false);
+        await _kit.DisposeAsync().ConfigureAwait(false);
     }
 }

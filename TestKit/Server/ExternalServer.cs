@@ -9,10 +9,11 @@ internal sealed class ExternalServer : IPostgresServer
 {
     private readonly NpgsqlConnectionStringBuilder _builder;
 
-    private ExternalServer(NpgsqlConnectionStringBuilder builder, NpgsqlDataSource admin, string version, string lockDatabase)
+    private ExternalServer(NpgsqlConnectionStringBuilder builder, NpgsqlDataSource admin, string version, string versionNumber, string lockDatabase)
     {
         _builder = builder;
         Admin = admin;
+        Version = versionNumber;
         LockDatabase = lockDatabase;
         Description = $"external PostgreSQL {version} at {builder.Host}:{builder.Port}";
     }
@@ -20,6 +21,8 @@ internal sealed class ExternalServer : IPostgresServer
     public string Description { get; }
 
     public NpgsqlDataSource Admin { get; }
+
+    public string Version { get; }
 
     public string LockDatabase { get; }
 
@@ -31,6 +34,7 @@ internal sealed class ExternalServer : IPostgresServer
         try
         {
             string version;
+            string versionNumber;
             bool mayCreateDatabases;
             bool postgresForLocks;
             var connection = await ServerErrors.OpenAsync(admin, source.Origin, cancellationToken).ConfigureAwait(false);
@@ -39,13 +43,13 @@ internal sealed class ExternalServer : IPostgresServer
                 var rows = await Sql.QueryAsync(
                     connection,
                     """
-                    SELECT current_setting('server_version'), rolsuper OR rolcreatedb,
+                    SELECT current_setting('server_version'), current_setting('server_version_num'), rolsuper OR rolcreatedb,
                            EXISTS (SELECT 1 FROM pg_database WHERE datname = 'postgres' AND datallowconn) AND has_database_privilege('postgres', 'CONNECT')
                     FROM pg_roles WHERE rolname = current_user
                     """,
-                    reader => (Version: reader.GetString(0), MayCreateDatabases: reader.GetBoolean(1), PostgresForLocks: reader.GetBoolean(2)),
+                    reader => (Version: reader.GetString(0), Number: reader.GetString(1), MayCreateDatabases: reader.GetBoolean(2), PostgresForLocks: reader.GetBoolean(3)),
                     cancellationToken).ConfigureAwait(false);
-                (version, mayCreateDatabases, postgresForLocks) = rows.Single();
+                (version, versionNumber, mayCreateDatabases, postgresForLocks) = rows.Single();
             }
 
             if (!mayCreateDatabases)
@@ -58,7 +62,7 @@ internal sealed class ExternalServer : IPostgresServer
                 };
             }
 
-            return new ExternalServer(builder, admin, version, postgresForLocks ? "postgres" : builder.Database!);
+            return new ExternalServer(builder, admin, version, versionNumber, postgresForLocks ? "postgres" : builder.Database!);
         }
         catch
         {

@@ -8,6 +8,9 @@ internal interface IPostgresServer : IAsyncDisposable
     /// <summary>For output: "embedded PostgreSQL 15.18 at 127.0.0.1:41234" or the masked external address.</summary>
     string Description { get; }
 
+    /// <summary>The server's version number (server_version_num, 150018 for 15.18): part of a template's fingerprint.</summary>
+    string Version { get; }
+
     /// <summary>Pooled connections to the maintenance database, as the admin role.</summary>
     NpgsqlDataSource Admin { get; }
 

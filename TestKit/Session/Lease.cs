@@ -17,6 +17,8 @@ internal sealed partial class Lease(IIsolationStrategy strategy, IPostgresServer
     /// <summary>Gives the database back to its strategy, which cleans it for the next test (or replaces it).</summary>
     internal async Task<ReleaseResult> ReleaseAsync(CancellationToken cancellationToken)
     {
+        using var step = KitTracing.StartStep("testkit.release");
+        step?.SetTag("testkit.database", Database.Name);
         try
         {
             return await strategy.ReleaseAsync(Database, cancellationToken).ConfigureAwait(false);
@@ -30,6 +32,7 @@ internal sealed partial class Lease(IIsolationStrategy strategy, IPostgresServer
     /// <summary>Keeps the database for inspection under a name derived from <paramref name="testName"/>.</summary>
     internal async Task<KeptDatabase> KeepAsync(string testName, CancellationToken cancellationToken)
     {
+        using var step = KitTracing.StartStep("testkit.keep");
         try
         {
             var name = await strategy.KeepAsync(Database, KeptName(testName), cancellationToken).ConfigureAwait(false);

@@ -35,6 +35,8 @@ internal sealed class SessionBroker : IAsyncDisposable
     /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
     internal async Task<Lease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
     {
+        using var step = KitTracing.StartStep("testkit.acquire");
+        step?.SetTag("testkit.strategy", IsolationStrategyNames.NameOf(options.Isolation));
         try
         {
             var strategy = await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -48,12 +50,31 @@ internal sealed class SessionBroker : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts what <paramref name="options"/> need, once: the server and the strategy (which loads and checks the migrations).</summary>
+    internal async Task<IPostgresServer> StartAsync(ResolvedOptions options, CancellationToken cancellationToken)
+    {
+        using var step = KitTracing.StartStep("testkit.start");
+        try
+        {
+            await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return (await EntryAsync(options.Server, options).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
+        }
+        catch (Exception error) when (!Errors.IsAllowed(error))
+        {
+            throw Errors.Allowed(error, "TestKit could not start.");
+        }
+    }
+
     /// <summary>The server for <paramref name="source"/>, started or connected once.</summary>
-    internal async Task<IPostgresServer> ServerAsync(ServerSource source, CancellationToken cancellationToken) =>
-        (await EntryAsync(source, options: null).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
+    internal async Task<IPostgresServer> ServerAsync(ServerSource source, CancellationToken cancellationToken)
+    {
+        using var step = KitTracing.StartStep("testkit.start");
+        return (await EntryAsync(source, options: null).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
+    }
 
     public async ValueTask DisposeAsync()
     {
+        using var step = KitTracing.StartStep("testkit.end");
         await _disposing.CancelAsync().ConfigureAwait(false);
         var errors = new List<Exception>();
 

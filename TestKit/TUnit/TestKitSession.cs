@@ -16,8 +16,13 @@ namespace TestKit;
 public sealed class TestKitSession : IAsyncDisposable
 {
     private readonly ConcurrentQueue<TestRecord> _tests = new();
+    private readonly ConcurrentDictionary<(string Pool, object? DataOptions, object? DataSource), TestDatabases> _databases = new();
 
     internal SessionBroker Broker { get; } = new();
+
+    /// <summary>The test databases for <paramref name="options"/>, on the session's servers: one per pool and connection shaping.</summary>
+    internal TestDatabases For(ResolvedOptions options) =>
+        _databases.GetOrAdd((options.PoolKey, options.ConfigureDataOptions, options.ConfigureDataSource), _ => new TestDatabases(Broker, options, ownsBroker: false));
 
     /// <summary>Resolves <paramref name="options"/> against this process's environment.</summary>
     internal static ResolvedOptions Resolve(TestKitOptions options) =>

@@ -44,6 +44,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
+                using var migrate = KitTracing.StartChild("testkit.migrate");
                 await _firstMigration.RunAsync(() => _migrator.MigrateAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
         }
@@ -62,7 +63,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             throw;
         }
 
-        return new TestDatabase(database.Name, database.TestConnectionString, _run.Server.Description);
+        return database.ForTest(_run.Server.Description);
     }
 
     public async Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
@@ -79,7 +80,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             else
             {
                 // The test's pooled connections would hold locks and keep a session alive: close them all.
-                NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+                pooled.ClearTestConnections();
             }
 
             var connection = await pooled.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -91,6 +92,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                     await PreparedTransactions.RollBackAsync(connection, cancellationToken).ConfigureAwait(false);
                 }
 
+                using var erase = KitTracing.StartChild("testkit.erase");
                 await _migrator.EraseAsync(connection, cancellationToken).ConfigureAwait(false);
                 await DropSchemasOutsideBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
                 await VerifyBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);

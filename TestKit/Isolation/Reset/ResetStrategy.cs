@@ -53,7 +53,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
     public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
         var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
-        return new TestDatabase(database.Name, database.TestConnectionString, _run.Server.Description);
+        return database.ForTest(_run.Server.Description);
     }
 
     public async Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
@@ -75,7 +75,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
             if (login is null && verdict != ResetVerdict.Reset)
             {
                 // The server ended the idle sessions too: the pool's connections to them are broken.
-                NpgsqlConnection.ClearPool(new NpgsqlConnection(pooled.TestConnectionString));
+                pooled.ClearTestConnections();
             }
 
             if (!ResetVerdicts.IsHead(verdict))
@@ -118,6 +118,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
     /// </summary>
     private static async Task<(ResetVerdict Verdict, string? Detail)> ResetAsync(PooledDatabase database, bool endAll, CancellationToken cancellationToken)
     {
+        using var step = KitTracing.StartChild("testkit.reset");
         try
         {
             var connection = await database.OpenKitConnectionAsync(cancellationToken, checkAlive: false).ConfigureAwait(false);
@@ -183,7 +184,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
     {
         var password = LeaseCredentials.NewPassword();
         var role = await _run.LoginRoles.CreateAsync(LeaseCredentials.ScramVerifier(password), cancellationToken).ConfigureAwait(false);
-        database.UseLogin(role, password);
+        await database.UseLoginAsync(role, password).ConfigureAwait(false);
     }
 
     private async Task EnsureSuperuserAsync(CancellationToken cancellationToken)

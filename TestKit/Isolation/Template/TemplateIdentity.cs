@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using TestKit.Databases;
@@ -8,8 +9,8 @@ namespace TestKit.Isolation.Template;
 /// <summary>
 /// Who a template is, the one place that names it and formats and reads its marker (its database comment:
 /// <c>testkit:template=FINGERPRINT;lineage=LINEAGE;state=building|ready</c>). Its name and its advisory-lock keys derive
-/// from the fingerprint (file names and contents, seeds, schemas, placeholders), so an edited migration gives a new
-/// template by itself; its lineage is what stays the same across edits (folders, seed files, schemas, placeholder names),
+/// from the fingerprint (file names and contents, seeds, schemas, placeholders, and the versions of the server and of
+/// TestKit that build it), so an edited migration, a new server or a new TestKit gives a new template by itself; its lineage is what stays the same across edits (folders, seed files, schemas, placeholder names),
 /// so that a newer template of the same lineage can replace an older one.
 /// </summary>
 internal sealed record TemplateIdentity(string Fingerprint, string Lineage)
@@ -29,9 +30,9 @@ internal sealed record TemplateIdentity(string Fingerprint, string Lineage)
     /// <summary>A LIKE pattern for the markers of every template of this lineage.</summary>
     internal string LineagePattern => MarkerPrefix + "%;lineage=" + Lineage + ";%";
 
-    internal static TemplateIdentity Of(MigrationSet migrations) =>
+    internal static TemplateIdentity Of(MigrationSet migrations, string serverVersion) =>
         new(
-            FingerprintOf(migrations),
+            FingerprintOf(migrations, serverVersion),
             Hash(string.Join('|', [
                 .. migrations.Folders,
                 "seeds", .. migrations.Seeds.Select(seed => seed.Path),
@@ -39,8 +40,8 @@ internal sealed record TemplateIdentity(string Fingerprint, string Lineage)
                 "changelog", migrations.ChangelogSchema ?? string.Empty,
                 "placeholders", .. migrations.Placeholders.Select(pair => pair.Key)]))[..12]);
 
-    /// <summary>The name of the template of <paramref name="migrations"/> (on any server).</summary>
-    internal static string NameFor(MigrationSet migrations) => NameOf(FingerprintOf(migrations));
+    /// <summary>The name of the template of <paramref name="migrations"/> on a server of version <paramref name="serverVersion"/>.</summary>
+    internal static string NameFor(MigrationSet migrations, string serverVersion) => NameOf(FingerprintOf(migrations, serverVersion));
 
     /// <summary>True when <paramref name="marker"/> says this very template is ready.</summary>
     internal bool IsReadyMarker(string? marker) =>
@@ -53,7 +54,12 @@ internal sealed record TemplateIdentity(string Fingerprint, string Lineage)
     /// <summary>This template's advisory lock for <paramref name="purpose"/> ("build", "use").</summary>
     internal long Lock(string purpose) => AdvisoryLockKeys.Template(Fingerprint, purpose);
 
-    private static string FingerprintOf(MigrationSet migrations) => Hash(FormatVersion + "|" + migrations.Fingerprint)[..24];
+    private static string FingerprintOf(MigrationSet migrations, string serverVersion) =>
+        Hash($"{FormatVersion}|{KitVersion}|{serverVersion}|{migrations.Fingerprint}")[..24];
+
+    /// <summary>This TestKit's version: a template built by another version of it is never reused.</summary>
+    private static string KitVersion { get; } =
+        typeof(TemplateIdentity).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     private static string NameOf(string fingerprint) => $"testkit_template_{fingerprint}";
 

@@ -34,7 +34,7 @@ internal sealed class TemplateStore : IAsyncDisposable
     {
         _run = run;
         _migrator = migrator;
-        _identity = TemplateIdentity.Of(migrator.Migrations);
+        _identity = TemplateIdentity.Of(migrator.Migrations, run.Server.Version);
         _head = migrator.Migrations.Seeds.Count > 0 ? new TemplateStore(run, migrator.WithoutSeeds()) : null;
     }
 
@@ -158,6 +158,7 @@ internal sealed class TemplateStore : IAsyncDisposable
     /// <summary>Builds the template from template0 (migrations) or from the template of head (seeds), on the lock connection.</summary>
     private async Task BuildAsync(NpgsqlConnection admin, string? marker, string? head, CancellationToken cancellationToken)
     {
+        using var step = KitTracing.StartChild("testkit.build-template");
         if (marker is not null)
         {
             if (!marker.StartsWith(TemplateIdentity.MarkerPrefix, StringComparison.Ordinal))

@@ -29,13 +29,13 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
         var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
-        return new TestDatabase(database.Name, database.TestConnectionString, _run.Server.Description);
+        return database.ForTest(_run.Server.Description);
     }
 
     public Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
     {
         var pooled = _pool.Get(database);
-        NpgsqlConnection.ClearPool(new NpgsqlConnection(database.ConnectionString));
+        pooled.ClearTestConnections();
         _pool.ReleaseSlot();
         // The next test does not need this clone gone, only the end of the run does.
         _pool.DiscardInBackground(pooled);

@@ -41,6 +41,8 @@ internal sealed class EmbeddedServer : IPostgresServer
 
     public string LockDatabase => "postgres";
 
+    public string Version { get; private set; } = string.Empty;
+
     /// <summary>How to stop this server and remove it, for the session summary when it keeps running for kept databases.</summary>
     internal string StopCommand => _pgCtl.StopCommand(_folder);
 
@@ -191,6 +193,7 @@ internal sealed class EmbeddedServer : IPostgresServer
                 await using (connection.ConfigureAwait(false))
                 {
                     version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version')", cancellationToken).ConfigureAwait(false);
+                    Version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version_num')", cancellationToken).ConfigureAwait(false) ?? string.Empty;
                 }
 
                 Description = $"embedded PostgreSQL {version} at {_builder.Host}:{_builder.Port} (data in {_folder.Root})";

@@ -1,0 +1,51 @@
+using LinqToDB;
+using LinqToDB.Data;
+using LinqToDB.Mapping;
+
+namespace TestKit.Tests.Integration.Typed;
+
+/// <summary>A team's own connection class, as linq2db code is usually written.</summary>
+public sealed class ShopDb(DataOptions options) : DataConnection(options)
+{
+    public ITable<Customer> Customers => this.GetTable<Customer>();
+
+    public ITable<Order> Orders => this.GetTable<Order>();
+}
+
+[Table("customers")]
+public sealed class Customer
+{
+    [Column("id"), PrimaryKey, Identity]
+    public long Id { get; set; }
+
+    [Column("name"), NotNull]
+    public string Name { get; set; } = "";
+
+    [Column("email"), NotNull]
+    public string Email { get; set; } = "";
+
+    [Column("country_code"), NotNull]
+    public string CountryCode { get; set; } = "";
+}
+
+[Table("orders")]
+public sealed class Order
+{
+    [Column("id"), PrimaryKey, Identity]
+    public long Id { get; set; }
+
+    [Column("customer_id")]
+    public long CustomerId { get; set; }
+
+    [Column("status")]
+    public OrderStatus Status { get; set; }
+}
+
+/// <summary>The sample schema's order_status enum, mapped with NpgsqlDataSourceBuilder.MapEnum.</summary>
+public enum OrderStatus
+{
+    Pending,
+    Paid,
+    Shipped,
+    Cancelled,
+}

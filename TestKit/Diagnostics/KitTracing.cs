@@ -1,0 +1,31 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace TestKit.Diagnostics;
+
+/// <summary>
+/// The kit's steps as activities of its own <see cref="ActivitySource"/> named <c>TestKit</c> (acquire, migrate, clone,
+/// reset, release, ...), which a user can listen to. Each step that a caller starts is the root of a trace of its own,
+/// linked to the caller's activity: the kit's own SQL (Npgsql's activities under the step) stays out of the test's trace,
+/// and out of the span budget a test framework keeps per test.
+/// </summary>
+internal static class KitTracing
+{
+    internal const string SourceName = "TestKit";
+
+    private static readonly ActivitySource Source = new(SourceName, typeof(KitTracing).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
+
+    /// <summary>
+    /// Starts a step the caller asked for, as a root linked to the caller's activity, and leaves the caller's activity
+    /// behind for the rest of the calling async method (so must be called from the async method that does the step's work).
+    /// </summary>
+    internal static Activity? StartStep(string name)
+    {
+        var caller = Activity.Current;
+        Activity.Current = null;
+        return Source.StartActivity(name, ActivityKind.Internal, parentContext: default, links: caller is null ? null : [new ActivityLink(caller.Context)]);
+    }
+
+    /// <summary>Starts a step within the current one (a migration within an acquire, say).</summary>
+    internal static Activity? StartChild(string name) => Source.StartActivity(name);
+}

@@ -1,0 +1,61 @@
+using Npgsql;
+
+namespace TestKit.Isolation;
+
+/// <summary>
+/// The Npgsql data sources tests build on one database's connection string, one per way of configuring them (a
+/// <see cref="TestKitOptions.ConfigureDataSource"/>): kept from test to test like Npgsql's own pool for the string, so
+/// that a reused database keeps its pooled connections, and cleared or disposed when the kit clears that pool.
+/// </summary>
+internal sealed class TestDataSources : IAsyncDisposable
+{
+    private readonly Lock _sync = new();
+    private readonly Dictionary<object, NpgsqlDataSource> _built = [];
+    private static readonly object Unconfigured = new();
+
+    /// <summary>The data source for <paramref name="connectionString"/> configured by <paramref name="configure"/>, built once.</summary>
+    internal NpgsqlDataSource For(string connectionString, Action<NpgsqlDataSourceBuilder>? configure)
+    {
+        lock (_sync)
+        {
+            var key = (object?)configure ?? Unconfigured;
+            if (!_built.TryGetValue(key, out var dataSource))
+            {
+                var builder = new NpgsqlDataSourceBuilder(connectionString);
+                configure?.Invoke(builder);
+                dataSource = builder.Build();
+                _built[key] = dataSource;
+            }
+
+            return dataSource;
+        }
+    }
+
+    /// <summary>Closes the idle connections of every data source (their sessions were ended on the server).</summary>
+    internal void Clear()
+    {
+        lock (_sync)
+        {
+            foreach (var dataSource in _built.Values)
+            {
+                dataSource.Clear();
+            }
+        }
+    }
+
+    /// <summary>Disposes every data source: the connection string they were built on is no longer the test's.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlDataSource[] built;
+        lock (_sync)
+        {
+            built = [.. _built.Values];
+            _built.Clear();
+        }
+
+        foreach (var dataSource in built)
+        {
+            await dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
