@@ -13,6 +13,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     private readonly NpgsqlConnectionStringBuilder _testBuilder;
     private readonly NpgsqlConnectionStringBuilder _admin;
     private readonly TestDataSources _dataSources = new();
+    private bool _leasedBefore;
 
     /// <param name="name">The database.</param>
     /// <param name="builder">Server and credentials.</param>
@@ -87,7 +88,11 @@ internal sealed class PooledDatabase : IAsyncDisposable
     internal void ClearKitPool() => _kit.Clear();
 
     /// <summary>The database as the test of the current lease sees it.</summary>
-    internal TestDatabase ForTest(string serverDescription) => new(Name, TestConnectionString, serverDescription, TestDataSource);
+    internal TestDatabase ForTest(string serverDescription)
+    {
+        _leasedBefore = true;
+        return new(Name, TestConnectionString, serverDescription, TestDataSource);
+    }
 
     /// <summary>The data source of the current lease's connection string, configured by <paramref name="configure"/> (see <see cref="TestDataSources"/>).</summary>
     internal NpgsqlDataSource TestDataSource(Action<NpgsqlDataSourceBuilder>? configure) => _dataSources.For(TestConnectionString, configure);
@@ -100,6 +105,29 @@ internal sealed class PooledDatabase : IAsyncDisposable
     {
         NpgsqlConnection.ClearPool(new NpgsqlConnection(TestConnectionString));
         _dataSources.Clear();
+    }
+
+    /// <summary>
+    /// After the schema was created anew (an enum's OID changes with every migration): Npgsql's pool for the test's
+    /// connection string and the test's data sources load the database's types again — a pool of an earlier lease keeps
+    /// the types it loaded then — and close the connection they loaded them on. Nothing to do at the first lease.
+    /// </summary>
+    internal async Task ReloadTestTypesAsync(CancellationToken cancellationToken)
+    {
+        if (!_leasedBefore)
+        {
+            return;
+        }
+
+        var connection = new NpgsqlConnection(TestConnectionString);
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await connection.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await _dataSources.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
+        ClearTestConnections();
     }
 
     public async ValueTask DisposeAsync()

@@ -43,6 +43,22 @@ internal sealed class TestDataSources : IAsyncDisposable
         }
     }
 
+    /// <summary>Loads the database's types again in every data source (after the schema was created anew), then closes their connections.</summary>
+    internal async Task ReloadTypesAsync(CancellationToken cancellationToken)
+    {
+        NpgsqlDataSource[] built;
+        lock (_sync)
+        {
+            built = [.. _built.Values];
+        }
+
+        foreach (var dataSource in built)
+        {
+            await dataSource.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
+            dataSource.Clear();
+        }
+    }
+
     /// <summary>Disposes every data source: the connection string they were built on is no longer the test's.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -45,7 +45,11 @@ public sealed class DatabaseLease : IAsyncDisposable
     /// </summary>
     public NpgsqlDataSource DataSource => _lease.Database.DataSource(_options.ConfigureDataSource);
 
-    /// <summary>linq2db options for the database: PostgreSQL through <see cref="DataSource"/>, shaped by <see cref="TestKitOptions.ConfigureDataOptions"/>.</summary>
+    /// <summary>
+    /// linq2db options for the database, shaped by <see cref="TestKitOptions.ConfigureDataOptions"/>: PostgreSQL through
+    /// <see cref="DataSource"/> when <see cref="TestKitOptions.ConfigureDataSource"/> is set, otherwise through Npgsql's pool
+    /// for <see cref="ConnectionString"/> (the one <c>new NpgsqlConnection(ConnectionString)</c> shares).
+    /// </summary>
     public DataOptions DataOptions => _dataOptions.Value;
 
     /// <summary>The strategy's name as written in TESTKIT_ISOLATION.</summary>
@@ -85,8 +89,13 @@ public sealed class DatabaseLease : IAsyncDisposable
 
     private DataOptions CreateDataOptions()
     {
-        var dataSource = DataSource;
-        var options = new DataOptions().UsePostgreSQL(ConnectionString).UseConnectionFactory(_ => dataSource.CreateConnection());
+        var options = new DataOptions().UsePostgreSQL(ConnectionString);
+        if (_options.ConfigureDataSource is not null)
+        {
+            var dataSource = DataSource;
+            options = options.UseConnectionFactory(_ => dataSource.CreateConnection());
+        }
+
         return _options.ConfigureDataOptions?.Invoke(options) ?? options;
     }
 }

@@ -56,8 +56,8 @@ public abstract class DatabaseTest<TDb>
     public string DatabaseName => Lease.Name;
 
     /// <summary>
-    /// An Npgsql data source on this test's database, shaped by <see cref="TestKitOptions.ConfigureDataSource"/>; <see cref="Db"/>
-    /// connects through it. TestKit clears its pool after the test.
+    /// An Npgsql data source on this test's database, shaped by <see cref="TestKitOptions.ConfigureDataSource"/>; when that is
+    /// set, <see cref="Db"/> connects through it. TestKit clears its pool after the test.
     /// </summary>
     public NpgsqlDataSource DataSource => Lease.DataSource;
 

@@ -47,6 +47,8 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                 using var migrate = KitTracing.StartChild("testkit.migrate");
                 await _firstMigration.RunAsync(() => _migrator.MigrateAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
+
+            await database.ReloadTestTypesAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception migrateError)
         {
