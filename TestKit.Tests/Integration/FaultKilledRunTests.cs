@@ -59,9 +59,8 @@ public sealed class FaultKilledRunTests : FaultKitTest
         RunningVictim? victim = null;
         try
         {
-            victim = await RunningVictim.StartAsync(
-                SharedServer(databases: 1, host: otherHost), server.ConnectionStringFor("postgres").ConnectionString, cancellationToken);
-            await Assert.That(victim.Report.Marker).Contains($";host={otherHost};").Because("the victim plays a run on another host");
+            victim = await RunningVictim.StartAsync(SharedServer(databases: 1), server.ConnectionStringFor("postgres").ConnectionString, cancellationToken);
+            await MoveToHostAsync(admin, victim.Report, otherHost);
 
             await SweepAsNewRunAsync(server, cancellationToken);
             await Assert.That(await CountDatabasesAsync(admin, victim.Report)).IsEqualTo(1)
@@ -120,10 +119,21 @@ public sealed class FaultKilledRunTests : FaultKitTest
         }
     }
 
-    private static string[] SharedServer(int databases, string? host = null)
+    private static string[] SharedServer(int databases) =>
+        ["--server", "shared", "--migrations", TempFolders.SampleMigrations, "--databases", databases.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+
+    /// <summary>Makes the victim play a run on another host: its databases' markers name <paramref name="host"/>, as that run's would.</summary>
+    private static async Task MoveToHostAsync(NpgsqlConnection admin, VictimReport report, string host)
     {
-        string[] arguments = ["--server", "shared", "--migrations", TempFolders.SampleMigrations, "--databases", databases.ToString(System.Globalization.CultureInfo.InvariantCulture)];
-        return host is null ? arguments : [.. arguments, "--host", host];
+        var marker = RunMarker.Parse(report.Marker)!;
+        await Assert.That(marker.Host).IsEqualTo(Environment.MachineName).Because("the victim runs on this host");
+        foreach (var name in report.Databases)
+        {
+            await using var comment = new NpgsqlCommand("SELECT format('COMMENT ON DATABASE %I IS %L', $1::text, $2::text)", admin);
+            comment.Parameters.Add(new NpgsqlParameter { Value = name });
+            comment.Parameters.Add(new NpgsqlParameter { Value = (marker with { Host = host }).Format() });
+            await ExecuteAsync(admin, (string)(await comment.ExecuteScalarAsync())!);
+        }
     }
 
     /// <summary>What a new run does first on a server: sweep the orphans of dead runs.</summary>

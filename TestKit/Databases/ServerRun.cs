@@ -16,12 +16,11 @@ internal sealed class ServerRun : IAsyncDisposable
 
     /// <param name="server">The server.</param>
     /// <param name="logger">Where what concerns no single test goes (a leftover the sweep could not drop).</param>
-    /// <param name="host">The host the run says it runs on; the machine's name by default.</param>
-    internal ServerRun(IPostgresServer server, ILogger? logger = null, string? host = null)
+    internal ServerRun(IPostgresServer server, ILogger? logger = null)
     {
         Server = server;
         Logger = logger ?? NullLogger.Instance;
-        Marker = RunMarker.ForThisProcess(RandomNumberGenerator.GetHexString(10, lowercase: true), host ?? Environment.MachineName);
+        Marker = RunMarker.ForThisProcess(RandomNumberGenerator.GetHexString(10, lowercase: true), Environment.MachineName);
         Locks = new ServerLocks(server, Marker.RunId);
         Budget = new DatabaseBudget(Locks);
         Catalog = new DatabaseCatalog(this);
