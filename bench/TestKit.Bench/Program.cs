@@ -6,9 +6,6 @@ using TestKit.Bench.Measuring;
 using TestKit.Bench.MigrationSets;
 using TestKit.Bench.Reporting;
 using TestKit.Bench.Suite;
-using TestKit.Isolation;
-using TestKit.Session;
-using TestKit.Server;
 
 // make bench: TestKit's strategies side by side with the peers, per migration set, then a suite run per strategy.
 BenchArguments arguments;
@@ -35,11 +32,10 @@ var loadAtStart = LoadAverage.Now();
 using var sets = BenchMigrationSets.Create();
 var latency = new List<ContenderResult>();
 string serverVersion;
-await using (var broker = new SessionBroker())
+// The server a test project would get: TESTKIT_CONNECTION_STRING or PG* when set, else the embedded one.
+await using (var server = await BenchServer.StartAsync(sets.Sample.Folder, cancel.Token))
 {
-    // The server a test project would get: TESTKIT_CONNECTION_STRING or PG* when set, else the embedded one.
-    var server = await broker.ServerAsync(Lineup.Options(IsolationStrategy.MigrateErase, sets.Sample, maxDatabases: null).Server, cancel.Token);
-    serverVersion = await ServerVersionAsync(server, cancel.Token);
+    serverVersion = server.Version;
     await Console.Error.WriteLineAsync($"{server.Description}: PostgreSQL {serverVersion}");
     if (arguments.RunsLatency)
     {
@@ -47,7 +43,7 @@ await using (var broker = new SessionBroker())
         var runner = new LatencyRunner(server, arguments.WarmUp, arguments.Iterations);
         foreach (var set in sets.All)
         {
-            foreach (var contender in Lineup.For(set, broker, databases))
+            foreach (var contender in Lineup.For(set, databases))
             {
                 var result = await runner.MeasureAsync(set, contender, cancel.Token);
                 latency.Add(result);
@@ -92,12 +88,6 @@ if (latency.Count > 0)
 
 Console.WriteLine($"Wrote {Path.GetFullPath(arguments.OutputFolder)}; the bench ran {Stopwatch.GetElapsedTime(started).TotalMinutes:0.0} minutes.");
 return 0;
-
-static async Task<string> ServerVersionAsync(IPostgresServer server, CancellationToken cancellationToken)
-{
-    await using var connection = await server.Admin.OpenConnectionAsync(cancellationToken);
-    return await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version')", cancellationToken) ?? "(unknown version)";
-}
 
 static string Progress(ContenderResult result) =>
     result.Failure is { } failure

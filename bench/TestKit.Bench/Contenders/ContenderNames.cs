@@ -10,5 +10,11 @@ internal static class ContenderNames
     internal const string EvolveCycle = "Evolve migrate+erase";
 
     /// <summary>"testkit reset": the TestKit strategy under its TESTKIT_ISOLATION name.</summary>
-    internal static string Of(IsolationStrategy strategy) => "testkit " + Configuration.IsolationStrategyNames.NameOf(strategy);
+    internal static string Of(IsolationStrategy strategy) => "testkit " + strategy switch
+    {
+        IsolationStrategy.MigrateErase => "migrate-erase",
+        IsolationStrategy.Template => "template",
+        IsolationStrategy.Reset => "reset",
+        _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "a strategy the bench does not know"),
+    };
 }

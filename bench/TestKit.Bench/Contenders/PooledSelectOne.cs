@@ -1,10 +1,10 @@
+using Npgsql;
 using TestKit.Bench.Measuring;
-using TestKit.Server;
 
 namespace TestKit.Bench.Contenders;
 
 /// <summary>The cheapest thing a per-test hook can do: one round trip on a pooled connection. No workload.</summary>
-internal sealed class PooledSelectOne(IPostgresServer server) : IContender
+internal sealed class PooledSelectOne(BenchServer server) : IContender
 {
     public string Name => ContenderNames.SelectOne;
 
@@ -16,7 +16,8 @@ internal sealed class PooledSelectOne(IPostgresServer server) : IContender
         var connection = await server.Admin.OpenConnectionAsync(cancellationToken);
         await using (connection)
         {
-            await Sql.ExecuteAsync(connection, "SELECT 1", cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT 1", connection);
+            await command.ExecuteScalarAsync(cancellationToken);
             timer.SetUpDone();
             timer.WorkloadDone();
         }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using Npgsql;
-using TestKit.Server;
 
 namespace TestKit.Bench.Contenders;
 
@@ -10,22 +9,21 @@ namespace TestKit.Bench.Contenders;
 /// The databases the bench's own contenders create next to TestKit's (bench_&lt;run&gt;_&lt;n&gt;): made
 /// empty, migrated, or cloned from a template; each dropped by its contender, and whatever is left at dispose.
 /// </summary>
-internal sealed class ScratchDatabases(IPostgresServer server) : IAsyncDisposable
+internal sealed class ScratchDatabases(BenchServer server) : IAsyncDisposable
 {
     private readonly string _prefix = "bench_" + RandomNumberGenerator.GetHexString(8, lowercase: true) + "_";
     private readonly ConcurrentDictionary<string, bool> _live = new(StringComparer.Ordinal);
     private int _counter;
 
-    internal IPostgresServer Server => server;
+    internal BenchServer Server => server;
 
-    internal string ConnectionStringFor(string database) => server.ConnectionStringFor(database).ConnectionString;
+    internal string ConnectionStringFor(string database) => server.ConnectionStringFor(database);
 
     /// <summary>A new database: empty (from template0) or a copy of <paramref name="template"/>.</summary>
     internal async Task<string> CreateAsync(string? template, CancellationToken cancellationToken)
     {
         var name = _prefix + Interlocked.Increment(ref _counter).ToString("D4", CultureInfo.InvariantCulture);
-        await using var connection = await server.Admin.OpenConnectionAsync(cancellationToken);
-        await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE {Sql.Quote(template ?? "template0")}", cancellationToken);
+        await server.ExecuteAsync($"CREATE DATABASE {BenchServer.Quote(name)} TEMPLATE {BenchServer.Quote(template ?? "template0")}", cancellationToken);
         _live[name] = true;
         return name;
     }
@@ -43,8 +41,7 @@ internal sealed class ScratchDatabases(IPostgresServer server) : IAsyncDisposabl
     internal async Task DropAsync(string name, CancellationToken cancellationToken)
     {
         NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionStringFor(name)));
-        await using var connection = await server.Admin.OpenConnectionAsync(cancellationToken);
-        await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken);
+        await server.ExecuteAsync($"DROP DATABASE IF EXISTS {BenchServer.Quote(name)} WITH (FORCE)", cancellationToken);
         _live.TryRemove(name, out _);
     }
 

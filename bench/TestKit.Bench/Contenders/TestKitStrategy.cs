@@ -1,39 +1,47 @@
 using TestKit.Bench.Measuring;
 using TestKit.Bench.MigrationSets;
-using TestKit.Configuration;
-using TestKit.Isolation;
-using TestKit.Session;
 
 namespace TestKit.Bench.Contenders;
 
 /// <summary>
-/// A TestKit strategy, used as DatabaseTest uses it: a lease from the broker before the test, released
-/// after. The broker keeps the strategy's databases until the end of the run, as in a test session.
+/// A TestKit strategy through the public API, as a test host uses it: <see cref="TestDatabases"/> started once (not
+/// timed) on the bench's server, a lease before each test, disposed after it. Disposing the contender drops its databases.
 /// </summary>
-internal sealed class TestKitStrategy(SessionBroker broker, ResolvedOptions options, BenchMigrationSet set) : IContender
+internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy strategy, BenchMigrationSet set) : IContender
 {
-    public string Name => ContenderNames.Of(options.Isolation);
+    private TestDatabases? _databases;
 
-    public Task PrepareAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public string Name => ContenderNames.Of(strategy);
+
+    public async Task PrepareAsync(CancellationToken cancellationToken) =>
+        _databases = await TestDatabases.StartAsync(
+            new TestKitOptions { ConnectionString = server.ConnectionString, Isolation = strategy, MigrationFolders = [set.Folder] },
+            cancellationToken);
 
     public async Task<Sample> RunTestAsync(CancellationToken cancellationToken)
     {
         var timer = new CycleTimer();
-        var lease = await broker.AcquireAsync(options, cancellationToken);
+        var lease = await _databases!.LeaseAsync(cancellationToken);
         timer.SetUpDone();
         try
         {
-            await set.Workload.RunAsync(lease.Database.ConnectionString, cancellationToken);
+            await set.Workload.RunAsync(lease.ConnectionString, cancellationToken);
             timer.WorkloadDone();
         }
         finally
         {
             // A failed workload still gives the database back, as DatabaseTest's [After(Test)] does.
-            await lease.ReleaseAsync(cancellationToken);
+            await lease.DisposeAsync();
         }
 
         return timer.TearDownDone();
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        if (_databases is not null)
+        {
+            await _databases.DisposeAsync();
+        }
+    }
 }

@@ -1,6 +1,5 @@
 using TestKit.Bench.Contenders;
 using TestKit.Bench.MigrationSets;
-using TestKit.Server;
 
 namespace TestKit.Bench.Measuring;
 
@@ -9,7 +8,7 @@ namespace TestKit.Bench.Measuring;
 /// tests (the first reported as the cold start), then the timed tests. A contender that throws is
 /// reported with its error, and the bench goes on with the next one.
 /// </summary>
-internal sealed class LatencyRunner(IPostgresServer server, int warmUp, int iterations)
+internal sealed class LatencyRunner(BenchServer server, int warmUp, int iterations)
 {
     internal async Task<ContenderResult> MeasureAsync(BenchMigrationSet set, IContender contender, CancellationToken cancellationToken)
     {

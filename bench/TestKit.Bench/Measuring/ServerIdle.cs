@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Npgsql;
-using TestKit.Server;
 
 namespace TestKit.Bench.Measuring;
 
@@ -35,7 +34,8 @@ internal static class ServerIdle
                 return false;
             }
 
-            quiet = await Sql.ScalarAsync<long>(connection, BusySessions, cancellationToken) == 0 ? quiet + 1 : 0;
+            await using var busy = new NpgsqlCommand(BusySessions, connection);
+            quiet = (long)(await busy.ExecuteScalarAsync(cancellationToken))! == 0 ? quiet + 1 : 0;
             await Task.Delay(PollInterval, cancellationToken);
         }
 

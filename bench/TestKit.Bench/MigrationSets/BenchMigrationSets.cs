@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using TestKit.Bench.Measuring;
-using TestKit.Configuration;
-using TestKit.Migrations;
 
 namespace TestKit.Bench.MigrationSets;
 
@@ -33,10 +31,7 @@ internal sealed class BenchMigrationSets : IDisposable
     internal static BenchMigrationSets Create()
     {
         // The sample is found the way a test project finds it: the nearest "migrations" folder above the program.
-        var sampleFolder = OptionsResolver.Resolve(
-            new TestKitOptions { MigrationFolders = [OptionsResolver.DefaultMigrationsFolder] },
-            _ => null,
-            OptionsResolver.DefaultSearchRoots()).MigrationFolders[0];
+        var sampleFolder = NearestMigrationsFolder();
         var generatedFolder = Path.Combine(Path.GetTempPath(), "testkit-bench-" + RandomNumberGenerator.GetHexString(8, lowercase: true));
         var historyFolder = Path.Combine(Path.GetTempPath(), "testkit-bench-history-" + RandomNumberGenerator.GetHexString(8, lowercase: true));
         GeneratedMigrations.Write(generatedFolder, GeneratedCount);
@@ -69,5 +64,25 @@ internal sealed class BenchMigrationSets : IDisposable
     // The workloads insert into tables that refer to no reference data, so they also run after Respawn has emptied it;
     // each inserts a fixed unique value, so a database that was not cleaned makes the next test fail.
     private static BenchMigrationSet Load(string name, string folder, string workloadSql) =>
-        new(name, folder, MigrationSet.Load([folder]).Scripts.Count, new Workload(workloadSql));
+        new(name, folder, ScriptCount(folder), new Workload(workloadSql));
+
+    /// <summary>The scripts Evolve applies: versioned (V1__name.sql) and repeatable (R__name.sql) ones.</summary>
+    private static int ScriptCount(string folder) =>
+        Directory.GetFiles(folder, "*.sql", SearchOption.AllDirectories)
+            .Select(Path.GetFileName)
+            .Count(file => file!.Contains("__", StringComparison.Ordinal) && (file.StartsWith('V') || file.StartsWith("R__", StringComparison.Ordinal)));
+
+    private static string NearestMigrationsFolder()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "migrations");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No 'migrations' folder above {AppContext.BaseDirectory}.");
+    }
 }

@@ -2,13 +2,11 @@ using System.Diagnostics;
 using TestKit.Bench.Contenders;
 using TestKit.Bench.Measuring;
 using TestKit.Bench.MigrationSets;
-using TestKit.Isolation;
-using TestKit.Session;
 
 namespace TestKit.Bench.Suite;
 
 /// <summary>
-/// A stand-in for a test suite: <c>tests</c> tiny tests through a broker of their own, <c>workers</c> at a
+/// A stand-in for a test suite: <c>tests</c> tiny tests through TestDatabases of their own, <c>workers</c> at a
 /// time, from starting the server to removing it, as one TUnit session would (without TUnit's own cost).
 /// </summary>
 internal sealed class SuiteRunner(BenchMigrationSet set, int tests, int workers)
@@ -20,14 +18,13 @@ internal sealed class SuiteRunner(BenchMigrationSet set, int tests, int workers)
         double serverStart = 0, testsDone = 0;
         try
         {
-            // A new broker, so a new server: no pool, template or background work is inherited from another run.
-            await using (var broker = new SessionBroker())
+            // Started anew, so a new server: no pool, template or background work is inherited from another run. One
+            // database per worker, as the default MaxDatabases gives on this machine.
+            await using (var databases = await TestDatabases.StartAsync(
+                new TestKitOptions { Isolation = strategy, MigrationFolders = [set.Folder], MaxDatabases = workers }, cancellationToken))
             {
-                // One database per worker, as the default MaxDatabases gives on this machine.
-                var options = Lineup.Options(strategy, set, maxDatabases: workers);
-                await broker.ServerAsync(options.Server, cancellationToken);
                 serverStart = Seconds(start);
-                await RunTestsAsync(broker, options, cancellationToken);
+                await RunTestsAsync(databases, cancellationToken);
                 testsDone = Seconds(start);
             }
 
@@ -39,7 +36,7 @@ internal sealed class SuiteRunner(BenchMigrationSet set, int tests, int workers)
         }
     }
 
-    private async Task RunTestsAsync(SessionBroker broker, Configuration.ResolvedOptions options, CancellationToken cancellationToken)
+    private async Task RunTestsAsync(TestDatabases databases, CancellationToken cancellationToken)
     {
         // The first failure stops every worker: a suite that fails has no wall time worth reporting.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -52,14 +49,10 @@ internal sealed class SuiteRunner(BenchMigrationSet set, int tests, int workers)
             {
                 while (Interlocked.Increment(ref next) <= tests)
                 {
-                    var lease = await broker.AcquireAsync(options, stop.Token);
-                    try
+                    var lease = await databases.LeaseAsync(stop.Token);
+                    await using (lease)
                     {
-                        await set.Workload.RunAsync(lease.Database.ConnectionString, stop.Token);
-                    }
-                    finally
-                    {
-                        await lease.ReleaseAsync(stop.Token);
+                        await set.Workload.RunAsync(lease.ConnectionString, stop.Token);
                     }
                 }
             }
