@@ -21,7 +21,7 @@ example: pack
 ## The kit's own tests, the demo suite and the example's tests, on the embedded PostgreSQL unless
 ## TESTKIT_CONNECTION_STRING is set.
 test: postgres build example
-	@scripts/run-tests.sh $(CONFIGURATION) TestKit.Tests demo/Shop.Tests example/Library.Tests
+	@scripts/run-tests.sh $(CONFIGURATION) TestKit.Tests demo/Shop.Tests example/Library.Tests example/Library.Api.Tests
 
 ## Runs the already built TestKit.Tests N times in a row (N=10 by default); prints per failing test how many
 ## runs it failed in, and fails when any run failed. `make test` builds what it needs.

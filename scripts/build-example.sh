@@ -14,5 +14,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages="$root/artifacts/example-packages"
 
 rm -rf "$packages/testkit"
-dotnet restore "$root/example/Library.Tests" --packages "$packages" --force -nologo
-dotnet build "$root/example/Library.Tests" -c "$configuration" --no-restore -nologo -clp:NoSummary
+dotnet restore "$root/example/Library.slnx" --packages "$packages" --force -nologo
+dotnet build "$root/example/Library.slnx" -c "$configuration" --no-restore -nologo -clp:NoSummary

@@ -3,7 +3,8 @@ using TestKit;
 
 namespace Shop.Tests;
 
-public sealed class CustomerRepositoryTests : DatabaseTest
+// Db is the shop's own ShopDb, on a database of this test's own, migrated to head from ../migrations.
+public sealed class CustomerRepositoryTests : DatabaseTest<ShopDb>
 {
     [Test]
     public async Task A_new_customer_is_found_in_its_country()

@@ -5,8 +5,8 @@ using LinqToDB.Data;
 namespace Shop;
 
 /// <summary>The shop's data access for customers and their orders, on linq2db.</summary>
-/// <param name="db">An open linq2db connection.</param>
-public sealed class CustomerRepository(DataConnection db)
+/// <param name="db">The shop's connection.</param>
+public sealed class CustomerRepository(ShopDb db)
 {
     /// <summary>Registers a customer and returns its id.</summary>
     public Task<long> AddAsync(string name, string email, string countryCode, CancellationToken cancellationToken = default) =>
@@ -14,7 +14,7 @@ public sealed class CustomerRepository(DataConnection db)
 
     /// <summary>The customers of one country, by name.</summary>
     public Task<List<Customer>> InCountryAsync(string countryCode, CancellationToken cancellationToken = default) =>
-        db.GetTable<Customer>().Where(customer => customer.CountryCode == countryCode).OrderBy(customer => customer.Name).ToListAsync(cancellationToken);
+        db.Customers.Where(customer => customer.CountryCode == countryCode).OrderBy(customer => customer.Name).ToListAsync(cancellationToken);
 
     /// <summary>Places an order with one line and returns the order id.</summary>
     public async Task<long> PlaceOrderAsync(long customerId, string sku, int quantity, CancellationToken cancellationToken = default)

@@ -5,8 +5,8 @@ using TestKit;
 namespace Library.Tests;
 
 // Each test gets its own database, migrated to head from example/migrations (the nearest folder named
-// `migrations` above the test assembly), and erased after it.
-public sealed class LibraryRepositoryTests : DatabaseTest
+// `migrations` above the test assembly), and erased after it. Db is the library's own LibraryDb.
+public sealed class LibraryRepositoryTests : DatabaseTest<LibraryDb>
 {
     private static readonly DateOnly Monday = new(2026, 3, 2);
 
@@ -18,7 +18,7 @@ public sealed class LibraryRepositoryTests : DatabaseTest
         var genres = await repository.GenresAsync();
 
         await Assert.That(genres.Select(genre => genre.Code)).IsEquivalentTo(["children", "fiction", "history", "science"]);
-        await Assert.That(await Db.GetTable<Book>().CountAsync()).IsEqualTo(0);
+        await Assert.That(await Db.Books.CountAsync()).IsEqualTo(0);
         await repository.AddBookAsync("9780000000001", "Left behind on purpose", await repository.AddAuthorAsync("Ann Author"), "fiction", 2001);
     }
 
@@ -81,7 +81,7 @@ public sealed class LibraryRepositoryTests : DatabaseTest
         await repository.AddBookAsync("9780140445930", "Meditations", await repository.AddAuthorAsync("Marcus Aurelius"), "history", 1964);
 
         var children = await repository.AvailableBooksAsync("children");
-        await using var second = new LinqToDB.Data.DataConnection(new DataOptions().UsePostgreSQL(ConnectionString));
+        await using var second = new LibraryDb(new DataOptions().UsePostgreSQL(ConnectionString));
         var seenBySecond = await new LibraryRepository(second).AvailableBooksAsync("children");
 
         await Assert.That(children.Select(book => book.Title)).IsEquivalentTo(["Pippi Longstocking", "The Brothers Lionheart"]);

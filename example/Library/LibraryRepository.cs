@@ -1,20 +1,19 @@
 using LinqToDB;
 using LinqToDB.Async;
-using LinqToDB.Data;
 using Npgsql;
 
 namespace Library;
 
 /// <summary>The library's data access on linq2db: the catalogue, the members and their loans.</summary>
-/// <param name="db">An open linq2db connection.</param>
-public sealed class LibraryRepository(DataConnection db)
+/// <param name="db">The library's connection.</param>
+public sealed class LibraryRepository(LibraryDb db)
 {
     // The partial unique index of migration V4 that allows one open loan per book.
     private const string OneOpenLoanPerBook = "loans_one_open_loan_per_book";
 
     /// <summary>The genres the migrations put in, by code.</summary>
     public Task<List<Genre>> GenresAsync(CancellationToken cancellationToken = default) =>
-        db.GetTable<Genre>().OrderBy(genre => genre.Code).ToListAsync(cancellationToken);
+        db.Genres.OrderBy(genre => genre.Code).ToListAsync(cancellationToken);
 
     /// <summary>Adds an author and returns the id.</summary>
     public Task<int> AddAuthorAsync(string name, CancellationToken cancellationToken = default) =>
@@ -50,7 +49,7 @@ public sealed class LibraryRepository(DataConnection db)
     /// <exception cref="InvalidOperationException">There is no open loan with that id.</exception>
     public async Task ReturnAsync(long loanId, DateOnly returnedOn, CancellationToken cancellationToken = default)
     {
-        var closed = await db.GetTable<Loan>()
+        var closed = await db.Loans
             .Where(loan => loan.Id == loanId && loan.ReturnedOn == null)
             .Set(loan => loan.ReturnedOn, returnedOn)
             .UpdateAsync(cancellationToken);
@@ -62,14 +61,14 @@ public sealed class LibraryRepository(DataConnection db)
 
     /// <summary>The books on the shelf now, by title; only those of one genre when <paramref name="genreCode"/> is given.</summary>
     public Task<List<AvailableBook>> AvailableBooksAsync(string? genreCode = null, CancellationToken cancellationToken = default) =>
-        db.GetTable<AvailableBook>()
+        db.AvailableBooks
             .Where(book => genreCode == null || book.GenreCode == genreCode)
             .OrderBy(book => book.Title)
             .ToListAsync(cancellationToken);
 
     /// <summary>The open loans whose due day is before <paramref name="today"/>, the longest overdue first.</summary>
     public Task<List<Loan>> OverdueLoansAsync(DateOnly today, CancellationToken cancellationToken = default) =>
-        db.GetTable<Loan>()
+        db.Loans
             .Where(loan => loan.ReturnedOn == null && loan.DueOn < today)
             .OrderBy(loan => loan.DueOn)
             .ToListAsync(cancellationToken);
