@@ -16,12 +16,18 @@ internal static class KitTracing
     private static readonly ActivitySource Source = new(SourceName, typeof(KitTracing).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
 
     /// <summary>
-    /// Starts a step the caller asked for, as a root linked to the caller's activity, and leaves the caller's activity
-    /// behind for the rest of the calling async method (so must be called from the async method that does the step's work).
+    /// Starts a step: within a step of the kit's, a child of it; otherwise a root linked to the caller's activity, leaving
+    /// the caller's activity behind for the rest of the calling async method (so it must be called from the async method
+    /// that does the step's work).
     /// </summary>
     internal static Activity? StartStep(string name)
     {
         var caller = Activity.Current;
+        if (caller?.Source == Source)
+        {
+            return Source.StartActivity(name);
+        }
+
         Activity.Current = null;
         return Source.StartActivity(name, ActivityKind.Internal, parentContext: default, links: caller is null ? null : [new ActivityLink(caller.Context)]);
     }

@@ -15,11 +15,11 @@ internal static class StrategyFactory
     /// <param name="maxDatabases">The most databases it leases at once.</param>
     /// <param name="isolateLeftoverClients">A new connection string per lease (see <see cref="TestKitOptions.IsolateLeftoverClients"/>).</param>
     internal static IIsolationStrategy Create(IsolationStrategy strategy, ServerRun run, IMigrator migrator, int maxDatabases, bool isolateLeftoverClients = false) =>
-        strategy switch
+        new TracedStrategy(strategy switch
         {
             IsolationStrategy.MigrateErase => new MigrateEraseStrategy(run, migrator, maxDatabases, isolateLeftoverClients),
             IsolationStrategy.Template => new TemplateStrategy(run, new TemplateStore(run, migrator), maxDatabases),
             IsolationStrategy.Reset => new ResetStrategy(run, new TemplateStore(run, migrator), maxDatabases, isolateLeftoverClients),
             _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown isolation strategy."),
-        };
+        });
 }
