@@ -9,8 +9,15 @@ namespace TestKit.Isolation;
 /// </summary>
 internal sealed class TestDataSources : IAsyncDisposable
 {
+    /// <summary>
+    /// The most data sources kept per database: a delegate made anew for each test (a lambda that captures the test)
+    /// builds a new one each time, and the oldest then goes rather than piling up.
+    /// </summary>
+    internal const int MaxKept = 4;
+
     private readonly Lock _sync = new();
     private readonly Dictionary<object, NpgsqlDataSource> _built = [];
+    private readonly List<object> _byLastUse = [];
     private static readonly object Unconfigured = new();
 
     /// <summary>The data source for <paramref name="connectionString"/> configured by <paramref name="configure"/>, built once.</summary>
@@ -19,12 +26,21 @@ internal sealed class TestDataSources : IAsyncDisposable
         lock (_sync)
         {
             var key = (object?)configure ?? Unconfigured;
+            _byLastUse.Remove(key);
+            _byLastUse.Add(key);
             if (!_built.TryGetValue(key, out var dataSource))
             {
                 var builder = new NpgsqlDataSourceBuilder(connectionString);
                 configure?.Invoke(builder);
                 dataSource = builder.Build();
                 _built[key] = dataSource;
+                if (_byLastUse.Count > MaxKept)
+                {
+                    var oldest = _byLastUse[0];
+                    _byLastUse.RemoveAt(0);
+                    _built.Remove(oldest, out var evicted);
+                    evicted!.Dispose();
+                }
             }
 
             return dataSource;
@@ -67,6 +83,7 @@ internal sealed class TestDataSources : IAsyncDisposable
         {
             built = [.. _built.Values];
             _built.Clear();
+            _byLastUse.Clear();
         }
 
         foreach (var dataSource in built)
