@@ -22,4 +22,23 @@ public sealed class SessionSummaryTests
 
         await Assert.That(text).Contains("left on that server").And.Contains("roles belong to the whole server").And.Contains("app_reader, app_writer");
     }
+
+    [Test]
+    public async Task The_first_lease_is_timed_from_the_process_start_and_from_the_first_request()
+    {
+        var first = new FirstLease();
+        await Assert.That(first.Describe(serverStartMilliseconds: 12)).IsNull().Because("no test has had a database yet");
+
+        first.Asked();
+        await Task.Delay(20);
+        first.Handed();
+        first.Asked();
+        first.Handed();
+        var line = first.Describe(serverStartMilliseconds: 12)!;
+
+        await Assert.That(line).Contains("first test: asked for its database").And.Contains("ms after the process started").And.EndsWith("(server start 12 ms)");
+        var took = int.Parse(System.Text.RegularExpressions.Regex.Match(line, "had it ([0-9]+) ms later").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        await Assert.That(took).IsGreaterThanOrEqualTo(19).Because("only the first request and the first hand-out count");
+        await Assert.That(SessionSummary.Format([], [], [], line)).Contains(line);
+    }
 }

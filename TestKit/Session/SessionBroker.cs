@@ -21,6 +21,7 @@ internal sealed class SessionBroker : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<Task<IIsolationStrategy>>> _strategies = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _disposing = new();
     private readonly ConcurrentQueue<KeptDatabase> _kept = new();
+    private readonly FirstLease _first = new();
 
     /// <summary>The databases kept for inspection in this session, with the command that opens each.</summary>
     internal IReadOnlyCollection<KeptDatabase> Kept => _kept;
@@ -32,16 +33,25 @@ internal sealed class SessionBroker : IAsyncDisposable
             .Select(lazy => lazy.Value.Result)
             .Select(entry => new ServerReport(entry.Server.Description, entry.Run.Catalog.Created, entry.Run.Catalog.Dropped, entry.Roles.Left));
 
+    /// <summary>The summary's line about the first lease (see <see cref="FirstLease"/>), or null before any.</summary>
+    internal string? FirstLeaseReport() =>
+        _first.Describe(_servers.Values
+            .Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            .Select(lazy => lazy.Value.Result.StartMilliseconds)
+            .FirstOrDefault());
+
     /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
     internal async Task<Lease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
     {
         using var step = KitTracing.StartStep("testkit.acquire");
         step?.SetTag("testkit.strategy", IsolationStrategyNames.NameOf(options.Isolation));
+        _first.Asked();
         try
         {
             var strategy = await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
             var entry = await EntryAsync(options.Server, options).WaitAsync(cancellationToken).ConfigureAwait(false);
             var database = await strategy.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            _first.Handed();
             return new Lease(strategy, entry.Server, entry.Embedded?.StopCommand, database, _kept);
         }
         catch (Exception error) when (!Errors.IsAllowed(error))
@@ -112,6 +122,7 @@ internal sealed class SessionBroker : IAsyncDisposable
 
     private async Task<ServerEntry> StartServerAsync(ServerSource source, ResolvedOptions? options)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var logger = options?.Logger;
         var embedded = source.IsEmbedded ? await EmbeddedServer.StartAsync(logger, _disposing.Token).ConfigureAwait(false) : null;
         IPostgresServer server = embedded ?? (IPostgresServer)await ExternalServer.ConnectAsync(source, _disposing.Token).ConfigureAwait(false);
@@ -119,7 +130,7 @@ internal sealed class SessionBroker : IAsyncDisposable
         // A run killed before its cleanup (SIGKILL, a crashed CI agent) left databases that nobody else would drop.
         await run.SweepOrphansAsync(_disposing.Token).ConfigureAwait(false);
         var roles = await ServerRoles.StartAsync(server, watch: embedded is null, _disposing.Token).ConfigureAwait(false);
-        return new ServerEntry(server, embedded, run, roles);
+        return new ServerEntry(server, embedded, run, roles, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private Task<IIsolationStrategy> StrategyAsync(ResolvedOptions options) =>
@@ -164,6 +175,6 @@ internal sealed class SessionBroker : IAsyncDisposable
         }
     }
 
-    /// <summary>A server of the session: the server, the embedded one when it is, the run on it, and its roles.</summary>
-    private sealed record ServerEntry(IPostgresServer Server, EmbeddedServer? Embedded, ServerRun Run, ServerRoles Roles);
+    /// <summary>A server of the session: the server, the embedded one when it is, the run on it, its roles, and how long it took to start (or reach) and sweep.</summary>
+    private sealed record ServerEntry(IPostgresServer Server, EmbeddedServer? Embedded, ServerRun Run, ServerRoles Roles, double StartMilliseconds);
 }

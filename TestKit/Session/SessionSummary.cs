@@ -6,7 +6,7 @@ namespace TestKit.Session;
 /// <summary>The text printed at the end of a session: tests, strategies, databases, set-up and tear-down times, servers, roles left, kept databases.</summary>
 internal static class SessionSummary
 {
-    internal static string Format(IReadOnlyList<TestRecord> tests, IEnumerable<ServerReport> servers, IReadOnlyCollection<KeptDatabase> kept)
+    internal static string Format(IReadOnlyList<TestRecord> tests, IEnumerable<ServerReport> servers, IReadOnlyCollection<KeptDatabase> kept, string? firstLease = null)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"TestKit session summary: {tests.Count} tests, {tests.Count(test => test.Failed)} failed");
@@ -14,6 +14,11 @@ internal static class SessionSummary
         {
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"  {group.Key}: {group.Count()} tests; set-up {Describe(group.Select(test => test.SetUpMilliseconds))}; tear-down {Describe(group.Select(test => test.TearDownMilliseconds))}");
+        }
+
+        if (firstLease is not null)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {firstLease}");
         }
 
         foreach (var server in servers)

@@ -46,7 +46,7 @@ public sealed class TestKitSession : IAsyncDisposable
         {
             if (!_tests.IsEmpty && TestSessionContext.Current is { } session)
             {
-                var summary = SessionSummary.Format([.. _tests], Broker.ServerReports(), Broker.Kept);
+                var summary = SessionSummary.Format([.. _tests], Broker.ServerReports(), Broker.Kept, Broker.FirstLeaseReport());
                 var file = Path.Combine(Path.GetTempPath(), $"testkit-summary-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
                 await File.WriteAllTextAsync(file, summary).ConfigureAwait(false);
                 session.AddArtifact(new Artifact { File = new FileInfo(file), DisplayName = "TestKit session summary", Description = "tests, strategies, timings, servers, databases" });
