@@ -32,6 +32,27 @@ internal static class KitTracing
         return Source.StartActivity(name, ActivityKind.Internal, parentContext: default, links: caller is null ? null : [new ActivityLink(caller.Context)]);
     }
 
+    /// <summary>
+    /// Tags <paramref name="step"/> with the server's own timings of its parts, given as <c>name=value;...</c> (the reset
+    /// function's milliseconds per part): tag <c>testkit.NAME</c> each.
+    /// </summary>
+    internal static void TagSteps(Activity? step, string? timings)
+    {
+        if (step is null || timings is null)
+        {
+            return;
+        }
+
+        foreach (var part in timings.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var pair = part.Split('=', 2);
+            if (pair.Length == 2 && double.TryParse(pair[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                step.SetTag("testkit." + pair[0], value);
+            }
+        }
+    }
+
     /// <summary>Starts a step within the current one (a migration within an acquire, say).</summary>
     internal static Activity? StartChild(string name) => Source.StartActivity(name);
 }

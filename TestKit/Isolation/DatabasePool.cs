@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using TestKit.Databases;
 using TestKit.Diagnostics;
 
@@ -18,7 +19,8 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentBag<PooledDatabase> _idle = [];
     private readonly ConcurrentDictionary<string, PooledDatabase> _all = new(StringComparer.Ordinal);
-    private readonly BackgroundDrops _drops = new();
+    private readonly BackgroundWork _background = new();
+    private readonly CancellationTokenSource _stopping = new();
     private readonly WarmFiller? _warm;
 
     /// <param name="run">The run and server the databases belong to.</param>
@@ -104,6 +106,34 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         _run.Budget.NotifyIdle();
     }
 
+    /// <summary>
+    /// Finishes cleaning a released database in the background — what the test that released it need not wait for — then
+    /// makes it available to the next test. A database that cannot be finished is dropped (the next test gets another),
+    /// and why goes to the run's log. The slot is given back separately.
+    /// </summary>
+    internal void ReturnIdleAfter(PooledDatabase database, Func<CancellationToken, Task> finish)
+    {
+        _background.Start(async () =>
+        {
+            try
+            {
+                await finish(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception error)
+            {
+                if (!_stopping.IsCancellationRequested)
+                {
+                    _run.Logger.LogWarning(error, "TestKit could not finish cleaning database {Database} and drops it: {Reason}", database.Name, error.Message);
+                }
+
+                await DiscardAsync(database).ConfigureAwait(false);
+                return;
+            }
+
+            ReturnIdle(database);
+        });
+    }
+
     internal void ReleaseSlot() => _slots.Release();
 
     /// <summary>
@@ -127,7 +157,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     internal void DiscardInBackground(PooledDatabase database)
     {
         _all.TryRemove(database.Name, out _);
-        _drops.Start(() => DropAsync(database));
+        _background.Start(() => DropAsync(database));
     }
 
     /// <summary>Takes a failed test's database out of the pool and keeps it for inspection (see <see cref="DatabaseCatalog.KeepAsync"/>).</summary>
@@ -177,7 +207,8 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
             errors.Add(fillError);
         }
 
-        await _drops.WaitAllAsync(errors).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _background.WaitAllAsync(errors).ConfigureAwait(false);
         foreach (var database in _all.Values)
         {
             try
@@ -197,6 +228,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
 
         _slots.Dispose();
+        _stopping.Dispose();
         Errors.Rethrow(errors, "TestKit could not drop every database of its pool.");
     }
 

@@ -91,7 +91,8 @@ internal sealed class ResetStrategy : IIsolationStrategy
                 await NewLoginAsync(pooled, cancellationToken).ConfigureAwait(false);
             }
 
-            _pool.ReturnIdle(pooled);
+            // The sequences cost one read each, whatever the test wrote: the test does not wait for them, the next one does.
+            _pool.ReturnIdleAfter(pooled, stopping => ResetSequencesAsync(pooled, stopping));
             return ReleaseResult.Reset;
         }
         catch (Exception resetError) when (resetError is NpgsqlException or TestKitException)
@@ -126,11 +127,12 @@ internal sealed class ResetStrategy : IIsolationStrategy
             {
                 var rows = await Sql.QueryAsync(
                     connection,
-                    "SELECT verdict, detail FROM testkit_reset.reset($1, $2)",
-                    reader => (Code: reader.IsDBNull(0) ? null : reader.GetString(0), Detail: reader.IsDBNull(1) ? null : reader.GetString(1)),
+                    "SELECT verdict, detail, timings FROM testkit_reset.reset($1, $2)",
+                    reader => (Code: reader.IsDBNull(0) ? null : reader.GetString(0), Detail: reader.IsDBNull(1) ? null : reader.GetString(1), Timings: reader.IsDBNull(2) ? null : reader.GetString(2)),
                     cancellationToken,
                     endAll,
                     IdleSessionLimit).ConfigureAwait(false);
+                KitTracing.TagSteps(step, rows.Single().Timings);
                 return (ResetVerdicts.Parse(rows.Single().Code), rows.Single().Detail);
             }
         }
@@ -139,6 +141,18 @@ internal sealed class ResetStrategy : IIsolationStrategy
         {
             database.ClearKitPool();
             return (ResetVerdict.KitSessionEnded, null);
+        }
+    }
+
+    /// <summary>Puts back the sequences the test moved (testkit_reset.reset_sequences()), on the kit's connection.</summary>
+    private static async Task ResetSequencesAsync(PooledDatabase database, CancellationToken cancellationToken)
+    {
+        using var step = KitTracing.StartStep("testkit.reset-sequences");
+        var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var moved = await Sql.ScalarAsync<int>(connection, "SELECT testkit_reset.reset_sequences()", cancellationToken).ConfigureAwait(false);
+            step?.SetTag("testkit.sequences_moved", moved);
         }
     }
 

@@ -91,9 +91,13 @@ FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON 
 WHERE n.nspname <> 'testkit_reset';
 
 -- The database's own row (connection settings) and comment: no event trigger fires when a test alters them.
-CREATE FUNCTION testkit_reset.database_row() RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT concat_ws('|', d.datallowconn, d.datconnlimit, d.datistemplate, d.datacl, shobj_description(d.oid, 'pg_database'))
-    FROM pg_database d WHERE d.datname = current_database()
+-- PL/pgSQL, not SQL: its plan is cached for the session, where a SQL function's is made again at every call.
+CREATE FUNCTION testkit_reset.database_row() RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT concat_ws('|', d.datallowconn, d.datconnlimit, d.datistemplate, d.datacl,
+                             (SELECT s.description FROM pg_shdescription s WHERE s.objoid = d.oid AND s.classoid = 'pg_database'::regclass))
+            FROM pg_database d WHERE d.datname = current_database());
+END;
 $$;
 
 INSERT INTO testkit_reset.head
@@ -103,22 +107,28 @@ SELECT (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid 
 
 -- end_all: end idle sessions too. Otherwise idle sessions (the test's pooled connections, which Npgsql hands to the
 -- next test after DISCARD ALL) are kept, unless there are more than idle_limit of them: then they are connections
--- tests never closed, piling up, and all go. The verdict: 'reset' or 'reset-ended-all' (head is back), or why head
--- cannot be proven: 'session-outlived', 'prepared-transaction', 'schema-changed' (detail: the command tag),
--- 'tracking-disabled', 'settings-changed', 'database-altered', 'large-objects', 'new-table'.
-CREATE FUNCTION testkit_reset.reset(end_all boolean, idle_limit integer, OUT verdict text, OUT detail text) LANGUAGE plpgsql AS $$
+-- tests never closed, piling up, and all go. The verdict: 'reset' or 'reset-ended-all' (the rows are back; the
+-- sequences are reset_sequences()' job), or why head cannot be proven: 'session-outlived', 'prepared-transaction',
+-- 'schema-changed' (detail: the command tag), 'tracking-disabled', 'settings-changed', 'database-altered',
+-- 'large-objects', 'new-table'. timings: milliseconds per step, 'sessions=..;checks=..;tables=..;dirty=N'.
+-- Its cost follows the tables the test wrote to, not the size of the schema.
+CREATE FUNCTION testkit_reset.reset(end_all boolean, idle_limit integer, OUT verdict text, OUT detail text, OUT timings text) LANGUAGE plpgsql AS $$
 DECLARE
     target record;
-    tag text;
     ended_all boolean := end_all;
     ended_count bigint;
     killed bigint;
     victims integer[];
     waited_until timestamptz;
+    started timestamptz := clock_timestamp();
+    step timestamptz;
+    dirty_tables integer := 0;
+    others_ended boolean;
 BEGIN
     PERFORM pg_stat_clear_snapshot();
     SELECT sessions_killed + sessions_fatal + sessions_abandoned INTO ended_count FROM pg_stat_database WHERE datname = current_database();
-    IF ended_count IS DISTINCT FROM (SELECT count FROM testkit_reset.ended_sessions) THEN
+    others_ended := ended_count IS DISTINCT FROM (SELECT count FROM testkit_reset.ended_sessions);
+    IF others_ended THEN
         ended_all := true;
     END IF;
     IF NOT ended_all THEN
@@ -168,43 +178,37 @@ BEGIN
     END IF;
     -- The sessions ended here count as killed once they exit: expect them, so that the next reset does not take them
     -- for sessions the test killed (and end every session again, and again).
-    UPDATE testkit_reset.ended_sessions SET count = ended_count + killed WHERE count IS DISTINCT FROM ended_count + killed;
+    IF killed > 0 OR others_ended THEN
+        UPDATE testkit_reset.ended_sessions SET count = ended_count + killed;
+    END IF;
+    step := clock_timestamp();
+    timings := format('sessions=%s', round(extract(epoch FROM step - started) * 1000, 3));
 
-    IF EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE database = current_database()) THEN
-        verdict := 'prepared-transaction';
+    -- Everything that keeps head from being proven, in one statement.
+    SELECT CASE
+               WHEN EXISTS (SELECT 1 FROM pg_prepared_xacts p WHERE p.database = current_database()) THEN 'prepared-transaction'
+               WHEN f.reason IS NOT NULL THEN 'schema-changed'
+               WHEN (SELECT count(*) FROM pg_event_trigger e WHERE e.evtname LIKE 'testkit\_reset\_%' AND e.evtenabled <> 'D') <> h.event_triggers THEN 'tracking-disabled'
+               WHEN (SELECT count(*) FROM pg_db_role_setting r JOIN pg_database d ON d.oid = r.setdatabase WHERE d.datname = current_database()) <> h.settings THEN 'settings-changed'
+               WHEN testkit_reset.database_row() IS DISTINCT FROM h.database_row THEN 'database-altered'
+               WHEN (SELECT count(*) FROM pg_largeobject_metadata) <> h.large_objects THEN 'large-objects'
+               WHEN EXISTS (SELECT 1 FROM testkit_reset.dirty d JOIN pg_class c ON c.oid = d.relid
+                            WHERE c.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM testkit_reset.tables t WHERE t.relid = d.relid)) THEN 'new-table'
+           END,
+           f.reason
+    INTO verdict, detail
+    FROM testkit_reset.head h LEFT JOIN (SELECT fl.reason FROM testkit_reset.flags fl LIMIT 1) f ON true;
+    IF verdict IS NOT NULL THEN
+        IF verdict <> 'schema-changed' THEN
+            detail := NULL;
+        END IF;
         RETURN;
     END IF;
-    SELECT f.reason INTO tag FROM testkit_reset.flags f LIMIT 1;
-    IF tag IS NOT NULL THEN
-        verdict := 'schema-changed';
-        detail := tag;
-        RETURN;
-    END IF;
-    IF (SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'testkit\_reset\_%' AND evtenabled <> 'D')
-       <> (SELECT event_triggers FROM testkit_reset.head) THEN
-        verdict := 'tracking-disabled';
-        RETURN;
-    END IF;
-    IF (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()))
-       <> (SELECT settings FROM testkit_reset.head) THEN
-        verdict := 'settings-changed';
-        RETURN;
-    END IF;
-    IF testkit_reset.database_row() IS DISTINCT FROM (SELECT database_row FROM testkit_reset.head) THEN
-        verdict := 'database-altered';
-        RETURN;
-    END IF;
-    IF (SELECT count(*) FROM pg_largeobject_metadata) <> (SELECT large_objects FROM testkit_reset.head) THEN
-        verdict := 'large-objects';
-        RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM testkit_reset.dirty d JOIN pg_class c ON c.oid = d.relid
-               WHERE c.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM testkit_reset.tables t WHERE t.relid = d.relid)) THEN
-        verdict := 'new-table';
-        RETURN;
-    END IF;
+    timings := timings || format(';checks=%s', round(extract(epoch FROM clock_timestamp() - step) * 1000, 3));
+    step := clock_timestamp();
 
-    -- The dirty tables, and the leaves of dirty partitioned tables.
+    -- The dirty tables, and the leaves of dirty partitioned tables. The kit's session runs in replica mode: foreign keys
+    -- and user triggers are triggers too, and skipping them puts the rows back as they were.
     FOR target IN
         SELECT tb.relid, tb.copy, tb.columns
         FROM testkit_reset.tables tb
@@ -213,23 +217,30 @@ BEGIN
             UNION
             SELECT p.leaf FROM testkit_reset.dirty d JOIN testkit_reset.partitions p ON p.parent = d.relid)
     LOOP
-        -- Foreign keys and user triggers are triggers too: replica mode skips them, so rows go back as they were.
-        -- Set only when there is something to put back: changing it empties the plan cache.
         IF current_setting('session_replication_role') <> 'replica' THEN
+            -- Set only when needed (outside the kit's session): changing it empties the plan cache.
             SET LOCAL session_replication_role = replica;
         END IF;
         EXECUTE format('DELETE FROM ONLY %s', target.relid::regclass);
         IF target.copy IS NOT NULL THEN
             EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', target.relid::regclass, target.columns, target.columns, target.copy);
         END IF;
+        dirty_tables := dirty_tables + 1;
     END LOOP;
+    DELETE FROM testkit_reset.dirty;
+    timings := timings || format(';tables=%s;dirty=%s', round(extract(epoch FROM clock_timestamp() - step) * 1000, 3), dirty_tables);
+    verdict := CASE WHEN ended_all THEN 'reset-ended-all' ELSE 'reset' END;
+END;
+$$;
 
-    PERFORM setval(s.seq, coalesce(s.last_value, s.start_value), s.last_value IS NOT NULL)
+-- Puts back every sequence that moved: a test moves one without writing a row (nextval(), a failed or rolled-back
+-- insert), so each is read. It costs one read per sequence of the schema, so the kit runs it after the test has been
+-- given its result, before the database goes to the next test. Answers how many it set back.
+CREATE FUNCTION testkit_reset.reset_sequences(OUT moved integer) LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT count(setval(s.seq, coalesce(s.last_value, s.start_value), s.last_value IS NOT NULL))::integer INTO moved
     FROM testkit_reset.sequences s
     WHERE pg_sequence_last_value(s.seq) IS DISTINCT FROM s.last_value;
-
-    DELETE FROM testkit_reset.dirty;
-    verdict := CASE WHEN ended_all THEN 'reset-ended-all' ELSE 'reset' END;
 END;
 $$;
 

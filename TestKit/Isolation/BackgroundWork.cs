@@ -3,22 +3,23 @@ using TestKit.Diagnostics;
 namespace TestKit.Isolation;
 
 /// <summary>
-/// Drops that run in the background (a template clone no test needs any more): the next test does not wait for them,
-/// the end of the run does. A failed drop is kept, so that <see cref="WaitAllAsync"/> reports it.
+/// Work on databases that runs in the background (dropping a clone no test needs any more, finishing the clean-up of a
+/// released database): the next test does not wait for it, the end of the run does. A failure is kept, so that
+/// <see cref="WaitAllAsync"/> reports it.
 /// </summary>
-internal sealed class BackgroundDrops
+internal sealed class BackgroundWork
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _running = new();
 
-    internal void Start(Func<Task> drop)
+    internal void Start(Func<Task> work)
     {
-        var task = Task.Run(drop);
+        var task = Task.Run(work);
         _running[task] = 0;
-        // Only drops that succeeded are forgotten.
+        // Only work that succeeded is forgotten.
         task.ContinueWith(done => _running.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
-    /// <summary>Waits for every drop; adds what failed to <paramref name="errors"/>.</summary>
+    /// <summary>Waits for all of it; adds what failed to <paramref name="errors"/>.</summary>
     internal async Task WaitAllAsync(List<Exception> errors)
     {
         foreach (var task in _running.Keys)
