@@ -178,6 +178,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
                 await Sql.ExecuteAsync(connection, TrackingScript.Value, cancellationToken).ConfigureAwait(false);
             }
 
+            await database.OpenTestConnectionAheadAsync(cancellationToken).ConfigureAwait(false);
             return database;
         }
         catch

@@ -51,6 +51,18 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     {
         var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var name = await _run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
-        return new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
+        var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
+        try
+        {
+            // Most clones are made by the warm filler, ahead of the test that gets them.
+            await database.OpenTestConnectionAheadAsync(cancellationToken).ConfigureAwait(false);
+            return database;
+        }
+        catch
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            await _run.Catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
     }
 }
