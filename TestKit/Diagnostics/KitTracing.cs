@@ -28,6 +28,18 @@ internal static class KitTracing
             return Source.StartActivity(name);
         }
 
+        return StartBackground(name);
+    }
+
+    /// <summary>
+    /// Starts a step the kit does in the background (a warm database made, a used one dropped, sequences put back): always
+    /// the root of a trace of its own, linked to the activity that caused it, leaving that activity behind for the rest of
+    /// the calling async method. A listener can tell the kit's background work by these names: <c>testkit.warm</c>,
+    /// <c>testkit.drop</c>, <c>testkit.reset-sequences</c>.
+    /// </summary>
+    internal static Activity? StartBackground(string name)
+    {
+        var caller = Activity.Current;
         Activity.Current = null;
         return Source.StartActivity(name, ActivityKind.Internal, parentContext: default, links: caller is null ? null : [new ActivityLink(caller.Context)]);
     }

@@ -157,7 +157,11 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     internal void DiscardInBackground(PooledDatabase database)
     {
         _all.TryRemove(database.Name, out _);
-        _background.Start(() => DropAsync(database));
+        _background.Start(async () =>
+        {
+            using var step = KitTracing.StartBackground("testkit.drop");
+            await DropAsync(database).ConfigureAwait(false);
+        });
     }
 
     /// <summary>Takes a failed test's database out of the pool and keeps it for inspection (see <see cref="DatabaseCatalog.KeepAsync"/>).</summary>
@@ -250,6 +254,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 
     private async Task PrepareWarmAsync(BudgetToken token, CancellationToken stopping)
     {
+        using var step = KitTracing.StartBackground("testkit.warm");
         ReturnIdle(await CreateAsync(token, stopping).ConfigureAwait(false));
     }
 

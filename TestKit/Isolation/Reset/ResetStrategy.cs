@@ -147,7 +147,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
     /// <summary>Puts back the sequences the test moved (testkit_reset.reset_sequences()), on the kit's connection.</summary>
     private static async Task ResetSequencesAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        using var step = KitTracing.StartStep("testkit.reset-sequences");
+        using var step = KitTracing.StartBackground("testkit.reset-sequences");
         var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -163,8 +163,9 @@ internal sealed class ResetStrategy : IIsolationStrategy
         var name = await _run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
 
         // The kit's session resets rows in replica mode (foreign keys and user triggers skipped). Set for the
-        // whole session rather than per reset, because changing it empties the session's plan cache.
-        var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name), "-c session_replication_role=replica");
+        // whole session rather than per reset, because changing it empties the session's plan cache; and the session
+        // keeps that cache between resets (it runs only the kit's functions).
+        var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name), "-c session_replication_role=replica", keepKitSession: true);
         try
         {
             if (_loginPerLease)
@@ -178,7 +179,8 @@ internal sealed class ResetStrategy : IIsolationStrategy
                 await Sql.ExecuteAsync(connection, TrackingScript.Value, cancellationToken).ConfigureAwait(false);
             }
 
-            await database.OpenTestConnectionAheadAsync(cancellationToken).ConfigureAwait(false);
+            // One beside the kit's own: the next tests find the connections of the tests before them.
+            await database.OpenTestConnectionsAheadAsync(1, cancellationToken).ConfigureAwait(false);
             return database;
         }
         catch

@@ -54,8 +54,9 @@ internal sealed class TemplateStrategy : IIsolationStrategy
         var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
         try
         {
-            // Most clones are made by the warm filler, ahead of the test that gets them.
-            await database.OpenTestConnectionAheadAsync(cancellationToken).ConfigureAwait(false);
+            // Most clones are made by the warm filler, ahead of the test that gets them. Two: a test that writes through one
+            // connection and checks through another (Db and the code under test) finds both open; a clone has no kit connection.
+            await database.OpenTestConnectionsAheadAsync(2, cancellationToken).ConfigureAwait(false);
             return database;
         }
         catch
