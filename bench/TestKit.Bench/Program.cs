@@ -40,10 +40,11 @@ await using (var server = await BenchServer.StartAsync(sets.Sample.Folder, cance
     if (arguments.RunsLatency)
     {
         await using var databases = new ScratchDatabases(server);
-        var runner = new LatencyRunner(server, arguments.WarmUp, arguments.Iterations);
-        foreach (var set in sets.All)
+        using var steps = new KitStepRecorder();
+        var runner = new LatencyRunner(server, arguments.WarmUp, arguments.Iterations, TimeSpan.FromSeconds(arguments.BudgetSeconds), steps);
+        foreach (var set in sets.Selected(arguments.Sets))
         {
-            foreach (var contender in Lineup.For(set, databases))
+            foreach (var contender in Lineup.For(set, databases, steps, arguments.Contenders))
             {
                 var result = await runner.MeasureAsync(set, contender, cancel.Token);
                 latency.Add(result);
@@ -65,8 +66,9 @@ if (arguments.RunsSuite)
     }
 }
 
-var header = new BenchHeader(serverVersion, arguments.WarmUp, arguments.Iterations, arguments.SuiteTests, arguments.SuiteWorkers, loadAtStart);
-var markdown = MarkdownReport.Render(header, sets.All, latency, suite);
+var header = new BenchHeader(serverVersion, arguments.WarmUp, arguments.Iterations, arguments.BudgetSeconds, arguments.SuiteTests, arguments.SuiteWorkers, loadAtStart);
+var measuredSets = sets.Selected(arguments.Sets);
+var markdown = MarkdownReport.Render(header, measuredSets, latency, suite);
 Console.WriteLine(markdown);
 Directory.CreateDirectory(arguments.OutputFolder);
 await File.WriteAllTextAsync(Path.Combine(arguments.OutputFolder, "results.md"), markdown, cancel.Token);
@@ -75,13 +77,13 @@ if (latency.Count > 0)
     MedianChart.Save(
         Path.Combine(arguments.OutputFolder, MarkdownReport.OverheadChartFileName),
         "TestKit bench: per-test overhead (set-up + tear-down)",
-        sets.All,
+        measuredSets,
         latency,
         result => result.Overhead.Median);
     MedianChart.Save(
         Path.Combine(arguments.OutputFolder, MarkdownReport.WholeTestChartFileName),
         "TestKit bench: whole test (set-up + workload with its connection + tear-down)",
-        sets.All,
+        measuredSets,
         latency,
         result => result.Cycle.Median);
 }

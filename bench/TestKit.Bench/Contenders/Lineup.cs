@@ -1,23 +1,31 @@
+using TestKit.Bench.Measuring;
 using TestKit.Bench.MigrationSets;
 
 namespace TestKit.Bench.Contenders;
 
 /// <summary>
 /// The contenders, in the order they run on each migration set: the floors first, then the peers,
-/// then every TestKit strategy. Each is created only when its turn comes.
+/// then every TestKit strategy; only those whose name contains one of <c>names</c> when any is given. Each is created only
+/// when its turn comes.
 /// </summary>
 internal static class Lineup
 {
-    internal static IEnumerable<IContender> For(BenchMigrationSet set, ScratchDatabases databases)
+    internal static IEnumerable<IContender> For(BenchMigrationSet set, ScratchDatabases databases, KitStepRecorder steps, IReadOnlyList<string> names)
     {
-        yield return new PooledSelectOne(databases.Server);
-        yield return new RollbackFloor(databases, set);
-        yield return new RespawnReset(databases, set);
-        yield return new TemplateClone(databases, set);
-        yield return new EvolveCycle(databases, set);
-        foreach (var strategy in Enum.GetValues<IsolationStrategy>())
+        var all = new (string Name, Func<IContender> Create)[]
         {
-            yield return new TestKitStrategy(databases.Server, strategy, set);
+            (ContenderNames.SelectOne, () => new PooledSelectOne(databases.Server)),
+            (ContenderNames.Rollback, () => new RollbackFloor(databases, set)),
+            (ContenderNames.Respawn, () => new RespawnReset(databases, set)),
+            (ContenderNames.TemplateClone, () => new TemplateClone(databases, set)),
+            (ContenderNames.EvolveCycle, () => new EvolveCycle(databases, set)),
+        }.Concat(Enum.GetValues<IsolationStrategy>().Select(strategy => (ContenderNames.Of(strategy), (Func<IContender>)(() => new TestKitStrategy(databases.Server, strategy, set, steps)))));
+        foreach (var (name, create) in all)
+        {
+            if (names.Count == 0 || names.Any(wanted => name.Contains(wanted, StringComparison.OrdinalIgnoreCase)))
+            {
+                yield return create();
+            }
         }
     }
 }

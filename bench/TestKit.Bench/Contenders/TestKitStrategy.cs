@@ -5,9 +5,11 @@ namespace TestKit.Bench.Contenders;
 
 /// <summary>
 /// A TestKit strategy through the public API, as a test host uses it: <see cref="TestDatabases"/> started once (not
-/// timed) on the bench's server, a lease before each test, disposed after it. Disposing the contender drops its databases.
+/// timed) on the bench's server, a lease before each test, disposed after it. After each test the bench waits, untimed,
+/// until the kit's background work has settled (as a test body of its own would give it time; the report shows that work's
+/// cost beside). Disposing the contender drops its databases.
 /// </summary>
-internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy strategy, BenchMigrationSet set) : IContender
+internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy strategy, BenchMigrationSet set, KitStepRecorder steps) : IContender
 {
     private TestDatabases? _databases;
 
@@ -34,7 +36,9 @@ internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy stra
             await lease.DisposeAsync();
         }
 
-        return timer.TearDownDone();
+        var sample = timer.TearDownDone();
+        await steps.WaitUntilSettledAsync(cancellationToken);
+        return sample;
     }
 
     public async ValueTask DisposeAsync()

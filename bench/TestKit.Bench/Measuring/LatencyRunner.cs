@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TestKit.Bench.Contenders;
 using TestKit.Bench.MigrationSets;
 
@@ -5,11 +6,14 @@ namespace TestKit.Bench.Measuring;
 
 /// <summary>
 /// Times one contender on one migration set, one test at a time: its preparation (untimed), warm-up
-/// tests (the first reported as the cold start), then the timed tests. A contender that throws is
-/// reported with its error, and the bench goes on with the next one.
+/// tests (the first reported as the cold start), then the timed tests, as many as asked or as fit in the time budget
+/// (at least <see cref="MinimumTimed"/>). The kit's own account of its steps is recorded beside them. A contender that
+/// throws is reported with its error, and the bench goes on with the next one.
 /// </summary>
-internal sealed class LatencyRunner(BenchServer server, int warmUp, int iterations)
+internal sealed class LatencyRunner(BenchServer server, int warmUp, int iterations, TimeSpan budget, KitStepRecorder steps)
 {
+    internal const int MinimumTimed = 5;
+
     internal async Task<ContenderResult> MeasureAsync(BenchMigrationSet set, IContender contender, CancellationToken cancellationToken)
     {
         await using (contender)
@@ -32,12 +36,22 @@ internal sealed class LatencyRunner(BenchServer server, int warmUp, int iteratio
                 }
 
                 var samples = new List<Sample>(iterations);
-                for (var i = 0; i < iterations; i++)
+                var started = Stopwatch.GetTimestamp();
+                IReadOnlyDictionary<string, Distribution> kitSteps;
+                steps.Start();
+                try
                 {
-                    samples.Add(await contender.RunTestAsync(cancellationToken));
+                    while (samples.Count < iterations && (samples.Count < MinimumTimed || Stopwatch.GetElapsedTime(started) < budget))
+                    {
+                        samples.Add(await contender.RunTestAsync(cancellationToken));
+                    }
+                }
+                finally
+                {
+                    kitSteps = steps.Stop();
                 }
 
-                return ContenderResult.Measured(set, contender.Name, first, samples);
+                return ContenderResult.Measured(set, contender.Name, first, samples, kitSteps);
             }
             catch (Exception error) when (!cancellationToken.IsCancellationRequested)
             {

@@ -2,25 +2,38 @@ using Npgsql;
 
 namespace TestKit.Bench.Measuring;
 
-/// <summary>What each benchmarked test does: one INSERT of one row, committed (or rolled back by the floor contender).</summary>
-internal sealed record Workload(string InsertSql)
+/// <summary>
+/// What each benchmarked test does: two INSERTs of one row each, committed through two connections open at once (the shape
+/// of a test that writes through the code under test and checks through a connection of its own). The floor contender runs
+/// both in its one rolled-back transaction.
+/// </summary>
+internal sealed record Workload(string FirstInsertSql, string SecondInsertSql)
 {
-    /// <summary>Runs as a test would: opens a (pooled) connection of its own, inserts, closes.</summary>
+    /// <summary>Runs as a test would: two (pooled) connections of its own, an INSERT committed on each.</summary>
     internal async Task RunAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await RunAsync(connection, cancellationToken);
+        await using var first = new NpgsqlConnection(connectionString);
+        await first.OpenAsync(cancellationToken);
+        await InsertAsync(first, FirstInsertSql, cancellationToken);
+        await using var second = new NpgsqlConnection(connectionString);
+        await second.OpenAsync(cancellationToken);
+        await InsertAsync(second, SecondInsertSql, cancellationToken);
     }
 
-    /// <summary>Runs on <paramref name="connection"/>, inside whatever transaction it has open.</summary>
+    /// <summary>Runs both INSERTs on <paramref name="connection"/>, inside whatever transaction it has open.</summary>
     internal async Task RunAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(InsertSql, connection);
+        await InsertAsync(connection, FirstInsertSql, cancellationToken);
+        await InsertAsync(connection, SecondInsertSql, cancellationToken);
+    }
+
+    private static async Task InsertAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
         var rows = await command.ExecuteNonQueryAsync(cancellationToken);
         if (rows != 1)
         {
-            throw new InvalidOperationException($"The workload '{InsertSql}' inserted {rows} rows instead of 1.");
+            throw new InvalidOperationException($"The workload '{sql}' inserted {rows} rows instead of 1.");
         }
     }
 }

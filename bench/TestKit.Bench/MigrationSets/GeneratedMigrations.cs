@@ -11,8 +11,8 @@ internal static class GeneratedMigrations
 {
     private const int ReferenceRowsEvery = 5;
 
-    /// <summary>The table the workload inserts into: the first one, which refers to no other table.</summary>
-    internal const string WorkloadSql = "INSERT INTO table_01 (code, name) VALUES ('bench', 'bench')";
+    /// <summary>The workload's INSERT ({0}: its unique code): into the first table, which refers to no other table.</summary>
+    internal const string WorkloadSql = "INSERT INTO table_01 (code, name) VALUES ('{0}', 'bench')";
 
     internal static void Write(string folder, int count)
     {
