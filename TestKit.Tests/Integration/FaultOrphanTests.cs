@@ -71,6 +71,46 @@ public sealed class FaultOrphanTests : FaultKitTest
     }
 
     [Test]
+    [Timeout(180_000)]
+    [NotInParallel(EmbeddedStartsKey)]
+    public async Task The_folder_of_a_server_killed_outright_is_removed_though_its_pid_file_is_left(CancellationToken cancellationToken)
+    {
+        var orphan = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
+        var orphanFolder = await FolderOfAsync(orphan);
+        // The machine's container restarted, say: the postmaster and its run died at once, postmaster.pid stayed.
+        var pidFile = Path.Combine(orphanFolder, "data", "postmaster.pid");
+        var postmaster = int.Parse((await File.ReadAllLinesAsync(pidFile, cancellationToken))[0], CultureInfo.InvariantCulture);
+        using (var process = Process.GetProcessById(postmaster))
+        {
+            process.Kill();
+        }
+
+        while (File.Exists($"/proc/{postmaster.ToString(CultureInfo.InvariantCulture)}/stat"))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(orphanFolder, "owner"), $"{DeadProcessId().ToString(CultureInfo.InvariantCulture)} 638000000000000000", cancellationToken);
+        await Assert.That(File.Exists(pidFile)).IsTrue();
+        try
+        {
+            await using var next = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
+            await Assert.That(await RemovedAsync(orphanFolder)).IsTrue().Because("a folder whose server is gone must be removed, pid file or not");
+        }
+        finally
+        {
+            try
+            {
+                await orphan.DisposeAsync();
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or TestKitException)
+            {
+                TestContext.Current?.Output.WriteLine($"disposing the killed server: {e.Message}");
+            }
+        }
+    }
+
+    [Test]
     public async Task The_databases_of_a_dead_run_are_swept_when_a_run_starts_and_a_live_runs_are_left()
     {
         var server = await ServerAsync();

@@ -17,6 +17,8 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
 
     internal ServerProcessUser User => user;
 
+    internal PostgresBinaries Binaries => binaries;
+
     /// <summary>How to stop the server of <paramref name="folder"/> and remove it, as a shell command.</summary>
     internal string StopCommand(EmbeddedFolder folder) =>
         $"{(user.IsOtherUser ? $"runuser -u {user.UserName} -- " : string.Empty)}{binaries.PgCtl} stop -D {folder.DataDirectory} && rm -rf {folder.Root}";
@@ -69,10 +71,22 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(cancellationToken)
             .ConfigureAwait(false);
-        if (!fast.IsSuccess && folder.HasRunningServer)
+        // A server killed outright (the machine's container restarted, say) leaves its postmaster.pid behind: pg_ctl stop
+        // then fails for want of a process, and pg_ctl status says no server runs there.
+        if (!fast.IsSuccess && folder.HasRunningServer && await IsRunningAsync(folder, cancellationToken).ConfigureAwait(false))
         {
             await RunPgCtlAsync(["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"], "pg_ctl stop", cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>pg_ctl status: whether the process postmaster.pid names runs (exit code 0; 3 when it does not).</summary>
+    private async Task<bool> IsRunningAsync(EmbeddedFolder folder, CancellationToken cancellationToken)
+    {
+        var status = await user.Wrap(binaries.PgCtl, ["status", "--pgdata", folder.DataDirectory])
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken)
+            .ConfigureAwait(false);
+        return status.ExitCode != 3;
     }
 
     /// <summary>Stops the server of <paramref name="folder"/> at once, synchronously: for process exit, where nothing may be awaited.</summary>
