@@ -10,6 +10,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
 {
     private readonly NpgsqlDataSource _kit;
     private readonly string? _kitSessionOptions;
+    private readonly bool _keepKitSession;
     private readonly NpgsqlConnectionStringBuilder _testBuilder;
     private readonly NpgsqlConnectionStringBuilder _admin;
     private readonly TestDataSources _dataSources = new();
@@ -27,6 +28,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     {
         Name = name;
         _kitSessionOptions = kitSessionOptions;
+        _keepKitSession = keepKitSession;
         _admin = builder;
         _testBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = ApplicationNames.Test };
         TestConnectionString = _testBuilder.ConnectionString;
@@ -88,7 +90,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// new connection strings, same kit session settings and baseline. Dispose this one first.
     /// </summary>
     internal PooledDatabase Renamed(string name, NpgsqlConnectionStringBuilder builder) =>
-        new(name, builder, _kitSessionOptions) { Baseline = Baseline, Token = Token };
+        new(name, builder, _kitSessionOptions, _keepKitSession) { Baseline = Baseline, Token = Token };
 
     /// <summary>Drops the kit's pooled connections, after one was found broken.</summary>
     internal void ClearKitPool() => _kit.Clear();

@@ -5,12 +5,13 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using TestKit.Diagnostics;
 
 namespace TestKit.Server.Embedded;
 
 /// <summary>
 /// A throw-away PostgreSQL started from this machine's own server programs: a fresh data folder (on tmpfs where there is
-/// one), TCP on loopback only at a port chosen at run time, a password generated for this run, durability off. Stopped
+/// one; initdb's output, or its copy from the user's <see cref="ClusterCache"/>), TCP on loopback only at a port chosen at run time, a password generated for this run, durability off. Stopped
 /// and deleted on dispose, at process exit, and — if this process dies before that — by the next run's sweep of orphans.
 /// </summary>
 internal sealed class EmbeddedServer : IPostgresServer
@@ -54,15 +55,46 @@ internal sealed class EmbeddedServer : IPostgresServer
             throw new TestKitException("The embedded PostgreSQL runs on Linux and macOS only. On Windows, set TESTKIT_CONNECTION_STRING to a server you run yourself.");
         }
 
-        var pgCtl = await PgCtl.LocateAsync(cancellationToken).ConfigureAwait(false);
-        await EmbeddedOrphanSweep.RunAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+        PgCtl pgCtl;
+        using (KitTracing.StartChild("testkit.server.locate"))
+        {
+            pgCtl = await PgCtl.LocateAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        using (KitTracing.StartChild("testkit.server.sweep"))
+        {
+            await EmbeddedOrphanSweep.RunAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+        }
 
         var folder = await EmbeddedFolder.CreateAsync(RandomNumberGenerator.GetHexString(12, lowercase: true), cancellationToken).ConfigureAwait(false);
         var password = RandomNumberGenerator.GetHexString(32, lowercase: true);
         try
         {
-            await InitDbAsync(folder, pgCtl, password, cancellationToken).ConfigureAwait(false);
-            var port = await StartProcessAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
+            var cache = ClusterCache.For(pgCtl.Binaries);
+            string? cachedPassword;
+            using (KitTracing.StartChild("testkit.server.cluster"))
+            {
+                cachedPassword = cache is null ? null : await cache.TryCopyToAsync(folder.DataDirectory, cancellationToken).ConfigureAwait(false);
+                if (cachedPassword is null)
+                {
+                    await InitDbAsync(folder, pgCtl, password, cancellationToken).ConfigureAwait(false);
+                    if (cache is not null)
+                    {
+                        await cache.FillAsync(folder.DataDirectory, password, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    await pgCtl.User.GiveAsync(folder.Root, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            int port;
+            using (KitTracing.StartChild("testkit.server.pg-ctl-start"))
+            {
+                port = await StartProcessAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
+            }
+
             var builder = new NpgsqlConnectionStringBuilder
             {
                 Host = IPAddress.Loopback.ToString(),
@@ -71,10 +103,18 @@ internal sealed class EmbeddedServer : IPostgresServer
                 Password = password,
                 Database = "postgres",
             };
+            if (cachedPassword is not null)
+            {
+                // Every run's server gets a password of its own, also when its cluster came from the cache.
+                using var step = KitTracing.StartChild("testkit.server.password");
+                await SetPasswordAsync(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Password = cachedPassword, Pooling = false }, password, cancellationToken).ConfigureAwait(false);
+            }
+
             await folder.WritePassFileAsync(builder.Host, port, SuperUser, password, cancellationToken).ConfigureAwait(false);
             var server = new EmbeddedServer(folder, pgCtl, builder);
             try
             {
+                using var ready = KitTracing.StartChild("testkit.server.ready");
                 await server.WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
                 return server;
             }
@@ -180,24 +220,62 @@ internal sealed class EmbeddedServer : IPostgresServer
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Polls with a deadline until the server answers a query; pg_ctl --wait already did most of the waiting.</summary>
+    /// <summary>Waits until the server answers, then reads its version.</summary>
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenWhenReadyAsync(() => Admin.OpenConnectionAsync(cancellationToken).AsTask(), _builder, cancellationToken).ConfigureAwait(false);
+        string? version;
+        await using (connection.ConfigureAwait(false))
+        {
+            version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version')", cancellationToken).ConfigureAwait(false);
+            Version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version_num')", cancellationToken).ConfigureAwait(false) ?? string.Empty;
+        }
+
+        Description = $"embedded PostgreSQL {version} at {_builder.Host}:{_builder.Port} (data in {_folder.Root})";
+    }
+
+    /// <summary>Gives the superuser of a server started from the cached cluster (logging in with <paramref name="cached"/>) the run's own <paramref name="password"/>.</summary>
+    private static async Task SetPasswordAsync(NpgsqlConnectionStringBuilder cached, string password, CancellationToken cancellationToken)
+    {
+        var connection = await OpenWhenReadyAsync(
+            async () =>
+            {
+                var opening = new NpgsqlConnection(cached.ConnectionString);
+                try
+                {
+                    await opening.OpenAsync(cancellationToken).ConfigureAwait(false);
+                    return opening;
+                }
+                catch
+                {
+                    await opening.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            },
+            cached,
+            cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            try
+            {
+                await Sql.ExecuteFormattedAsync(connection, "ALTER ROLE %I PASSWORD %L", cancellationToken, SuperUser, password).ConfigureAwait(false);
+            }
+            catch (NpgsqlException e)
+            {
+                throw ServerErrors.Translate(e, cached, "the embedded PostgreSQL");
+            }
+        }
+    }
+
+    /// <summary>Polls with a deadline until <paramref name="open"/> gets a connection; pg_ctl --wait already did most of the waiting.</summary>
+    private static async Task<NpgsqlConnection> OpenWhenReadyAsync(Func<Task<NpgsqlConnection>> open, NpgsqlConnectionStringBuilder builder, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + ReadinessDeadline;
         while (true)
         {
             try
             {
-                var connection = await Admin.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                string? version;
-                await using (connection.ConfigureAwait(false))
-                {
-                    version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version')", cancellationToken).ConfigureAwait(false);
-                    Version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version_num')", cancellationToken).ConfigureAwait(false) ?? string.Empty;
-                }
-
-                Description = $"embedded PostgreSQL {version} at {_builder.Host}:{_builder.Port} (data in {_folder.Root})";
-                return;
+                return await open().ConfigureAwait(false);
             }
             catch (NpgsqlException e) when (DateTime.UtcNow < deadline && e is not PostgresException { SqlState: not PostgresErrorCodes.CannotConnectNow })
             {
@@ -205,7 +283,7 @@ internal sealed class EmbeddedServer : IPostgresServer
             }
             catch (NpgsqlException e)
             {
-                throw ServerErrors.Translate(e, _builder, "the embedded PostgreSQL");
+                throw ServerErrors.Translate(e, builder, "the embedded PostgreSQL");
             }
         }
     }

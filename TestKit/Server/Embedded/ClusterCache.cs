@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace TestKit.Server.Embedded;
+
+/// <summary>
+/// Keeps initdb's output (a cluster never started) per server installation in the user's cache folder, with its superuser's
+/// password: an embedded server copies it to its own folder instead of running initdb (about 0.9 s of a 1.5 s start on two
+/// cores), and then gives its superuser a new password. The first run that misses it fills it, atomically (a folder renamed
+/// into place), so that runs starting at the same time never see half of one. A cache that cannot be read or written is
+/// passed over: the server runs initdb as before.
+/// </summary>
+internal sealed class ClusterCache
+{
+    /// <summary>Part of the key: change it whenever <see cref="PgCtl.InitDbAsync"/> makes a different cluster.</summary>
+    private const string Layout = "superuser testkit, scram-sha-256, UTF8, C.UTF-8, no-sync; 1";
+
+    private readonly string _entry;
+
+    private ClusterCache(string entry) => _entry = entry;
+
+    private string DataDirectory => Path.Combine(_entry, "data");
+
+    private string PasswordFile => Path.Combine(_entry, "password");
+
+    /// <summary>
+    /// The cache entry for <paramref name="binaries"/>: under <c>$XDG_CACHE_HOME</c> or <c>~/.cache</c>, in
+    /// <c>testkit/clusters</c>, named after the initdb program (path, size, time) and <see cref="Layout"/>; null when the
+    /// user has no home folder or <c>TESTKIT_CLUSTER_CACHE=off</c>.
+    /// </summary>
+    internal static ClusterCache? For(PostgresBinaries binaries)
+    {
+        if (string.Equals(Environment.GetEnvironmentVariable("TESTKIT_CLUSTER_CACHE"), "off", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) is { Length: > 0 } home ? Path.Combine(home, ".cache") : null;
+        if (root is null || !File.Exists(binaries.InitDb))
+        {
+            return null;
+        }
+
+        var initDb = new FileInfo(binaries.InitDb);
+        var identity = string.Join('\n', initDb.FullName, initDb.Length.ToString(CultureInfo.InvariantCulture), initDb.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture), Layout);
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..16];
+        return new ClusterCache(Path.Combine(root, "testkit", "clusters", key));
+    }
+
+    /// <summary>Copies the cached cluster to <paramref name="dataDirectory"/> (which must not exist) and answers its superuser's password; null on a miss.</summary>
+    internal async Task<string?> TryCopyToAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!File.Exists(PasswordFile))
+            {
+                return null;
+            }
+
+            var password = await File.ReadAllTextAsync(PasswordFile, cancellationToken).ConfigureAwait(false);
+            Copy(DataDirectory, dataDirectory);
+            return password;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (Directory.Exists(dataDirectory))
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>Keeps a copy of the fresh cluster in <paramref name="dataDirectory"/>, whose superuser's password is <paramref name="password"/>, unless another run did first.</summary>
+    internal async Task FillAsync(string dataDirectory, string password, CancellationToken cancellationToken)
+    {
+        var staging = _entry + ".filling-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(_entry)!);
+            CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Copy(dataDirectory, Path.Combine(staging, "data"));
+            var passwordFile = Path.Combine(staging, "password");
+            await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            // The password is written last and the folder renamed into place whole: an entry with a password is complete.
+            Directory.Move(staging, _entry);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another run filled it meanwhile, or the cache folder cannot be written: the next run runs initdb again.
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Copies a folder tree, keeping the permissions of every folder and file (PostgreSQL checks its data folder's).</summary>
+    private static void Copy(string source, string target)
+    {
+        CreateDirectory(target, OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(source));
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(source))
+        {
+            Copy(directory, Path.Combine(target, Path.GetFileName(directory)));
+        }
+    }
+
+    private static void CreateDirectory(string path, UnixFileMode mode)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, mode);
+        }
+    }
+}
