@@ -10,7 +10,7 @@ namespace TestKit.Isolation;
 /// test at a time, each holding a place in the run's <see cref="DatabaseBudget"/>. The strategy says how a database is
 /// made (<c>create</c>) and what a release does with it — cleans it and returns it idle (migrate-erase, reset), or drops
 /// it (template). The pool does the bookkeeping: lease slots, idle databases (warm ones made ahead by a
-/// <see cref="WarmFiller"/> when asked for), giving one up for another pool, discarding, keeping, dropping at the end.
+/// <see cref="WarmFiller"/> when asked for), giving one up for another pool, discarding and keeping (through <see cref="DatabaseRetirement"/>), dropping at the end.
 /// </summary>
 internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 {
@@ -22,6 +22,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private readonly BackgroundWork _background = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly WarmFiller? _warm;
+    private readonly DatabaseRetirement _retirement;
 
     /// <param name="run">The run and server the databases belong to.</param>
     /// <param name="maxDatabases">The most databases leased at once.</param>
@@ -31,6 +32,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     {
         _run = run;
         _create = create;
+        _retirement = new DatabaseRetirement(run);
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
         if (warm > 0)
         {
@@ -145,7 +147,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         _all.TryRemove(database.Name, out _);
         try
         {
-            await DropAsync(database).ConfigureAwait(false);
+            await _retirement.DropAsync(database).ConfigureAwait(false);
         }
         catch (Exception dropError) when (cause is not null)
         {
@@ -157,34 +159,20 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     internal void DiscardInBackground(PooledDatabase database)
     {
         _all.TryRemove(database.Name, out _);
-        _background.Start(async () =>
-        {
-            using var step = KitTracing.StartBackground("testkit.drop");
-            await DropAsync(database).ConfigureAwait(false);
-        });
+        _background.Start(() => _retirement.DropInBackgroundAsync(database));
     }
 
-    /// <summary>Takes a failed test's database out of the pool and keeps it for inspection (see <see cref="DatabaseCatalog.KeepAsync"/>).</summary>
+    /// <summary>Takes a failed test's database out of the pool and keeps it for inspection (see <see cref="DatabaseRetirement.KeepAsync"/>).</summary>
     internal async Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken)
     {
         var pooled = Get(database);
         _all.TryRemove(database.Name, out _);
         try
         {
-            await pooled.DisposeAsync().ConfigureAwait(false);
-            var kept = await _run.Catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
-            if (pooled.LoginRole is { } role)
-            {
-                // The kept database is opened with the admin's credentials (see IPostgresServer.PsqlCommand).
-                await _run.LoginRoles.DropAsync(role, cancellationToken).ConfigureAwait(false);
-            }
-
-            return kept;
+            return await _retirement.KeepAsync(pooled, keptName, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            // A kept database holds no connection of the kit's: it no longer counts against the budget.
-            await ReleaseTokenAsync(pooled).ConfigureAwait(false);
             _slots.Release();
         }
     }
@@ -217,7 +205,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         {
             try
             {
-                await DropAsync(database).ConfigureAwait(false);
+                await _retirement.DropAsync(database).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -247,7 +235,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
         catch
         {
-            await _run.Budget.ReleaseAsync(token).ConfigureAwait(false);
+            await _retirement.ReleaseAsync(token).ConfigureAwait(false);
             throw;
         }
     }
@@ -257,31 +245,4 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         using var step = KitTracing.StartBackground("testkit.warm");
         ReturnIdle(await CreateAsync(token, stopping).ConfigureAwait(false));
     }
-
-    /// <summary>Drops a database and then its login role, if it has one, and frees its place in the budget.</summary>
-    private async Task DropAsync(PooledDatabase database)
-    {
-        try
-        {
-            await database.DisposeAsync().ConfigureAwait(false);
-            await _run.Catalog.DropAsync(database.Name, CancellationToken.None).ConfigureAwait(false);
-        }
-        finally
-        {
-            try
-            {
-                if (database.LoginRole is { } role)
-                {
-                    await _run.LoginRoles.DropAsync(role, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                await ReleaseTokenAsync(database).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private Task ReleaseTokenAsync(PooledDatabase database) =>
-        database.Token is { } token ? _run.Budget.ReleaseAsync(token) : Task.CompletedTask;
 }

@@ -18,7 +18,6 @@ internal sealed class EmbeddedServer : IPostgresServer
 {
     private const string SuperUser = "testkit";
     private const int PortAttempts = 3;
-    private static readonly TimeSpan ReadinessDeadline = TimeSpan.FromSeconds(60);
 
     private readonly EmbeddedFolder _folder;
     private readonly PgCtl _pgCtl;
@@ -70,23 +69,10 @@ internal sealed class EmbeddedServer : IPostgresServer
         var password = RandomNumberGenerator.GetHexString(32, lowercase: true);
         try
         {
-            var cache = ClusterCache.For(pgCtl.Binaries);
-            string? cachedPassword;
+            string initialPassword;
             using (KitTracing.StartChild("testkit.server.cluster"))
             {
-                cachedPassword = cache is null ? null : await cache.TryCopyToAsync(folder.DataDirectory, cancellationToken).ConfigureAwait(false);
-                if (cachedPassword is null)
-                {
-                    await InitDbAsync(folder, pgCtl, password, cancellationToken).ConfigureAwait(false);
-                    if (cache is not null)
-                    {
-                        await cache.FillAsync(folder.DataDirectory, password, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                else
-                {
-                    await pgCtl.User.GiveAsync(folder.Root, cancellationToken).ConfigureAwait(false);
-                }
+                initialPassword = await EmbeddedCluster.CreateAsync(folder, pgCtl, SuperUser, password, cancellationToken).ConfigureAwait(false);
             }
 
             int port;
@@ -103,11 +89,11 @@ internal sealed class EmbeddedServer : IPostgresServer
                 Password = password,
                 Database = "postgres",
             };
-            if (cachedPassword is not null)
+            if (initialPassword != password)
             {
                 // Every run's server gets a password of its own, also when its cluster came from the cache.
                 using var step = KitTracing.StartChild("testkit.server.password");
-                await SetPasswordAsync(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Password = cachedPassword, Pooling = false }, password, cancellationToken).ConfigureAwait(false);
+                await SetPasswordAsync(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Password = initialPassword, Pooling = false }, password, cancellationToken).ConfigureAwait(false);
             }
 
             await folder.WritePassFileAsync(builder.Host, port, SuperUser, password, cancellationToken).ConfigureAwait(false);
@@ -161,25 +147,6 @@ internal sealed class EmbeddedServer : IPostgresServer
         }
     }
 
-    private static async Task InitDbAsync(EmbeddedFolder folder, PgCtl pgCtl, string password, CancellationToken cancellationToken)
-    {
-        var passwordFile = Path.Combine(folder.Root, "password");
-        await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        await pgCtl.User.GiveAsync(folder.Root, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await pgCtl.InitDbAsync(folder, SuperUser, passwordFile, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            File.Delete(passwordFile);
-        }
-    }
-
     /// <summary>Starts postgres on a free loopback port, trying another port if one is taken meanwhile.</summary>
     private static async Task<int> StartProcessAsync(EmbeddedFolder folder, PgCtl pgCtl, CancellationToken cancellationToken)
     {
@@ -199,7 +166,7 @@ internal sealed class EmbeddedServer : IPostgresServer
                 // Evolve erases every object of a schema in one transaction, a lock each: at the default 64 per connection,
                 // a schema of 800 tables runs the server out of shared memory (about 10 MB more at 100 connections).
                 "-c max_locks_per_transaction=512");
-            var (started, error) = await pgCtl.TryStartAsync(folder, settings, ReadinessDeadline, cancellationToken).ConfigureAwait(false);
+            var (started, error) = await pgCtl.TryStartAsync(folder, settings, EmbeddedReadiness.Deadline, cancellationToken).ConfigureAwait(false);
             if (started)
             {
                 return port;
@@ -226,7 +193,7 @@ internal sealed class EmbeddedServer : IPostgresServer
     /// <summary>Waits until the server answers, then reads its version.</summary>
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
-        var connection = await OpenWhenReadyAsync(() => Admin.OpenConnectionAsync(cancellationToken).AsTask(), _builder, cancellationToken).ConfigureAwait(false);
+        var connection = await EmbeddedReadiness.OpenWhenReadyAsync(() => Admin.OpenConnectionAsync(cancellationToken).AsTask(), _builder, cancellationToken).ConfigureAwait(false);
         string? version;
         await using (connection.ConfigureAwait(false))
         {
@@ -240,23 +207,9 @@ internal sealed class EmbeddedServer : IPostgresServer
     /// <summary>Gives the superuser of a server started from the cached cluster (logging in with <paramref name="cached"/>) the run's own <paramref name="password"/>.</summary>
     private static async Task SetPasswordAsync(NpgsqlConnectionStringBuilder cached, string password, CancellationToken cancellationToken)
     {
-        var connection = await OpenWhenReadyAsync(
-            async () =>
-            {
-                var opening = new NpgsqlConnection(cached.ConnectionString);
-                try
-                {
-                    await opening.OpenAsync(cancellationToken).ConfigureAwait(false);
-                    return opening;
-                }
-                catch
-                {
-                    await opening.DisposeAsync().ConfigureAwait(false);
-                    throw;
-                }
-            },
-            cached,
-            cancellationToken).ConfigureAwait(false);
+        var dataSource = NpgsqlDataSource.Create(cached);
+        await using var disposing = dataSource.ConfigureAwait(false);
+        var connection = await EmbeddedReadiness.OpenWhenReadyAsync(() => dataSource.OpenConnectionAsync(cancellationToken).AsTask(), cached, cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             try
@@ -266,27 +219,6 @@ internal sealed class EmbeddedServer : IPostgresServer
             catch (NpgsqlException e)
             {
                 throw ServerErrors.Translate(e, cached, "the embedded PostgreSQL");
-            }
-        }
-    }
-
-    /// <summary>Polls with a deadline until <paramref name="open"/> gets a connection; pg_ctl --wait already did most of the waiting.</summary>
-    private static async Task<NpgsqlConnection> OpenWhenReadyAsync(Func<Task<NpgsqlConnection>> open, NpgsqlConnectionStringBuilder builder, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + ReadinessDeadline;
-        while (true)
-        {
-            try
-            {
-                return await open().ConfigureAwait(false);
-            }
-            catch (NpgsqlException e) when (DateTime.UtcNow < deadline && e is not PostgresException { SqlState: not PostgresErrorCodes.CannotConnectNow })
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
-            }
-            catch (NpgsqlException e)
-            {
-                throw ServerErrors.Translate(e, builder, "the embedded PostgreSQL");
             }
         }
     }
