@@ -111,56 +111,58 @@ SELECT (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid 
 -- sequences are reset_sequences()' job), or why head cannot be proven: 'session-outlived', 'prepared-transaction',
 -- 'schema-changed' (detail: the command tag), 'tracking-disabled', 'settings-changed', 'database-altered',
 -- 'large-objects', 'new-table'. timings: milliseconds per step, 'sessions=..;checks=..;tables=..;dirty=N'.
--- Its cost follows the tables the test wrote to, not the size of the schema.
-CREATE FUNCTION testkit_reset.reset(end_all boolean, idle_limit integer, OUT verdict text, OUT detail text, OUT timings text) LANGUAGE plpgsql AS $$
+-- Its cost follows the tables the test wrote to, not the size of the schema. It reads the server's activity through
+-- pg_stat_get_activity() and pg_lock_status() themselves, once each: the views around them join catalogs for columns
+-- the reset does not need. Generic plans only: the statements read plpgsql variables, which makes them parameterised,
+-- and the plan cache would otherwise keep planning them anew at every call (their custom plans look cheaper).
+CREATE FUNCTION testkit_reset.reset(end_all boolean, idle_limit integer, OUT verdict text, OUT detail text, OUT timings text)
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
+    db oid := (SELECT d.oid FROM pg_database d WHERE d.datname = current_database());
     target record;
     ended_all boolean := end_all;
     ended_count bigint;
-    killed bigint;
+    others_ended boolean;
+    starting integer[];
+    holders integer[];
+    sessions integer[];
+    busy integer[];
     victims integer[];
+    killed integer := 0;
+    dirty_ids oid[];
     waited_until timestamptz;
     started timestamptz := clock_timestamp();
     step timestamptz;
     dirty_tables integer := 0;
-    others_ended boolean;
 BEGIN
-    PERFORM pg_stat_clear_snapshot();
-    SELECT sessions_killed + sessions_fatal + sessions_abandoned INTO ended_count FROM pg_stat_database WHERE datname = current_database();
-    others_ended := ended_count IS DISTINCT FROM (SELECT count FROM testkit_reset.ended_sessions);
-    IF others_ended THEN
-        ended_all := true;
-    END IF;
-    IF NOT ended_all THEN
-        ended_all := (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()) > idle_limit;
-    END IF;
+    ended_count := pg_stat_get_db_sessions_killed(db) + pg_stat_get_db_sessions_fatal(db) + pg_stat_get_db_sessions_abandoned(db);
+    others_ended := ended_count IS DISTINCT FROM (SELECT e.count FROM testkit_reset.ended_sessions e);
+    ended_all := ended_all OR others_ended;
     -- End the test's busy sessions: one still in a transaction or a statement must not hold a lock or commit into the
     -- next test, nor one idle but holding an advisory lock (Npgsql's DISCARD ALL only reaches a pooled session with
     -- its next command). A backend still starting up, which holds a lock on the database from before it shows in
     -- pg_stat_activity until after, is ended too: with a login per database, the kit has just retired the test's login
-    -- role, and a backend that takes that lock later fails its role check. pg_locks is read first, then a fresh
-    -- snapshot of pg_stat_activity, so that a backend moving from one to the other is seen in the second.
-    PERFORM pg_stat_clear_snapshot();
-    SELECT coalesce(array_agg(t.pid), '{}') INTO victims
-    FROM (
-        SELECT DISTINCT u.pid
-        FROM (
-            SELECT l.pid
-            FROM pg_locks l
-            WHERE l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass
-              AND l.objid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()
-            UNION ALL
-            SELECT a.pid
-            FROM pg_stat_activity a
-            WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-              AND (ended_all OR a.state IS DISTINCT FROM 'idle'
-                   OR EXISTS (SELECT 1 FROM pg_locks k WHERE k.pid = a.pid AND k.locktype = 'advisory'))
-        ) u
-    ) t
-    -- Outside the subquery, which DISTINCT keeps the planner from merging: a condition on pid alone could otherwise be
-    -- evaluated for every backend of the server before the conditions that pick this database's.
-    WHERE pg_terminate_backend(t.pid);
-    killed := cardinality(victims);
+    -- role, and a backend that takes that lock later fails its role check. The locks are read first, then the
+    -- sessions, so that a backend moving from one to the other is seen in the second.
+    SELECT coalesce(array_agg(l.pid) FILTER (WHERE l.locktype = 'object'), '{}'),
+           coalesce(array_agg(l.pid) FILTER (WHERE l.locktype = 'advisory'), '{}')
+    INTO starting, holders
+    FROM pg_lock_status() l
+    WHERE (l.locktype = 'advisory' AND l.database = db)
+       OR (l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass AND l.objid = db);
+    SELECT coalesce(array_agg(a.pid), '{}'),
+           coalesce(array_agg(a.pid) FILTER (WHERE a.state IS DISTINCT FROM 'idle' OR a.pid = ANY (holders)), '{}')
+    INTO sessions, busy
+    FROM pg_stat_get_activity(NULL) a
+    WHERE a.datid = db AND a.pid <> pg_backend_pid();
+    ended_all := ended_all OR cardinality(sessions) > idle_limit;
+    victims := starting || CASE WHEN ended_all THEN sessions ELSE busy END;
+    IF cardinality(victims) > 0 THEN
+        SELECT coalesce(array_agg(v.pid), '{}') INTO victims
+        FROM (SELECT DISTINCT u.pid FROM unnest(victims) u(pid) WHERE u.pid <> pg_backend_pid()) v
+        WHERE pg_terminate_backend(v.pid);
+        killed := cardinality(victims);
+    END IF;
     -- Until its backend has exited, an ended session still holds a connection slot and its locks, and one that was
     -- running a statement could still commit: wait for them all, polling every millisecond (pg_terminate_backend's own
     -- wait polls in steps of 100 ms), for up to 30 s.
@@ -168,7 +170,7 @@ BEGIN
         waited_until := clock_timestamp() + interval '30 seconds';
         LOOP
             PERFORM pg_stat_clear_snapshot();
-            EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = ANY (victims));
+            EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(NULL) a WHERE a.pid = ANY (victims));
             IF clock_timestamp() > waited_until THEN
                 verdict := 'session-outlived';
                 RETURN;
@@ -184,20 +186,26 @@ BEGIN
     step := clock_timestamp();
     timings := format('sessions=%s', round(extract(epoch FROM step - started) * 1000, 3));
 
-    -- Everything that keeps head from being proven, in one statement.
+    -- Everything that keeps head from being proven, in one statement. A prepared transaction needs
+    -- max_prepared_transactions above 0 (off by default).
     SELECT CASE
-               WHEN EXISTS (SELECT 1 FROM pg_prepared_xacts p WHERE p.database = current_database()) THEN 'prepared-transaction'
+               WHEN current_setting('max_prepared_transactions') <> '0'
+                    AND EXISTS (SELECT 1 FROM pg_prepared_xact() p WHERE p.dbid = db) THEN 'prepared-transaction'
                WHEN f.reason IS NOT NULL THEN 'schema-changed'
                WHEN (SELECT count(*) FROM pg_event_trigger e WHERE e.evtname LIKE 'testkit\_reset\_%' AND e.evtenabled <> 'D') <> h.event_triggers THEN 'tracking-disabled'
-               WHEN (SELECT count(*) FROM pg_db_role_setting r JOIN pg_database d ON d.oid = r.setdatabase WHERE d.datname = current_database()) <> h.settings THEN 'settings-changed'
+               WHEN (SELECT count(*) FROM pg_db_role_setting r WHERE r.setdatabase = db) <> h.settings THEN 'settings-changed'
                WHEN testkit_reset.database_row() IS DISTINCT FROM h.database_row THEN 'database-altered'
                WHEN (SELECT count(*) FROM pg_largeobject_metadata) <> h.large_objects THEN 'large-objects'
-               WHEN EXISTS (SELECT 1 FROM testkit_reset.dirty d JOIN pg_class c ON c.oid = d.relid
-                            WHERE c.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM testkit_reset.tables t WHERE t.relid = d.relid)) THEN 'new-table'
+               WHEN EXISTS (SELECT 1 FROM unnest(w.ids) u(relid)
+                            WHERE (SELECT c.relkind FROM pg_class c WHERE c.oid = u.relid) = 'r'
+                              AND NOT EXISTS (SELECT 1 FROM testkit_reset.tables t WHERE t.relid = u.relid)) THEN 'new-table'
            END,
-           f.reason
-    INTO verdict, detail
-    FROM testkit_reset.head h LEFT JOIN (SELECT fl.reason FROM testkit_reset.flags fl LIMIT 1) f ON true;
+           f.reason,
+           w.ids
+    INTO verdict, detail, dirty_ids
+    FROM testkit_reset.head h
+    CROSS JOIN (SELECT coalesce(array_agg(DISTINCT d.relid), '{}') AS ids FROM testkit_reset.dirty d) w
+    LEFT JOIN (SELECT fl.reason FROM testkit_reset.flags fl LIMIT 1) f ON true;
     IF verdict IS NOT NULL THEN
         IF verdict <> 'schema-changed' THEN
             detail := NULL;
@@ -209,25 +217,24 @@ BEGIN
 
     -- The dirty tables, and the leaves of dirty partitioned tables. The kit's session runs in replica mode: foreign keys
     -- and user triggers are triggers too, and skipping them puts the rows back as they were.
-    FOR target IN
-        SELECT tb.relid, tb.copy, tb.columns
-        FROM testkit_reset.tables tb
-        WHERE tb.relid IN (
-            SELECT d.relid FROM testkit_reset.dirty d
-            UNION
-            SELECT p.leaf FROM testkit_reset.dirty d JOIN testkit_reset.partitions p ON p.parent = d.relid)
-    LOOP
-        IF current_setting('session_replication_role') <> 'replica' THEN
-            -- Set only when needed (outside the kit's session): changing it empties the plan cache.
-            SET LOCAL session_replication_role = replica;
-        END IF;
-        EXECUTE format('DELETE FROM ONLY %s', target.relid::regclass);
-        IF target.copy IS NOT NULL THEN
-            EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', target.relid::regclass, target.columns, target.columns, target.copy);
-        END IF;
-        dirty_tables := dirty_tables + 1;
-    END LOOP;
-    DELETE FROM testkit_reset.dirty;
+    IF cardinality(dirty_ids) > 0 THEN
+        FOR target IN
+            SELECT tb.relid, tb.copy, tb.columns
+            FROM testkit_reset.tables tb
+            WHERE tb.relid = ANY (dirty_ids || ARRAY(SELECT p.leaf FROM testkit_reset.partitions p WHERE p.parent = ANY (dirty_ids)))
+        LOOP
+            IF current_setting('session_replication_role') <> 'replica' THEN
+                -- Set only when needed (outside the kit's session): changing it empties the plan cache.
+                SET LOCAL session_replication_role = replica;
+            END IF;
+            EXECUTE format('DELETE FROM ONLY %s', target.relid::regclass);
+            IF target.copy IS NOT NULL THEN
+                EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', target.relid::regclass, target.columns, target.columns, target.copy);
+            END IF;
+            dirty_tables := dirty_tables + 1;
+        END LOOP;
+        DELETE FROM testkit_reset.dirty;
+    END IF;
     timings := timings || format(';tables=%s;dirty=%s', round(extract(epoch FROM clock_timestamp() - step) * 1000, 3), dirty_tables);
     verdict := CASE WHEN ended_all THEN 'reset-ended-all' ELSE 'reset' END;
 END;
