@@ -114,6 +114,9 @@ internal static class TempFolders
     {
         var folder = Create();
         Histories.MigrationHistory.Write(folder);
+        // Unique, as UniqueCopyOfSampleMigrations: each test's template is its own, and one test dropping its template at
+        // its end never pulls it from under another test of the same history.
+        File.WriteAllText(Path.Combine(folder, "R__zz_unique.sql"), $"-- {Guid.NewGuid():N}\nSELECT 1;\n");
         return folder;
     }
 
