@@ -35,13 +35,19 @@ internal static class KitTracing
     /// Starts a step the kit does in the background (a warm database made, a used one dropped, sequences put back): always
     /// the root of a trace of its own, linked to the activity that caused it, leaving that activity behind for the rest of
     /// the calling async method. A listener can tell the kit's background work by these names: <c>testkit.warm</c>,
-    /// <c>testkit.drop</c>, <c>testkit.reset-sequences</c>.
+    /// <c>testkit.drop</c>, <c>testkit.reset-sequences</c>, <c>testkit.migrate-ahead</c>; and, from its start, by the
+    /// database it works on (tag <c>testkit.database</c>, when given).
     /// </summary>
-    internal static Activity? StartBackground(string name)
+    internal static Activity? StartBackground(string name, string? database = null)
     {
         var caller = Activity.Current;
         Activity.Current = null;
-        return Source.StartActivity(name, ActivityKind.Internal, parentContext: default, links: caller is null ? null : [new ActivityLink(caller.Context)]);
+        return Source.StartActivity(
+            name,
+            ActivityKind.Internal,
+            parentContext: default,
+            tags: database is null ? null : [new("testkit.database", database)],
+            links: caller is null ? null : [new ActivityLink(caller.Context)]);
     }
 
     /// <summary>

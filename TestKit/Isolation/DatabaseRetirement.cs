@@ -36,7 +36,7 @@ internal sealed class DatabaseRetirement(ServerRun run)
     /// <summary><see cref="DropAsync"/> as a background step of its own (<c>testkit.drop</c>), for a drop no test waits for.</summary>
     internal async Task DropInBackgroundAsync(PooledDatabase database)
     {
-        using var step = KitTracing.StartBackground("testkit.drop");
+        using var step = KitTracing.StartBackground("testkit.drop", database.Name);
         await DropAsync(database).ConfigureAwait(false);
     }
 

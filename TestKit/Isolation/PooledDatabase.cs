@@ -79,6 +79,9 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <summary>The catalog of the database as created, before any migration.</summary>
     internal CatalogSnapshot? Baseline { get; set; }
 
+    /// <summary>Whether the database was migrated to head after its last erase, for the next test (migrate-erase).</summary>
+    internal bool MigratedAhead { get; set; }
+
     /// <summary>
     /// The kit's connection. Checked alive by default: a test may have terminated it (pg_terminate_backend),
     /// and a pooled connection only finds that out on its next command. A caller that handles that failure

@@ -11,7 +11,8 @@ namespace TestKit.Isolation.MigrateErase;
 /// The literal mode: a pool of databases, each leased to one test at a time. Evolve migrates the database to head before
 /// the test and erases it after; the kit then drops the schemas the empty database lacked and checks the catalog against
 /// the freshly created database's. A database that cannot be proven clean is dropped and replaced, never handed to
-/// another test.
+/// another test. The migration of an erased database runs in the background, so that the next test finds it at head;
+/// a database made new is migrated while its test waits.
 /// </summary>
 internal sealed class MigrateEraseStrategy : IIsolationStrategy
 {
@@ -41,14 +42,18 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            if (database.MigratedAhead)
+            {
+                // Migrated in the background from the scripts the run loaded: an edit since then is reported here, as the
+                // migration itself would report it.
+                database.MigratedAhead = false;
+                _migrator.Migrations.EnsureUnchanged();
+            }
+            else
             {
                 using var migrate = KitTracing.StartChild("testkit.migrate");
-                await _firstMigration.RunAsync(() => _migrator.MigrateAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false);
+                await MigrateAsync(database, cancellationToken).ConfigureAwait(false);
             }
-
-            await database.ReloadTestTypesAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception migrateError)
         {
@@ -100,7 +105,10 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                 await VerifyBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
             }
 
-            _pool.ReturnIdle(pooled);
+            // The next test does not wait for the migration; a database whose migration failed goes idle unmigrated, and
+            // the test that takes it migrates it itself and gets the failure.
+            var erased = pooled;
+            _pool.ReturnIdleAfter(erased, stopping => MigrateAheadAsync(erased, stopping));
             return ReleaseResult.Erased;
         }
         catch (Exception eraseError)
@@ -127,6 +135,36 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     {
         _firstMigration.Dispose();
         await _pool.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task MigrateAsync(PooledDatabase database, CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await _firstMigration.RunAsync(() => _migrator.MigrateAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+
+        await database.ReloadTestTypesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Migrates an erased database for the next test, as a background step of its own (<c>testkit.migrate-ahead</c>).</summary>
+    private async Task MigrateAheadAsync(PooledDatabase database, CancellationToken stopping)
+    {
+        using var step = KitTracing.StartBackground("testkit.migrate-ahead", database.Name);
+        try
+        {
+            await MigrateAsync(database, stopping).ConfigureAwait(false);
+            // Its types loaded anew, the test's first connection is opened ahead too: one beside the kit's own, within the
+            // sizing's 1 + c per database.
+            await database.OpenTestConnectionsAheadAsync(1, stopping).ConfigureAwait(false);
+            database.MigratedAhead = true;
+        }
+        catch (Exception error) when (!stopping.IsCancellationRequested)
+        {
+            // Left unmigrated: the next test's own migration reports the failure where it belongs.
+            step?.SetTag("testkit.failed", error.Message);
+        }
     }
 
     private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)

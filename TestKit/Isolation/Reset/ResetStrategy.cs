@@ -147,7 +147,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
     /// <summary>Puts back the sequences the test moved (testkit_reset.reset_sequences()), on the kit's connection.</summary>
     private static async Task ResetSequencesAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        using var step = KitTracing.StartBackground("testkit.reset-sequences");
+        using var step = KitTracing.StartBackground("testkit.reset-sequences", database.Name);
         var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {

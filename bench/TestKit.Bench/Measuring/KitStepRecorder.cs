@@ -22,6 +22,7 @@ internal sealed class KitStepRecorder : IDisposable
         ["testkit.warm"] = "warm database made",
         ["testkit.drop"] = "used database dropped",
         ["testkit.reset-sequences"] = "sequences put back",
+        ["testkit.migrate-ahead"] = "erased database migrated",
     };
 
     private readonly ConcurrentQueue<(string Step, double Value)> _values = new();
