@@ -23,15 +23,18 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private readonly CancellationTokenSource _stopping = new();
     private readonly WarmFiller? _warm;
     private readonly DatabaseRetirement _retirement;
+    private readonly Func<PooledDatabase, CancellationToken, Task>? _prepareWarm;
 
     /// <param name="run">The run and server the databases belong to.</param>
     /// <param name="maxDatabases">The most databases leased at once.</param>
     /// <param name="create">Makes a new database (the pool adds it and gives it its place in the budget).</param>
     /// <param name="warm">How many databases to keep ready in the background; 0 for none.</param>
-    internal DatabasePool(ServerRun run, int maxDatabases, Func<CancellationToken, Task<PooledDatabase>> create, int warm = 0)
+    /// <param name="prepareWarm">What a warm database gets beside being made, which a test waiting for one does not wait for.</param>
+    internal DatabasePool(ServerRun run, int maxDatabases, Func<CancellationToken, Task<PooledDatabase>> create, int warm = 0, Func<PooledDatabase, CancellationToken, Task>? prepareWarm = null)
     {
         _run = run;
         _create = create;
+        _prepareWarm = prepareWarm;
         _retirement = new DatabaseRetirement(run);
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
         if (warm > 0)
@@ -243,6 +246,20 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private async Task PrepareWarmAsync(BudgetToken token, CancellationToken stopping)
     {
         using var step = KitTracing.StartBackground("testkit.warm");
-        ReturnIdle(await CreateAsync(token, stopping).ConfigureAwait(false));
+        var created = await CreateAsync(token, stopping).ConfigureAwait(false);
+        if (_prepareWarm is not null)
+        {
+            try
+            {
+                await _prepareWarm(created, stopping).ConfigureAwait(false);
+            }
+            catch
+            {
+                await DiscardAsync(created).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        ReturnIdle(created);
     }
 }

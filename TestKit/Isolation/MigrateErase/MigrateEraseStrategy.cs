@@ -157,7 +157,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             await MigrateAsync(database, stopping).ConfigureAwait(false);
             // Its types loaded anew, the test's first connection is opened ahead too: one beside the kit's own, within the
             // sizing's 1 + c per database.
-            await database.OpenTestConnectionsAheadAsync(1, stopping).ConfigureAwait(false);
+            await database.OpenTestConnectionsAheadAsync(1, loadSchema: true, stopping).ConfigureAwait(false);
             database.MigratedAhead = true;
         }
         catch (Exception error) when (!stopping.IsCancellationRequested)

@@ -180,7 +180,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
             }
 
             // One beside the kit's own: the next tests find the connections of the tests before them.
-            await database.OpenTestConnectionsAheadAsync(1, cancellationToken).ConfigureAwait(false);
+            await database.OpenTestConnectionsAheadAsync(1, loadSchema: false, cancellationToken).ConfigureAwait(false);
             return database;
         }
         catch

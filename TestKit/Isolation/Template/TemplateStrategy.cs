@@ -21,7 +21,15 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     {
         _run = run;
         _template = template;
-        _pool = new DatabasePool(run, maxDatabases, CreateAsync, warm: Math.Clamp(Environment.ProcessorCount, 1, maxDatabases));
+        // A warm clone also gets the test's connections opened ahead, two: a test that writes through one connection and
+        // checks through another (Db and the code under test) finds both open and their backends' caches loaded. A clone
+        // made while a test waits gets none: the test opens what it needs.
+        _pool = new DatabasePool(
+            run,
+            maxDatabases,
+            CreateAsync,
+            warm: Math.Clamp(Environment.ProcessorCount, 1, maxDatabases),
+            prepareWarm: (database, stopping) => database.OpenTestConnectionsAheadAsync(2, loadSchema: true, stopping));
     }
 
     public string Name => IsolationStrategyNames.NameOf(IsolationStrategy.Template);
@@ -51,19 +59,6 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     {
         var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var name = await _run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
-        var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
-        try
-        {
-            // Most clones are made by the warm filler, ahead of the test that gets them. Two: a test that writes through one
-            // connection and checks through another (Db and the code under test) finds both open; a clone has no kit connection.
-            await database.OpenTestConnectionsAheadAsync(2, cancellationToken).ConfigureAwait(false);
-            return database;
-        }
-        catch
-        {
-            await database.DisposeAsync().ConfigureAwait(false);
-            await _run.Catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
+        return new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
     }
 }
