@@ -13,6 +13,7 @@ namespace TestKit.Databases;
 internal sealed class DatabaseCatalog(ServerRun run)
 {
     private readonly ConcurrentDictionary<string, uint> _createdOids = new(StringComparer.Ordinal);
+    private string? _cloneStrategy;
     private int _created;
     private int _dropped;
 
@@ -31,7 +32,7 @@ internal sealed class DatabaseCatalog(ServerRun run)
         await using (connection.ConfigureAwait(false))
         {
             // template0 for an empty database: the pristine template, so a user's additions to template1 never leak into tests.
-            var source = template is null ? "template0 ENCODING 'UTF8'" : Sql.Quote(template);
+            var source = template is null ? "template0 ENCODING 'UTF8'" : Sql.Quote(template) + await CloneStrategyAsync(connection).ConfigureAwait(false);
             // Not cancellable once sent: a CREATE that completes while its cancellation is on the way would leave a
             // database no one knows of (the template strategy's filler is stopped by cancellation at the end of a run).
             cancellationToken.ThrowIfCancellationRequested();
@@ -61,6 +62,20 @@ internal sealed class DatabaseCatalog(ServerRun run)
 
         return name;
     }
+
+    /// <summary>
+    /// How a clone copies its template. By file copy where the server runs without fsync (the embedded server): its two
+    /// checkpoints then only write to memory, and the clone takes about half of WAL_LOG's time (18 against 34 ms with the
+    /// sample migrations, 190 against 430-525 ms with 800 tables). Elsewhere the server's default (WAL_LOG since
+    /// PostgreSQL 15), as a checkpoint forced per test could take seconds on a durable server.
+    /// </summary>
+    private async Task<string> CloneStrategyAsync(NpgsqlConnection connection) =>
+        _cloneStrategy ??= await Sql.ScalarAsync<bool>(
+            connection,
+            "SELECT current_setting('server_version_num')::int >= 150000 AND current_setting('fsync') = 'off'",
+            CancellationToken.None).ConfigureAwait(false)
+            ? " STRATEGY FILE_COPY"
+            : string.Empty;
 
     /// <summary>
     /// True when <paramref name="database"/> exists and is this run's: it carries the run's marker, or it is the very
