@@ -79,6 +79,8 @@ public sealed class FaultOrphanTests : FaultKitTest
         var orphanFolder = await FolderOfAsync(orphan);
         // The machine's container restarted, say: the postmaster and its run died at once, postmaster.pid stayed.
         var pidFile = Path.Combine(orphanFolder, "data", "postmaster.pid");
+        // Its dynamic shared memory lives in its data folder (not in /dev/shm/PostgreSQL.*, where a killed server's stays).
+        await Assert.That(Directory.GetFiles(Path.Combine(orphanFolder, "data", "pg_dynshmem"))).IsNotEmpty();
         var postmaster = int.Parse((await File.ReadAllLinesAsync(pidFile, cancellationToken))[0], CultureInfo.InvariantCulture);
         using (var process = Process.GetProcessById(postmaster))
         {

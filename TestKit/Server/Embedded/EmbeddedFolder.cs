@@ -20,12 +20,14 @@ internal sealed class EmbeddedFolder(string root)
 
     private string KeptFile => Path.Combine(Root, "kept");
 
+    private const string SharedMemory = "/dev/shm";
+
+    /// <summary>Whether the folder is on tmpfs (<see cref="Parent"/>).</summary>
+    internal bool InSharedMemory => Root.StartsWith(SharedMemory + "/", StringComparison.Ordinal);
+
     /// <summary>tmpfs when the machine has one (clones and erases are steadier there), else the temp folder.</summary>
-    internal static string Parent()
-    {
-        const string SharedMemory = "/dev/shm";
-        return OperatingSystem.IsLinux() && Directory.Exists(SharedMemory) ? SharedMemory : Path.GetTempPath();
-    }
+    internal static string Parent() =>
+        OperatingSystem.IsLinux() && Directory.Exists(SharedMemory) ? SharedMemory : Path.GetTempPath();
 
     /// <summary>The folders of every embedded server on this machine, this run's included.</summary>
     internal static IEnumerable<EmbeddedFolder> All() =>

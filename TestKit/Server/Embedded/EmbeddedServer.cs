@@ -165,7 +165,10 @@ internal sealed class EmbeddedServer : IPostgresServer
                 "-c full_page_writes=off",
                 // Evolve erases every object of a schema in one transaction, a lock each: at the default 64 per connection,
                 // a schema of 800 tables runs the server out of shared memory (about 10 MB more at 100 connections).
-                "-c max_locks_per_transaction=512");
+                "-c max_locks_per_transaction=512",
+                // Dynamic shared memory as files in the data folder when that is on tmpfs (no disk I/O) instead of
+                // /dev/shm/PostgreSQL.*: a server killed outright leaves its segments where the orphan sweep removes them.
+                folder.InSharedMemory ? "-c dynamic_shared_memory_type=mmap" : string.Empty).Trim();
             var (started, error) = await pgCtl.TryStartAsync(folder, settings, EmbeddedReadiness.Deadline, cancellationToken).ConfigureAwait(false);
             if (started)
             {
