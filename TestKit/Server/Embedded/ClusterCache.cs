@@ -107,18 +107,24 @@ internal sealed class ClusterCache
         }
     }
 
-    /// <summary>Copies a folder tree, keeping the permissions of every folder and file (PostgreSQL checks its data folder's).</summary>
+    /// <summary>
+    /// Copies a folder tree, keeping the permissions of every folder and file (PostgreSQL checks its data folder's): the
+    /// folders first, then the files (about a thousand, most of them small) on every core.
+    /// </summary>
     private static void Copy(string source, string target)
     {
-        CreateDirectory(target, OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(source));
-        foreach (var file in Directory.EnumerateFiles(source))
-        {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-        }
+        var files = new List<string>();
+        CopyFolders(source, target, files);
+        Parallel.ForEach(files, file => File.Copy(file, Path.Combine(target, Path.GetRelativePath(source, file))));
+    }
 
+    private static void CopyFolders(string source, string target, List<string> files)
+    {
+        CreateDirectory(target, OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(source));
+        files.AddRange(Directory.EnumerateFiles(source));
         foreach (var directory in Directory.EnumerateDirectories(source))
         {
-            Copy(directory, Path.Combine(target, Path.GetFileName(directory)));
+            CopyFolders(directory, Path.Combine(target, Path.GetFileName(directory)), files);
         }
     }
 
