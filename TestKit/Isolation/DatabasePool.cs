@@ -15,7 +15,7 @@ namespace TestKit.Isolation;
 internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 {
     private readonly ServerRun _run;
-    private readonly Func<CancellationToken, Task<PooledDatabase>> _create;
+    private readonly Func<bool, CancellationToken, Task<PooledDatabase>> _create;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentBag<PooledDatabase> _idle = [];
     private readonly ConcurrentDictionary<string, PooledDatabase> _all = new(StringComparer.Ordinal);
@@ -23,18 +23,15 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private readonly CancellationTokenSource _stopping = new();
     private readonly WarmFiller? _warm;
     private readonly DatabaseRetirement _retirement;
-    private readonly Func<PooledDatabase, CancellationToken, Task>? _prepareWarm;
 
     /// <param name="run">The run and server the databases belong to.</param>
     /// <param name="maxDatabases">The most databases leased at once.</param>
-    /// <param name="create">Makes a new database (the pool adds it and gives it its place in the budget).</param>
+    /// <param name="create">Makes a new database (the pool adds it, with its place in the budget); true: a warm one, no test waits.</param>
     /// <param name="warm">How many databases to keep ready in the background; 0 for none.</param>
-    /// <param name="prepareWarm">What a warm database gets beside being made, which a test waiting for one does not wait for.</param>
-    internal DatabasePool(ServerRun run, int maxDatabases, Func<CancellationToken, Task<PooledDatabase>> create, int warm = 0, Func<PooledDatabase, CancellationToken, Task>? prepareWarm = null)
+    internal DatabasePool(ServerRun run, int maxDatabases, Func<bool, CancellationToken, Task<PooledDatabase>> create, int warm = 0)
     {
         _run = run;
         _create = create;
-        _prepareWarm = prepareWarm;
         _retirement = new DatabaseRetirement(run);
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
         if (warm > 0)
@@ -67,7 +64,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 
                 if (await _run.Budget.TryAcquireAsync(this, cancellationToken).ConfigureAwait(false) is { } token)
                 {
-                    var created = await CreateAsync(token, cancellationToken).ConfigureAwait(false);
+                    var created = await CreateAsync(token, ahead: false, cancellationToken).ConfigureAwait(false);
                     // Only once a database could be made: a filler started before would fail the same way in the background.
                     _warm?.Start();
                     return created;
@@ -227,11 +224,11 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         Errors.Rethrow(errors, "TestKit could not drop every database of its pool.");
     }
 
-    private async Task<PooledDatabase> CreateAsync(BudgetToken token, CancellationToken cancellationToken)
+    private async Task<PooledDatabase> CreateAsync(BudgetToken token, bool ahead, CancellationToken cancellationToken)
     {
         try
         {
-            var created = await _create(cancellationToken).ConfigureAwait(false);
+            var created = await _create(ahead, cancellationToken).ConfigureAwait(false);
             created.Token = token;
             _all[created.Name] = created;
             return created;
@@ -246,20 +243,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private async Task PrepareWarmAsync(BudgetToken token, CancellationToken stopping)
     {
         using var step = KitTracing.StartBackground("testkit.warm");
-        var created = await CreateAsync(token, stopping).ConfigureAwait(false);
-        if (_prepareWarm is not null)
-        {
-            try
-            {
-                await _prepareWarm(created, stopping).ConfigureAwait(false);
-            }
-            catch
-            {
-                await DiscardAsync(created).ConfigureAwait(false);
-                throw;
-            }
-        }
-
-        ReturnIdle(created);
+        ReturnIdle(await CreateAsync(token, ahead: true, stopping).ConfigureAwait(false));
     }
 }

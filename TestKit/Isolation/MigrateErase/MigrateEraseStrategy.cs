@@ -31,7 +31,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         _run = run;
         _migrator = migrator;
         _renameAtRelease = renameAtRelease;
-        _pool = new DatabasePool(run, maxDatabases, CreateAsync);
+        _pool = new DatabasePool(run, maxDatabases, (_, cancellationToken) => CreateAsync(cancellationToken));
         _firstMigration = new FirstMigration(run);
     }
 

@@ -44,7 +44,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
         _run = run;
         _template = template;
         _loginPerLease = loginPerLease;
-        _pool = new DatabasePool(run, maxDatabases, CreateAsync);
+        _pool = new DatabasePool(run, maxDatabases, (_, cancellationToken) => CreateAsync(cancellationToken));
         _superuser = new Lazy<Task>(() => EnsureSuperuserAsync(CancellationToken.None));
     }
 

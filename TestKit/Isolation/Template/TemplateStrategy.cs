@@ -21,15 +21,7 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     {
         _run = run;
         _template = template;
-        // A warm clone also gets the test's connections opened ahead, two: a test that writes through one connection and
-        // checks through another (Db and the code under test) finds both open and their backends' caches loaded. A clone
-        // made while a test waits gets none: the test opens what it needs.
-        _pool = new DatabasePool(
-            run,
-            maxDatabases,
-            CreateAsync,
-            warm: Math.Clamp(Environment.ProcessorCount, 1, maxDatabases),
-            prepareWarm: (database, stopping) => database.OpenTestConnectionsAheadAsync(2, loadSchema: true, stopping));
+        _pool = new DatabasePool(run, maxDatabases, CreateAsync, warm: Math.Clamp(Environment.ProcessorCount, 1, maxDatabases));
     }
 
     public string Name => IsolationStrategyNames.NameOf(IsolationStrategy.Template);
@@ -55,10 +47,29 @@ internal sealed class TemplateStrategy : IIsolationStrategy
 
     public ValueTask DisposeAsync() => new(Errors.RunAllAsync($"TestKit could not end the {Name} strategy cleanly.", _pool.DisposeAsync, _template.DisposeAsync));
 
-    private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
+    private async Task<PooledDatabase> CreateAsync(bool ahead, CancellationToken cancellationToken)
     {
         var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var name = await _run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
-        return new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
+        var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
+        if (!ahead)
+        {
+            // A test waits for this clone: it opens what it needs itself.
+            return database;
+        }
+
+        try
+        {
+            // A warm clone also gets the test's connections opened ahead, two: a test that writes through one connection and
+            // checks through another (Db and the code under test) finds both open and their backends' caches loaded.
+            await database.OpenTestConnectionsAheadAsync(2, loadSchema: true, cancellationToken).ConfigureAwait(false);
+            return database;
+        }
+        catch
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            await _run.Catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
     }
 }
