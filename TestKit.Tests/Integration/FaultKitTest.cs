@@ -4,23 +4,12 @@ namespace TestKit.Tests.Integration;
 
 /// <summary>
 /// What every fault test checks, in one place: a strategy of the test's own on a catalog it can see
-/// (so it can count the databases that carry the catalog's marker), the state of head (the state digest
-/// plus privileges, ownership and database properties, which a test can change too), "the next test
-/// starts at exactly head" and "nothing of the kit is left once the strategy is disposed".
+/// (so it can count the databases that carry the catalog's marker), the state of head (the kit's full state digest),
+/// "the next test starts at exactly head" and "nothing of the kit is left once the strategy is disposed".
 /// </summary>
 public abstract class FaultKitTest : KitTest
 {
     private static readonly TimeSpan LeftoverDeadline = TimeSpan.FromSeconds(15);
-
-    /// <summary>What a test can change beyond the state digest: privileges, owners, the database's own properties.</summary>
-    private static readonly string[] PrivilegeQueries =
-    [
-        "SELECT 'schema acl ' || nspname || ' ' || nspowner::regrole || ' ' || coalesce(nspacl::text, '-') FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'testkit_reset') AND nspname NOT LIKE 'pg\\_%'",
-        "SELECT 'relation acl ' || c.oid::regclass || ' ' || c.relowner::regrole || ' ' || coalesce(c.relacl::text, '-') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'testkit_reset') AND n.nspname NOT LIKE 'pg\\_%'",
-        "SELECT 'function acl ' || p.oid::regprocedure || ' ' || p.proowner::regrole || ' ' || coalesce(p.proacl::text, '-') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'testkit_reset') AND n.nspname NOT LIKE 'pg\\_%'",
-        "SELECT 'default acl ' || defaclrole::regrole || ' ' || defaclnamespace || ' ' || defaclobjtype::text || ' ' || coalesce(defaclacl::text, '-') FROM pg_default_acl",
-        "SELECT 'database ' || datconnlimit || ' ' || datallowconn || ' ' || coalesce(datacl::text, '-') || ' ' || coalesce(shobj_description(oid, 'pg_database'), '-') FROM pg_database WHERE datname = current_database()",
-    ];
 
     /// <summary>A strategy of this test's own (a pool of one by default), with the catalog whose marker its databases carry.</summary>
     internal async Task<OwnStrategy> NewOwnStrategyAsync(
@@ -28,36 +17,18 @@ public abstract class FaultKitTest : KitTest
     {
         var catalog = new ServerRun(server ?? await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
-        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, leftovers == Leftovers.Isolated), catalog);
+        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, leftovers == Leftovers.Isolated, DefaultOptions.VerifyHead), catalog);
     }
 
     /// <summary>A strategy of this test's own for <paramref name="migrations"/> (a pool of one by default).</summary>
     internal async Task<OwnStrategy> NewOwnStrategyAsync(IsolationStrategy kind, MigrationSet migrations, int maxDatabases = 1)
     {
         var catalog = new ServerRun(await ServerAsync());
-        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases), catalog);
+        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, verifyHead: DefaultOptions.VerifyHead), catalog);
     }
 
-    /// <summary>The state a test can observe: <see cref="StateDigest"/> plus privileges, owners and the database's properties.</summary>
-    internal static async Task<List<string>> HeadAsync(string connectionString)
-    {
-        var lines = await StateDigest.ComputeAsync(connectionString);
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, ApplicationName = "testkit-digest" };
-        await using var connection = new NpgsqlConnection(builder.ConnectionString);
-        await connection.OpenAsync();
-        foreach (var query in PrivilegeQueries)
-        {
-            await using var command = new NpgsqlCommand(query, connection);
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                lines.Add(reader.GetString(0));
-            }
-        }
-
-        lines.Sort(StringComparer.Ordinal);
-        return lines;
-    }
+    /// <summary>The state a test can observe: the kit's full state digest.</summary>
+    internal static Task<List<string>> HeadAsync(string connectionString) => Digest.ComputeAsync(connectionString);
 
     /// <summary>
     /// The next test's view: exactly head, and a pooled connection (as the next test's Db opens one) that works,

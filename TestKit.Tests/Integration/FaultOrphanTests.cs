@@ -253,9 +253,41 @@ public sealed class FaultOrphanTests : FaultKitTest
     }
 
     [Test]
-    [Arguments(IsolationStrategy.Template)]
-    [Arguments(IsolationStrategy.Reset)]
-    public async Task A_template_whose_builder_died_half_way_is_built_again(IsolationStrategy kind)
+    public async Task A_database_a_killed_run_created_but_never_marked_is_swept_and_a_live_runs_unmarked_one_is_left()
+    {
+        var server = await ServerAsync();
+        var deadRun = RandomNumberGenerator.GetHexString(10, lowercase: true);
+        var dead = $"testkit_{deadRun}_014";
+        var liveRun = RandomNumberGenerator.GetHexString(10, lowercase: true);
+        var live = $"testkit_{liveRun}_001";
+        await using var admin = await ConnectAsync("postgres");
+        try
+        {
+            // CREATE DATABASE and its COMMENT are two statements: a run killed between them (SIGKILL) leaves a database with
+            // no marker. A live run between the two holds its run lock, which it takes before it creates one.
+            await using var holder = await ConnectAsync(server.LockDatabase);
+            await ExecuteAsync(holder, $"SELECT pg_advisory_lock({AdvisoryLockKeys.Run(liveRun).ToString(CultureInfo.InvariantCulture)})");
+            await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(dead)} TEMPLATE template0");
+            await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(live)} TEMPLATE template0");
+
+            await SweepAsNewRunAsync(server);
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", dead)).IsEqualTo(0)
+                .Because("a database named as a run's, unmarked, whose run holds no lock and has no session, is a dead run's");
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", live)).IsEqualTo(1)
+                .Because("an unmarked database of a run that holds its lock may be one it is about to mark");
+        }
+        finally
+        {
+            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(dead)} WITH (FORCE)");
+            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(live)} WITH (FORCE)");
+        }
+    }
+
+    [Test]
+    [Arguments(IsolationStrategy.Template, true)]
+    [Arguments(IsolationStrategy.Reset, true)]
+    [Arguments(IsolationStrategy.Template, false)]
+    public async Task A_template_whose_builder_died_half_way_is_built_again(IsolationStrategy kind, bool marked)
     {
         var folder = TempFolders.UniqueCopyOfSampleMigrations();
         var server = await ServerAsync();
@@ -264,9 +296,14 @@ public sealed class FaultOrphanTests : FaultKitTest
         await using var admin = await ConnectAsync("postgres");
         try
         {
-            // What a builder killed in the middle of its migration leaves: the database, a part of the schema, the building marker.
+            // What a builder killed in the middle of its migration leaves: the database, a part of the schema, the building
+            // marker; or, killed between CREATE DATABASE and COMMENT, no marker at all.
             await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(template.Name)} TEMPLATE template0");
-            await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(template.Name)} IS {Sql.Literal(template.BuildingMarker)}");
+            if (marked)
+            {
+                await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(template.Name)} IS {Sql.Literal(template.BuildingMarker)}");
+            }
+
             await using (var half = await ConnectAsync(template.Name))
             {
                 await ExecuteAsync(half, "CREATE TABLE customers (id int)");

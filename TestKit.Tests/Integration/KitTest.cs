@@ -20,7 +20,7 @@ public abstract class KitTest
     {
         var catalog = new ServerRun(await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
-        return StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases);
+        return StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, verifyHead: DefaultOptions.VerifyHead);
     }
 
     /// <summary>The folder of an embedded server: the parent of its data folder, which the server itself names.</summary>

@@ -65,7 +65,7 @@ public sealed class MigrateEraseTests : FaultKitTest
         }
 
         var error = await Assert.That(async () => { await strategy.ReleaseAsync(first, CancellationToken.None); }).Throws<TestKitException>();
-        await Assert.That(error!.Message).Contains("left: publication stray_publication").And.Contains("next test gets a fresh one");
+        await Assert.That(error!.Message).Contains("has: publication stray_publication").And.Contains("next test gets a fresh one");
         await using (var admin = await ConnectAsync("postgres"))
         {
             await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE starts_with(datname, $1)", own.Catalog.Marker.NamePrefix)).IsEqualTo(0)

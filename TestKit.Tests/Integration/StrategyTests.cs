@@ -16,7 +16,7 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
     {
         await using var strategy = await NewStrategyAsync(kind);
         var first = await strategy.AcquireAsync(CancellationToken.None);
-        var head = await StateDigest.ComputeAsync(first.ConnectionString);
+        var head = await Digest.ComputeAsync(first.ConnectionString);
 
         var leftOpen = new NpgsqlConnection(first.ConnectionString);
         await leftOpen.OpenAsync();
@@ -32,7 +32,7 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
         await strategy.ReleaseAsync(first, CancellationToken.None);
         var second = await strategy.AcquireAsync(CancellationToken.None);
 
-        await Assert.That(await StateDigest.ComputeAsync(second.ConnectionString)).IsEquivalentTo(head);
+        await Assert.That(await Digest.ComputeAsync(second.ConnectionString)).IsEquivalentTo(head);
         await strategy.ReleaseAsync(second, CancellationToken.None);
         if (kind != IsolationStrategy.Template)
         {
@@ -49,7 +49,7 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
     {
         await using var strategy = await NewStrategyAsync(kind);
         var database = await strategy.AcquireAsync(CancellationToken.None);
-        var head = await StateDigest.ComputeAsync(database.ConnectionString);
+        var head = await Digest.ComputeAsync(database.ConnectionString);
 
         for (var seed = 1; seed <= 6; seed++)
         {
@@ -61,7 +61,7 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
             await Assert.That(released.Outcome).IsNotEqualTo(ReleaseOutcome.Replaced).Because(released.Reason ?? string.Empty);
             database = await strategy.AcquireAsync(CancellationToken.None);
 
-            var after = await StateDigest.ComputeAsync(database.ConnectionString);
+            var after = await Digest.ComputeAsync(database.ConnectionString);
             await Assert.That(after).IsEquivalentTo(head).Because($"seed {seed} must leave no trace");
             foreach (var connection in leftOpen)
             {
@@ -77,7 +77,7 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
     {
         await using var strategy = await NewStrategyAsync(kind);
         var first = await strategy.AcquireAsync(CancellationToken.None);
-        var head = await StateDigest.ComputeAsync(first.ConnectionString);
+        var head = await Digest.ComputeAsync(first.ConnectionString);
         await using (var connection = new NpgsqlConnection(first.ConnectionString))
         {
             await connection.OpenAsync();
@@ -93,7 +93,7 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
         var released = await strategy.ReleaseAsync(first, CancellationToken.None);
         var second = await strategy.AcquireAsync(CancellationToken.None);
 
-        await Assert.That(await StateDigest.ComputeAsync(second.ConnectionString)).IsEquivalentTo(head);
+        await Assert.That(await Digest.ComputeAsync(second.ConnectionString)).IsEquivalentTo(head);
         await strategy.ReleaseAsync(second, CancellationToken.None);
         if (kind == IsolationStrategy.Reset)
         {

@@ -17,6 +17,7 @@ internal static class OptionsResolver
     internal const string KeepFailedVariable = "TESTKIT_KEEP_FAILED";
     internal const string IsolateLeftoverClientsVariable = "TESTKIT_ISOLATE_LEFTOVER_CLIENTS";
     internal const string ServerMaxDatabasesVariable = "TESTKIT_SERVER_MAX_DATABASES";
+    internal const string VerifyHeadVariable = "TESTKIT_VERIFY_HEAD";
     internal const string DefaultMigrationsFolder = "migrations";
 
     private static readonly string[] LibpqVariables = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
@@ -59,6 +60,7 @@ internal static class OptionsResolver
         {
             KeepFailedDatabases = options.KeepFailedDatabases ?? ParseFlag(environment(KeepFailedVariable), KeepFailedVariable),
             IsolateLeftoverClients = options.IsolateLeftoverClients ?? ParseFlag(environment(IsolateLeftoverClientsVariable), IsolateLeftoverClientsVariable),
+            VerifyHead = options.VerifyHead ?? ParseFlag(environment(VerifyHeadVariable), VerifyHeadVariable),
             ServerMaxDatabases = options.ServerMaxDatabases ?? ParseCount(environment(ServerMaxDatabasesVariable), ServerMaxDatabasesVariable),
             Schemas = options.Schemas ?? [],
             ChangelogSchema = options.ChangelogSchema,

@@ -16,6 +16,9 @@ internal sealed record ResolvedOptions(
     /// <summary>A new connection string per lease, so that a test's leftovers reach nothing (see <see cref="TestKitOptions.IsolateLeftoverClients"/>).</summary>
     internal bool IsolateLeftoverClients { get; init; }
 
+    /// <summary>Every database a test gets is compared with head by its full state digest (see <see cref="TestKitOptions.VerifyHead"/>).</summary>
+    internal bool VerifyHead { get; init; }
+
     /// <summary>Where the kit tells what concerns no single test (see <see cref="TestKitOptions.Logger"/>).</summary>
     internal ILogger Logger { get; init; } = NullLogger.Instance;
 
@@ -45,6 +48,7 @@ internal sealed record ResolvedOptions(
             Isolation.ToString(),
             MaxDatabases.ToString(CultureInfo.InvariantCulture),
             IsolateLeftoverClients ? "isolate-leftovers" : "share-connection-string",
+            VerifyHead ? "verify-head" : "trust-the-strategy",
             "server-max", ServerMaxDatabases?.ToString(CultureInfo.InvariantCulture) ?? "none",
             "folders", .. MigrationFolders,
             "schemas", .. Schemas,

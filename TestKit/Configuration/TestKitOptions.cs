@@ -95,6 +95,15 @@ public sealed record TestKitOptions
     public bool? IsolateLeftoverClients { get; init; }
 
     /// <summary>
+    /// Verification mode (environment: <c>TESTKIT_VERIFY_HEAD=1</c>): after every test, the database the next test gets is
+    /// compared with head by a full digest of its state — every object with its definition, owner, privileges and comment,
+    /// every row, each sequence's value and whether it was used, large objects, the database's settings and comment, and
+    /// what other sessions hold in it — under every strategy. A difference fails the test that left it and names what
+    /// differs. It costs a read of the whole database per test: TestKit's own tests run with it. Default: false.
+    /// </summary>
+    public bool? VerifyHead { get; init; }
+
+    /// <summary>
     /// The schemas Evolve manages and erases, in search-path order; the first holds Evolve's changelog.
     /// Default: the connection's default schema (<c>public</c>).
     /// </summary>

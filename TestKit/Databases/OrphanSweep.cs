@@ -51,12 +51,27 @@ internal sealed class OrphanSweep : IAsyncDisposable
         await _admin.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The databases of dead runs: those with a run's marker, and those a run created but had not marked yet when it was
+    /// killed (CREATE DATABASE and COMMENT are two statements, and CREATE DATABASE cannot run in a transaction): the name
+    /// <c>testkit_RUNID_NNN</c> names the run, whose run lock it held before it created the database.
+    /// </summary>
     private async Task DatabasesAsync()
     {
-        foreach (var (name, comment) in await MarkedAsync("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE starts_with(shobj_description(oid, 'pg_database'), $1)").ConfigureAwait(false))
+        var unmarked = await Sql.QueryAsync(
+            _admin,
+            "SELECT datname FROM pg_database WHERE shobj_description(oid, 'pg_database') IS NULL AND datname ~ $1",
+            reader => reader.GetString(0),
+            _cancellationToken,
+            RunMarker.NamePattern).ConfigureAwait(false);
+        var databases = (await MarkedAsync("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE starts_with(shobj_description(oid, 'pg_database'), $1)").ConfigureAwait(false))
+            .Select(database => (database.Name, Comment: (string?)database.Comment, Marker: RunMarker.Parse(database.Comment)!))
+            .Concat(unmarked.Select(name => (Name: name, Comment: (string?)null, Marker: RunMarker.OfUnmarked(name))))
+            .Where(database => database.Marker.RunId != _run.Marker.RunId);
+        foreach (var (name, comment, marker) in databases)
         {
             // DROP DATABASE cannot run inside a function: check the marker once more, then drop.
-            if (await IsDeadAsync(comment).ConfigureAwait(false)
+            if (await IsDeadAsync(marker, comment ?? marker.RunId).ConfigureAwait(false)
                 && await Sql.ScalarAsync<string>(_admin, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", _cancellationToken, name).ConfigureAwait(false) == comment)
             {
                 try
@@ -77,7 +92,7 @@ internal sealed class OrphanSweep : IAsyncDisposable
     {
         foreach (var (name, comment) in await MarkedAsync("SELECT rolname, shobj_description(oid, 'pg_authid') FROM pg_roles WHERE starts_with(shobj_description(oid, 'pg_authid'), $1)").ConfigureAwait(false))
         {
-            if (await IsDeadAsync(comment).ConfigureAwait(false))
+            if (await IsDeadAsync(RunMarker.Parse(comment)!, comment).ConfigureAwait(false))
             {
                 try
                 {
@@ -101,14 +116,14 @@ internal sealed class OrphanSweep : IAsyncDisposable
         return [.. marked.Where(item => item.Comment != own)];
     }
 
-    private async Task<bool> IsDeadAsync(string comment)
+    /// <summary>Whether the run of <paramref name="marker"/> is dead; asked once per <paramref name="key"/> (its marker's text).</summary>
+    private async Task<bool> IsDeadAsync(RunMarker marker, string key)
     {
-        if (_verdicts.TryGetValue(comment, out var dead))
+        if (_verdicts.TryGetValue(key, out var dead))
         {
             return dead;
         }
 
-        var marker = RunMarker.Parse(comment)!;
         var sameHost = marker.Host == _run.Marker.Host;
         var processGone = marker.ProcessId is { } pid && !IsAlive(pid);
         if (!marker.HoldsRunLock)
@@ -120,7 +135,7 @@ internal sealed class OrphanSweep : IAsyncDisposable
             dead = await HoldsNoLockAndNoSessionAsync(marker).ConfigureAwait(false);
         }
 
-        _verdicts[comment] = dead;
+        _verdicts[key] = dead;
         return dead;
     }
 

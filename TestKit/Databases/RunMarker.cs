@@ -25,6 +25,15 @@ internal sealed record RunMarker(string RunId, int? ProcessId, string? Host, boo
 
     internal static string NamePrefixOf(string runId) => $"testkit_{runId}_";
 
+    /// <summary>A POSIX pattern of the names runs give their databases and login roles: testkit_RUNID_NNN.</summary>
+    internal const string NamePattern = "^testkit_[0-9a-f]{10}_[0-9]{3,}$";
+
+    /// <summary>
+    /// The run of a database named like a run's (<see cref="NamePattern"/>) that carries no marker yet: created by that run,
+    /// which holds its run lock before it creates one, on a host and in a process unknown.
+    /// </summary>
+    internal static RunMarker OfUnmarked(string name) => new(name.Split('_')[1], ProcessId: null, Host: null, HoldsRunLock: true);
+
     /// <summary>The <paramref name="number"/>th name of the run: testkit_ID_001.</summary>
     internal string Name(int number) => NamePrefix + number.ToString("D3", CultureInfo.InvariantCulture);
 

@@ -34,17 +34,23 @@ internal static class Errors
         var errors = new List<Exception>();
         foreach (var step in steps)
         {
-            try
-            {
-                await step().ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                errors.Add(e);
-            }
+            await CollectAsync(errors, () => step().AsTask()).ConfigureAwait(false);
         }
 
         Rethrow(errors, summary);
+    }
+
+    /// <summary>Runs one step of a teardown; what it throws goes to <paramref name="errors"/>, and the teardown goes on.</summary>
+    internal static async Task CollectAsync(List<Exception> errors, Func<Task> step)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
     }
 
     /// <summary>

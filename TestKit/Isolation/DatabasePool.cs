@@ -34,19 +34,15 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         _create = create;
         _retirement = new DatabaseRetirement(run);
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
-        if (warm > 0)
-        {
-            _warm = new WarmFiller(run.Budget, warm, () => _idle.Count, PrepareWarmAsync);
-        }
+        _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count, PrepareWarmAsync) : null;
 
         run.Budget.Allow(maxDatabases);
         run.Budget.Register(this);
     }
 
     /// <summary>
-    /// Waits for a lease slot, then hands out an idle database or a new one; at the run's bound, a new one waits for another
-    /// pool to give one up or for a database to be dropped. The slot is given back if that fails; otherwise by
-    /// <see cref="ReleaseSlot"/>.
+    /// Waits for a lease slot, then hands out an idle database or a new one; at the run's bound, a new one waits for another pool
+    /// to give one up or for a database to be dropped. The slot is given back if that fails; otherwise by <see cref="ReleaseSlot"/>.
     /// </summary>
     internal async Task<PooledDatabase> LeaseAsync(CancellationToken cancellationToken)
     {
@@ -87,9 +83,8 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
             : throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
 
     /// <summary>
-    /// Ends every session of a released database and renames it, so that nothing the test kept — an open connection,
-    /// a connection string, a writer left running — reaches it again. Returns the database under its new name, not
-    /// yet cleaned; the strategy cleans it and returns it with <see cref="ReturnIdle"/>, or discards it.
+    /// Ends every session of a released database and renames it, so that nothing the test kept (an open connection, a connection
+    /// string, a writer left running) reaches it again. Returns it under its new name, not yet cleaned, for the strategy to clean.
     /// </summary>
     internal async Task<PooledDatabase> RenameForNextLeaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
@@ -101,40 +96,14 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         return renamed;
     }
 
-    /// <summary>Makes a cleaned database available to the next test; the slot is given back separately.</summary>
-    internal void ReturnIdle(PooledDatabase database)
-    {
-        _idle.Add(database);
-        _run.Budget.NotifyIdle();
-    }
-
     /// <summary>
-    /// Finishes cleaning a released database in the background — what the test that released it need not wait for — then
-    /// makes it available to the next test. A database that cannot be finished is dropped (the next test gets another),
-    /// and why goes to the run's log. The slot is given back separately.
+    /// Finishes cleaning a released database — what the test that released it need not wait for — then makes it available
+    /// to the next test. In the background: a database that cannot be finished is dropped (the next test gets another), and
+    /// why goes to the run's log. In the foreground (verification mode, whose proof belongs to the test that released it):
+    /// a failure drops the database and reaches the caller. The slot is given back separately.
     /// </summary>
-    internal void ReturnIdleAfter(PooledDatabase database, Func<CancellationToken, Task> finish)
-    {
-        _background.Start(async () =>
-        {
-            try
-            {
-                await finish(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception error)
-            {
-                if (!_stopping.IsCancellationRequested)
-                {
-                    _run.Logger.LogWarning(error, "TestKit could not finish cleaning database {Database} and drops it: {Reason}", database.Name, error.Message);
-                }
-
-                await DiscardAsync(database).ConfigureAwait(false);
-                return;
-            }
-
-            ReturnIdle(database);
-        });
-    }
+    internal Task ReturnIdleAfterAsync(PooledDatabase database, Func<CancellationToken, Task> finish, bool inForeground) =>
+        inForeground ? FinishAsync(database, finish, inForeground) : _background.Start(() => FinishAsync(database, finish, inForeground));
 
     internal void ReleaseSlot() => _slots.Release();
 
@@ -155,6 +124,19 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
     }
 
+    /// <summary>Drops a leased database that could not be handed to its test (<see cref="DiscardAsync"/>), and gives its slot back.</summary>
+    internal async Task DiscardLeasedAsync(PooledDatabase database, Exception cause)
+    {
+        try
+        {
+            await DiscardAsync(database, cause).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
     /// <summary>Drops a database no test needs any more in the background: the next test does not wait for it, the end of the run does.</summary>
     internal void DiscardInBackground(PooledDatabase database)
     {
@@ -167,14 +149,9 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     {
         var pooled = Get(database);
         _all.TryRemove(database.Name, out _);
-        try
-        {
-            return await _retirement.KeepAsync(pooled, keptName, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _slots.Release();
-        }
+        // Out of the pool now: its place in the budget is held until it is kept.
+        _slots.Release();
+        return await _retirement.KeepAsync(pooled, keptName, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
@@ -203,14 +180,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         await _background.WaitAllAsync(errors).ConfigureAwait(false);
         foreach (var database in _all.Values)
         {
-            try
-            {
-                await _retirement.DropAsync(database).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                errors.Add(e);
-            }
+            await Errors.CollectAsync(errors, () => _retirement.DropAsync(database)).ConfigureAwait(false);
         }
 
         _all.Clear();
@@ -238,6 +208,38 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
             await _retirement.ReleaseAsync(token).ConfigureAwait(false);
             throw;
         }
+    }
+
+    private async Task FinishAsync(PooledDatabase database, Func<CancellationToken, Task> finish, bool inForeground)
+    {
+        try
+        {
+            await finish(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception error) when (inForeground)
+        {
+            await DiscardAsync(database, error).ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception error)
+        {
+            await DiscardAsync(database).ConfigureAwait(false);
+            if (!_stopping.IsCancellationRequested)
+            {
+                _run.Logger.LogWarning(error, "TestKit could not finish cleaning database {Database} and dropped it: {Reason}", database.Name, error.Message);
+            }
+
+            return;
+        }
+
+        ReturnIdle(database);
+    }
+
+    /// <summary>Makes a cleaned database available to the next test; the slot is given back separately.</summary>
+    private void ReturnIdle(PooledDatabase database)
+    {
+        _idle.Add(database);
+        _run.Budget.NotifyIdle();
     }
 
     private async Task PrepareWarmAsync(BudgetToken token, CancellationToken stopping)

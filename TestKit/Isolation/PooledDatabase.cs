@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Npgsql;
 using TestKit.Databases;
 using TestKit.Diagnostics;
-using TestKit.Isolation.MigrateErase;
 using TestKit.Server;
 
 namespace TestKit.Isolation;
@@ -97,8 +96,8 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <summary>The database's place in the run's <see cref="DatabaseBudget"/>, given back when it is dropped or kept.</summary>
     internal BudgetToken? Token { get; set; }
 
-    /// <summary>The catalog of the database as created, before any migration.</summary>
-    internal CatalogSnapshot? Baseline { get; set; }
+    /// <summary>The catalog of the database as created, before any migration (migrate-erase).</summary>
+    internal StateDigest? Baseline { get; set; }
 
     /// <summary>Whether the database was migrated to head after its last erase, for the next test (migrate-erase).</summary>
     internal bool MigratedAhead { get; set; }
@@ -135,11 +134,22 @@ internal sealed class PooledDatabase : IAsyncDisposable
 
     /// <summary>
     /// Closes the idle pooled connections of the test's connection string, Npgsql's own pool and the test's data sources:
-    /// their sessions hold locks and a session alive, or were ended on the server.
+    /// their sessions hold locks and a session alive, or were ended on the server. With <paramref name="everyPool"/>, every
+    /// pool of connection strings in the process too: a test that derived a string of its own (a longer command timeout,
+    /// say) has a pool the kit cannot name, and once the kit has ended an idle session, that pool may hold the dead
+    /// connection. Closing another test's idle connections costs it a new one, nothing more.
     /// </summary>
-    internal void ClearTestConnections()
+    internal void ClearTestConnections(bool everyPool = false)
     {
-        NpgsqlConnection.ClearPool(new NpgsqlConnection(TestConnectionString));
+        if (everyPool)
+        {
+            NpgsqlConnection.ClearAllPools();
+        }
+        else
+        {
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(TestConnectionString));
+        }
+
         _dataSources.Clear();
     }
 

@@ -93,7 +93,7 @@ internal sealed class SessionBroker : IAsyncDisposable
         {
             if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } strategy)
             {
-                await CollectAsync(errors, () => strategy.DisposeAsync().AsTask()).ConfigureAwait(false);
+                await Errors.CollectAsync(errors, () => strategy.DisposeAsync().AsTask()).ConfigureAwait(false);
             }
         }
 
@@ -101,15 +101,15 @@ internal sealed class SessionBroker : IAsyncDisposable
         {
             if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } entry)
             {
-                await CollectAsync(errors, () => entry.Run.DisposeAsync().AsTask()).ConfigureAwait(false);
-                await CollectAsync(errors, () => entry.Roles.NoteLeftAsync()).ConfigureAwait(false);
+                await Errors.CollectAsync(errors, () => entry.Run.DisposeAsync().AsTask()).ConfigureAwait(false);
+                await Errors.CollectAsync(errors, () => entry.Roles.NoteLeftAsync()).ConfigureAwait(false);
                 if (entry.Embedded is not null && _kept.Any(kept => kept.StopCommand == entry.Embedded.StopCommand))
                 {
                     // Its kept databases live in it: it outlives the session, and the summary says how to stop it.
                     entry.Embedded.KeepRunning();
                 }
 
-                await CollectAsync(errors, () => entry.Server.DisposeAsync().AsTask()).ConfigureAwait(false);
+                await Errors.CollectAsync(errors, () => entry.Server.DisposeAsync().AsTask()).ConfigureAwait(false);
             }
         }
 
@@ -145,19 +145,7 @@ internal sealed class SessionBroker : IAsyncDisposable
             entry.Run.Budget.BoundServer(serverMaxDatabases);
         }
 
-        return StrategyFactory.Create(options.Isolation, entry.Run, new EvolveMigrator(migrations, options.Logger), options.MaxDatabases, options.IsolateLeftoverClients);
-    }
-
-    private static async Task CollectAsync(List<Exception> errors, Func<Task> step)
-    {
-        try
-        {
-            await step().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            errors.Add(e);
-        }
+        return StrategyFactory.Create(options.Isolation, entry.Run, new EvolveMigrator(migrations, options.Logger), options.MaxDatabases, options.IsolateLeftoverClients, options.VerifyHead);
     }
 
     /// <summary>The result of a start, or null when it failed: a server or pool that never started holds nothing to clean.</summary>

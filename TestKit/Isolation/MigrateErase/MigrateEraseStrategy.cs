@@ -21,16 +21,19 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     private readonly DatabasePool _pool;
     private readonly FirstMigration _firstMigration;
     private readonly bool _renameAtRelease;
+    private readonly HeadVerification? _verification;
 
     /// <param name="run">The run and server.</param>
     /// <param name="migrator">Migrates and erases.</param>
     /// <param name="maxDatabases">The most databases leased at once.</param>
     /// <param name="renameAtRelease">Rename the database at every release, so that a test's leftovers reach nothing.</param>
-    internal MigrateEraseStrategy(ServerRun run, IMigrator migrator, int maxDatabases, bool renameAtRelease = false)
+    /// <param name="verification">Verification mode: every database migrated for a test is compared with head, in the foreground.</param>
+    internal MigrateEraseStrategy(ServerRun run, IMigrator migrator, int maxDatabases, bool renameAtRelease = false, HeadVerification? verification = null)
     {
         _run = run;
         _migrator = migrator;
         _renameAtRelease = renameAtRelease;
+        _verification = verification;
         _pool = new DatabasePool(run, maxDatabases, (_, cancellationToken) => CreateAsync(cancellationToken));
         _firstMigration = new FirstMigration(run);
     }
@@ -39,33 +42,30 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
 
     public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
+        // A database migrated ahead holds the scripts the run loaded: an edit since is reported, as under every strategy
+        // (and as the migration itself reports it).
+        _migrator.Migrations.EnsureUnchanged(lookedLately: true);
         var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (database.MigratedAhead)
             {
-                // Migrated in the background from the scripts the run loaded: an edit since then is reported here, as the
-                // migration itself would report it.
                 database.MigratedAhead = false;
-                _migrator.Migrations.EnsureUnchanged();
             }
             else
             {
                 using var migrate = KitTracing.StartChild("testkit.migrate");
                 await MigrateAsync(database, cancellationToken).ConfigureAwait(false);
+                if (_verification is not null)
+                {
+                    await _verification.VerifyAsync(database, "as migrated", cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception migrateError)
         {
             // A half-migrated database is of no use to anyone: drop it, and report the migration.
-            try
-            {
-                await _pool.DiscardAsync(database, migrateError).ConfigureAwait(false);
-            }
-            finally
-            {
-                _pool.ReleaseSlot();
-            }
+            await _pool.DiscardLeasedAsync(database, migrateError).ConfigureAwait(false);
 
             throw;
         }
@@ -84,32 +84,24 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                 // running from writing into the database once it is erased.
                 pooled = await _pool.RenameForNextLeaseAsync(pooled, cancellationToken).ConfigureAwait(false);
             }
-            else
-            {
-                // The test's pooled connections would hold locks and keep a session alive: close them all.
-                pooled.ClearTestConnections();
-            }
 
             var connection = await pooled.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
                 if (!_renameAtRelease)
                 {
-                    await DatabaseSessions.EndOthersAsync(connection, cancellationToken).ConfigureAwait(false);
+                    // The test's pooled connections go back to the pool (idle, holding nothing), as under reset; busy sessions,
+                    // and an idle one that holds an advisory lock, are ended, and with an idle one every pool is cleared.
+                    pooled.ClearTestConnections(everyPool: await DatabaseSessions.EndTestSessionsAsync(connection, cancellationToken).ConfigureAwait(false));
                     await PreparedTransactions.RollBackAsync(connection, cancellationToken).ConfigureAwait(false);
                 }
 
                 using var erase = KitTracing.StartChild("testkit.erase");
                 await _migrator.EraseAsync(connection, cancellationToken).ConfigureAwait(false);
-                await DropSchemasOutsideBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
+                // Large objects are data, as rows are, but belong to no schema: Evolve's erase never sees them.
+                await Sql.ExecuteAsync(connection, "SELECT count(lo_unlink(oid)) FROM pg_largeobject_metadata", cancellationToken).ConfigureAwait(false);
                 await VerifyBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
             }
-
-            // The next test does not wait for the migration; a database whose migration failed goes idle unmigrated, and
-            // the test that takes it migrates it itself and gets the failure.
-            var erased = pooled;
-            _pool.ReturnIdleAfter(erased, stopping => MigrateAheadAsync(erased, stopping));
-            return ReleaseResult.Erased;
         }
         catch (Exception eraseError)
         {
@@ -126,6 +118,12 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         {
             _pool.ReleaseSlot();
         }
+
+        // The next test does not wait for the migration; a database whose migration failed goes idle unmigrated, and the test
+        // that takes it migrates it itself and gets the failure. In verification mode the release waits, and the proof is its own.
+        var erased = pooled;
+        await _pool.ReturnIdleAfterAsync(erased, stopping => MigrateAheadAsync(erased, stopping), inForeground: _verification is not null).ConfigureAwait(false);
+        return ReleaseResult.Erased;
     }
 
     public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
@@ -148,22 +146,34 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         await database.ReloadTestTypesAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Migrates an erased database for the next test, as a background step of its own (<c>testkit.migrate-ahead</c>).</summary>
+    /// <summary>
+    /// Migrates an erased database for the next test, as a background step of its own (<c>testkit.migrate-ahead</c>); in
+    /// verification mode in the foreground, followed by the proof of head, whose failure reaches the caller. A migration
+    /// that fails leaves it unmigrated either way.
+    /// </summary>
     private async Task MigrateAheadAsync(PooledDatabase database, CancellationToken stopping)
     {
-        using var step = KitTracing.StartBackground("testkit.migrate-ahead", database.Name);
-        try
+        using (var step = KitTracing.StartBackground("testkit.migrate-ahead", database.Name))
         {
-            await MigrateAsync(database, stopping).ConfigureAwait(false);
-            // Its types loaded anew, the test's first connection is opened ahead too: one beside the kit's own, within the
-            // sizing's 1 + c per database.
-            await database.OpenTestConnectionsAheadAsync(1, loadSchema: true, stopping).ConfigureAwait(false);
-            database.MigratedAhead = true;
+            try
+            {
+                await MigrateAsync(database, stopping).ConfigureAwait(false);
+                // Its types loaded anew, the test's first connection is opened ahead too: one beside the kit's own, within the
+                // sizing's 1 + c per database.
+                await database.OpenTestConnectionsAheadAsync(1, loadSchema: true, stopping).ConfigureAwait(false);
+                database.MigratedAhead = true;
+            }
+            catch (Exception error) when (!stopping.IsCancellationRequested)
+            {
+                // Left unmigrated: the next test's own migration reports the failure where it belongs.
+                step?.SetTag("testkit.failed", error.Message);
+                return;
+            }
         }
-        catch (Exception error) when (!stopping.IsCancellationRequested)
+
+        if (_verification is not null)
         {
-            // Left unmigrated: the next test's own migration reports the failure where it belongs.
-            step?.SetTag("testkit.failed", error.Message);
+            await _verification.VerifyAsync(database, "after the test that used it (erased and migrated again)", stopping).ConfigureAwait(false);
         }
     }
 
@@ -176,7 +186,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                database.Baseline = await CatalogSnapshot.TakeAsync(connection, cancellationToken).ConfigureAwait(false);
+                database.Baseline = await StateDigest.CatalogAsync(connection, cancellationToken).ConfigureAwait(false);
             }
 
             return database;
@@ -192,33 +202,26 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     /// <summary>
     /// Evolve erases only the schemas it manages; the migrations (or the test) may have created others — plainly, or
     /// dropped and created again by a repeatable script. Whatever schema the baseline lacks goes, with all it holds;
-    /// nothing of the baseline is touched.
+    /// nothing of the baseline is touched. Then the catalog must equal the freshly created database's.
     /// </summary>
-    private static async Task DropSchemasOutsideBaselineAsync(PooledDatabase database, NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async Task VerifyBaselineAsync(PooledDatabase database, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var now = await CatalogSnapshot.SchemasAsync(connection, cancellationToken).ConfigureAwait(false);
-        var added = now.Except(database.Baseline!.Schemas, StringComparer.Ordinal).ToList();
+        var baseline = database.Baseline!;
+        var after = await StateDigest.CatalogAsync(connection, cancellationToken).ConfigureAwait(false);
+        var added = after.Schemas.Except(baseline.Schemas, StringComparer.Ordinal).ToList();
         if (added.Count > 0)
         {
             await Sql.ExecuteAsync(connection, string.Join("; ", added.Select(schema => $"DROP SCHEMA IF EXISTS {Sql.Quote(schema)} CASCADE")), cancellationToken).ConfigureAwait(false);
+            after = await StateDigest.CatalogAsync(connection, cancellationToken).ConfigureAwait(false);
         }
-    }
 
-    private static async Task VerifyBaselineAsync(PooledDatabase database, NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        var after = await CatalogSnapshot.TakeAsync(connection, cancellationToken).ConfigureAwait(false);
-        var (added, missing) = after.Compare(database.Baseline!);
-        if (added.Count == 0 && missing.Count == 0)
+        if (after.DifferenceFrom(baseline) is { } difference)
         {
-            return;
+            throw new TestKitException(
+                $"After the erase, database '{database.Name}' differs from its empty baseline: {difference}. " +
+                "Evolve erases the schemas it manages, and TestKit drops the schemas the baseline lacks and the large objects; what is left was created outside them " +
+                "(in a schema the empty database already had, such as an extension, event trigger or publication the erase does not cover, or a comment or privilege on the public schema), " +
+                "by the migrations or by the test. TestKit dropped this database; the next test gets a fresh one.");
         }
-
-        const int Shown = 10;
-        var details = string.Join("; ", added.Take(Shown).Select(item => "left: " + item).Concat(missing.Take(Shown).Select(item => "gone: " + item)));
-        throw new TestKitException(
-            $"After the erase, database '{database.Name}' differs from its empty baseline ({added.Count} object(s) left, {missing.Count} missing): {details}. " +
-            "Evolve erases the schemas it manages, and TestKit drops the schemas the baseline lacks; what is left was created outside them " +
-            "(in a schema the empty database already had, such as an extension, event trigger or publication the erase does not cover), by the migrations or by the test. " +
-            "TestKit dropped this database; the next test gets a fresh one.");
     }
 }

@@ -33,17 +33,20 @@ internal sealed class ResetStrategy : IIsolationStrategy
     private readonly TemplateStore _template;
     private readonly DatabasePool _pool;
     private readonly bool _loginPerLease;
+    private readonly HeadVerification? _verification;
     private readonly Lazy<Task> _superuser;
 
     /// <param name="run">The run and server.</param>
     /// <param name="template">The template the clones come from.</param>
     /// <param name="maxDatabases">The most databases leased at once.</param>
     /// <param name="loginPerLease">Tests log in with a role of each lease's own, retired at its release, so that a test's leftovers reach nothing.</param>
-    internal ResetStrategy(ServerRun run, TemplateStore template, int maxDatabases, bool loginPerLease = false)
+    /// <param name="verification">Verification mode: every clone, new or reset, is compared with head, in the foreground.</param>
+    internal ResetStrategy(ServerRun run, TemplateStore template, int maxDatabases, bool loginPerLease = false, HeadVerification? verification = null)
     {
         _run = run;
         _template = template;
         _loginPerLease = loginPerLease;
+        _verification = verification;
         _pool = new DatabasePool(run, maxDatabases, (_, cancellationToken) => CreateAsync(cancellationToken));
         _superuser = new Lazy<Task>(() => EnsureSuperuserAsync(CancellationToken.None));
     }
@@ -52,6 +55,8 @@ internal sealed class ResetStrategy : IIsolationStrategy
 
     public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
+        // The template holds the scripts the run loaded: an edit since is reported, as under every strategy.
+        _template.Migrations.EnsureUnchanged(lookedLately: true);
         var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
         return database.ForTest(_run.Server.Description);
     }
@@ -59,6 +64,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
     public async Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
     {
         var pooled = _pool.Get(database);
+        ReleaseResult? replaced = null;
         try
         {
             var login = pooled.LoginRole;
@@ -74,26 +80,24 @@ internal sealed class ResetStrategy : IIsolationStrategy
             var (verdict, detail) = await ResetAsync(pooled, endAll: login is not null, cancellationToken).ConfigureAwait(false);
             if (login is null && verdict != ResetVerdict.Reset)
             {
-                // The server ended the idle sessions too: the pool's connections to them are broken.
-                pooled.ClearTestConnections();
+                // The server ended the idle sessions too: the pools' connections to them are broken, in every pool of the
+                // database's connection string, derived ones included.
+                pooled.ClearTestConnections(everyPool: verdict == ResetVerdict.ResetEndingEverySession);
             }
 
             if (!ResetVerdicts.IsHead(verdict))
             {
                 await _pool.DiscardAsync(pooled).ConfigureAwait(false);
-                return ReleaseResult.Replaced(ResetVerdicts.Describe(verdict, detail));
+                replaced = ReleaseResult.Replaced(ResetVerdicts.Describe(verdict, detail));
             }
 
-            if (login is not null)
+            else if (login is not null)
             {
                 // The next test logs in with a new role; the retired one goes, now that its sessions are gone.
                 await _run.LoginRoles.DropAsync(login, cancellationToken).ConfigureAwait(false);
                 await NewLoginAsync(pooled, cancellationToken).ConfigureAwait(false);
             }
 
-            // The sequences cost one read each, whatever the test wrote: the test does not wait for them, the next one does.
-            _pool.ReturnIdleAfter(pooled, stopping => ResetSequencesAsync(pooled, stopping));
-            return ReleaseResult.Reset;
         }
         catch (Exception resetError) when (resetError is NpgsqlException or TestKitException)
         {
@@ -104,6 +108,16 @@ internal sealed class ResetStrategy : IIsolationStrategy
         {
             _pool.ReleaseSlot();
         }
+
+        if (replaced is not null)
+        {
+            return replaced;
+        }
+
+        // The sequences cost one read each, whatever the test wrote: the test does not wait for them, the next one does (in
+        // verification mode the release waits, and the proof is its own).
+        await _pool.ReturnIdleAfterAsync(pooled, stopping => ResetSequencesAsync(pooled, stopping), inForeground: _verification is not null).ConfigureAwait(false);
+        return ReleaseResult.Reset;
     }
 
     public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
@@ -144,15 +158,25 @@ internal sealed class ResetStrategy : IIsolationStrategy
         }
     }
 
-    /// <summary>Puts back the sequences the test moved (testkit_reset.reset_sequences()), on the kit's connection.</summary>
-    private static async Task ResetSequencesAsync(PooledDatabase database, CancellationToken cancellationToken)
+    /// <summary>
+    /// Puts back the sequences the test moved (testkit_reset.reset_sequences()), on the kit's connection; in verification
+    /// mode, then compares the database with head.
+    /// </summary>
+    private async Task ResetSequencesAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        using var step = KitTracing.StartBackground("testkit.reset-sequences", database.Name);
-        var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        using (var step = KitTracing.StartBackground("testkit.reset-sequences", database.Name))
         {
-            var moved = await Sql.ScalarAsync<int>(connection, "SELECT testkit_reset.reset_sequences()", cancellationToken).ConfigureAwait(false);
-            step?.SetTag("testkit.sequences_moved", moved);
+            var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var moved = await Sql.ScalarAsync<int>(connection, "SELECT testkit_reset.reset_sequences()", cancellationToken).ConfigureAwait(false);
+                step?.SetTag("testkit.sequences_moved", moved);
+            }
+        }
+
+        if (_verification is not null)
+        {
+            await _verification.VerifyAsync(database, "after the test that used it (reset)", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -177,6 +201,11 @@ internal sealed class ResetStrategy : IIsolationStrategy
             await using (connection.ConfigureAwait(false))
             {
                 await Sql.ExecuteAsync(connection, TrackingScript.Value, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_verification is not null)
+            {
+                await _verification.VerifyAsync(database, "as cloned", cancellationToken).ConfigureAwait(false);
             }
 
             // One beside the kit's own: the next tests find the connections of the tests before them.

@@ -1,6 +1,6 @@
 -- Installed by TestKit's reset strategy into each of its databases (clones of the template at head).
--- It records which tables a test wrote to (statement triggers, enabled ALWAYS so that even
--- session_replication_role = replica fires them) and whether the test ran DDL (event triggers),
+-- It records which tables a test wrote to (statement triggers) and whether the test ran DDL (event triggers), both
+-- enabled ALWAYS so that a session in replica mode (session_replication_role = replica) fires them too,
 -- keeps a copy of every table's head rows, and the head value of every sequence.
 -- testkit_reset.reset() then puts back only what changed, or answers why it cannot prove head: a verdict code (which the
 -- kit maps to its ResetVerdict) and, for some, a detail.
@@ -15,8 +15,10 @@ CREATE TABLE testkit_reset.flags (reason text NOT NULL);
 CREATE TABLE testkit_reset.tables (relid oid PRIMARY KEY, copy regclass, columns text NOT NULL);
 -- A write through a partitioned table fires only that table's trigger: its leaves are reset with it.
 CREATE TABLE testkit_reset.partitions (parent oid NOT NULL, leaf oid NOT NULL);
-CREATE TABLE testkit_reset.sequences (seq oid PRIMARY KEY, last_value bigint, start_value bigint NOT NULL);
-CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects bigint NOT NULL, database_row text, event_triggers bigint NOT NULL DEFAULT 0);
+-- Each sequence's value at head and whether it was used (pg_sequence_last_value() says NULL for an unused one, whatever
+-- its value, so it is read from the sequence itself).
+CREATE TABLE testkit_reset.sequences (seq oid PRIMARY KEY, last_value bigint NOT NULL, is_called boolean NOT NULL);
+CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects text NOT NULL, database_row text, event_triggers bigint NOT NULL DEFAULT 0, user_event_triggers text);
 -- Sessions of this database that ended killed, by a fatal error or abandoned, as counted at the last reset: when the
 -- count moved, a pooled connection of the test may be dead, so every session goes and the kit clears the pool.
 CREATE TABLE testkit_reset.ended_sessions (count bigint NOT NULL);
@@ -85,10 +87,16 @@ BEGIN
 END;
 $$;
 
-INSERT INTO testkit_reset.sequences
-SELECT s.seqrelid, pg_sequence_last_value(s.seqrelid), s.seqstart
-FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname <> 'testkit_reset';
+DO $$
+DECLARE
+    s oid;
+BEGIN
+    FOR s IN SELECT q.seqrelid FROM pg_sequence q JOIN pg_class c ON c.oid = q.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname <> 'testkit_reset'
+    LOOP
+        EXECUTE format('INSERT INTO testkit_reset.sequences SELECT %s, last_value, is_called FROM %s', s, s::regclass);
+    END LOOP;
+END;
+$$;
 
 -- The database's own row (connection settings) and comment: no event trigger fires when a test alters them.
 -- PL/pgSQL, not SQL: its plan is cached for the session, where a SQL function's is made again at every call.
@@ -100,14 +108,34 @@ BEGIN
 END;
 $$;
 
+-- Large objects: who owns each, its privileges and its content. No event trigger fires when a test creates, writes or
+-- removes one.
+CREATE FUNCTION testkit_reset.large_objects() RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT count(*) || ' ' || coalesce(md5(string_agg(m.oid || ':' || m.lomowner || ':' || coalesce(m.lomacl::text, ''), ',' ORDER BY m.oid)), '')
+            FROM pg_largeobject_metadata m)
+        || ' ' || coalesce((SELECT md5(string_agg(l.loid || ':' || l.pageno || ':' || md5(l.data), ',' ORDER BY l.loid, l.pageno)) FROM pg_largeobject l), '');
+END;
+$$;
+
+-- Event triggers other than the kit's: creating, altering or dropping one fires no event trigger.
+CREATE FUNCTION testkit_reset.user_event_triggers() RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT string_agg(concat_ws(':', e.evtname, e.evtevent, e.evtowner, e.evtfoid, e.evtenabled, e.evttags), ',' ORDER BY e.evtname)
+            FROM pg_event_trigger e WHERE e.evtname NOT LIKE 'testkit\_reset\_%');
+END;
+$$;
+
 INSERT INTO testkit_reset.head
 SELECT (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())),
-       (SELECT count(*) FROM pg_largeobject_metadata),
-       testkit_reset.database_row();
+       testkit_reset.large_objects(),
+       testkit_reset.database_row(),
+       0,
+       testkit_reset.user_event_triggers();
 
 -- end_all: end idle sessions too. Otherwise idle sessions (the test's pooled connections, which Npgsql hands to the
 -- next test after DISCARD ALL) are kept, unless there are more than idle_limit of them: then they are connections
--- tests never closed, piling up, and all go. The verdict: 'reset' or 'reset-ended-all' (the rows are back; the
+-- tests never closed, piling up, and all go; and so do they all when an idle one holds an advisory lock (it must not outlive the test, and its pool would keep the dead connection). The verdict: 'reset' or 'reset-ended-all' (the rows are back; the
 -- sequences are reset_sequences()' job), or why head cannot be proven: 'session-outlived', 'prepared-transaction',
 -- 'schema-changed' (detail: the command tag), 'tracking-disabled', 'settings-changed', 'database-altered',
 -- 'large-objects', 'new-table'. timings: milliseconds per step, 'sessions=..;checks=..;tables=..;dirty=N'.
@@ -127,6 +155,7 @@ DECLARE
     holders integer[];
     sessions integer[];
     busy integer[];
+    idle_holder boolean;
     victims integer[];
     killed integer := 0;
     dirty_ids oid[];
@@ -151,11 +180,12 @@ BEGIN
     WHERE (l.locktype = 'advisory' AND l.database = db)
        OR (l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass AND l.objid = db);
     SELECT coalesce(array_agg(a.pid), '{}'),
-           coalesce(array_agg(a.pid) FILTER (WHERE a.state IS DISTINCT FROM 'idle' OR a.pid = ANY (holders)), '{}')
-    INTO sessions, busy
+           coalesce(array_agg(a.pid) FILTER (WHERE a.state IS DISTINCT FROM 'idle' OR a.pid = ANY (holders)), '{}'),
+           count(*) FILTER (WHERE a.state = 'idle' AND a.pid = ANY (holders)) > 0
+    INTO sessions, busy, idle_holder
     FROM pg_stat_get_activity(NULL) a
     WHERE a.datid = db AND a.pid <> pg_backend_pid();
-    ended_all := ended_all OR cardinality(sessions) > idle_limit;
+    ended_all := ended_all OR cardinality(sessions) > idle_limit OR idle_holder;
     victims := starting || CASE WHEN ended_all THEN sessions ELSE busy END;
     IF cardinality(victims) > 0 THEN
         SELECT coalesce(array_agg(v.pid), '{}') INTO victims
@@ -192,15 +222,16 @@ BEGIN
                WHEN current_setting('max_prepared_transactions') <> '0'
                     AND EXISTS (SELECT 1 FROM pg_prepared_xact() p WHERE p.dbid = db) THEN 'prepared-transaction'
                WHEN f.reason IS NOT NULL THEN 'schema-changed'
-               WHEN (SELECT count(*) FROM pg_event_trigger e WHERE e.evtname LIKE 'testkit\_reset\_%' AND e.evtenabled <> 'D') <> h.event_triggers THEN 'tracking-disabled'
+               WHEN (SELECT count(*) FROM pg_event_trigger e WHERE e.evtname LIKE 'testkit\_reset\_%' AND e.evtenabled = 'A') <> h.event_triggers THEN 'tracking-disabled'
+               WHEN testkit_reset.user_event_triggers() IS DISTINCT FROM h.user_event_triggers THEN 'schema-changed'
                WHEN (SELECT count(*) FROM pg_db_role_setting r WHERE r.setdatabase = db) <> h.settings THEN 'settings-changed'
                WHEN testkit_reset.database_row() IS DISTINCT FROM h.database_row THEN 'database-altered'
-               WHEN (SELECT count(*) FROM pg_largeobject_metadata) <> h.large_objects THEN 'large-objects'
+               WHEN testkit_reset.large_objects() <> h.large_objects THEN 'large-objects'
                WHEN EXISTS (SELECT 1 FROM unnest(w.ids) u(relid)
                             WHERE (SELECT c.relkind FROM pg_class c WHERE c.oid = u.relid) = 'r'
                               AND NOT EXISTS (SELECT 1 FROM testkit_reset.tables t WHERE t.relid = u.relid)) THEN 'new-table'
            END,
-           f.reason,
+           CASE WHEN f.reason IS NULL THEN 'CREATE, ALTER or DROP EVENT TRIGGER' ELSE f.reason END,
            w.ids
     INTO verdict, detail, dirty_ids
     FROM testkit_reset.head h
@@ -237,23 +268,29 @@ BEGIN
     END IF;
     timings := timings || format(';tables=%s;dirty=%s', round(extract(epoch FROM clock_timestamp() - step) * 1000, 3), dirty_tables);
     verdict := CASE WHEN ended_all THEN 'reset-ended-all' ELSE 'reset' END;
+    detail := NULL;
 END;
 $$;
 
--- Puts back every sequence that moved: a test moves one without writing a row (nextval(), a failed or rolled-back
--- insert), so each is read. It costs one read per sequence of the schema, so the kit runs it after the test has been
--- given its result, before the database goes to the next test. Answers how many it set back.
+-- Puts back every sequence that moved: a test moves one without writing a row (nextval(), setval(), a failed or
+-- rolled-back insert), so each is read. A sequence unused at head is set back whatever it reads: pg_sequence_last_value()
+-- cannot tell its value once setval(..., false) changed it, and a setval costs what a read of the sequence itself does.
+-- It costs one read or write per sequence of the schema, so the kit runs it after the test has been given its result,
+-- before the database goes to the next test. Answers how many it set back.
 CREATE FUNCTION testkit_reset.reset_sequences(OUT moved integer) LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT count(setval(s.seq, coalesce(s.last_value, s.start_value), s.last_value IS NOT NULL))::integer INTO moved
+    SELECT count(setval(s.seq, s.last_value, s.is_called))::integer INTO moved
     FROM testkit_reset.sequences s
-    WHERE pg_sequence_last_value(s.seq) IS DISTINCT FROM s.last_value;
+    WHERE NOT s.is_called OR pg_sequence_last_value(s.seq) IS DISTINCT FROM s.last_value;
 END;
 $$;
 
 CREATE EVENT TRIGGER testkit_reset_ddl ON ddl_command_end EXECUTE FUNCTION testkit_reset.mark_ddl();
 CREATE EVENT TRIGGER testkit_reset_drop ON sql_drop EXECUTE FUNCTION testkit_reset.mark_ddl();
 CREATE EVENT TRIGGER testkit_reset_rewrite ON table_rewrite EXECUTE FUNCTION testkit_reset.mark_ddl();
+ALTER EVENT TRIGGER testkit_reset_ddl ENABLE ALWAYS;
+ALTER EVENT TRIGGER testkit_reset_drop ENABLE ALWAYS;
+ALTER EVENT TRIGGER testkit_reset_rewrite ENABLE ALWAYS;
 
 -- How many event triggers a database at head has: the reset checks that none was dropped or disabled.
 UPDATE testkit_reset.head SET event_triggers = (SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'testkit\_reset\_%');

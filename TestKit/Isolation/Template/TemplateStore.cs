@@ -40,6 +40,9 @@ internal sealed class TemplateStore : IAsyncDisposable
 
     internal string Name => _identity.Name;
 
+    /// <summary>The scripts the template is built from.</summary>
+    internal MigrationSet Migrations => _migrator.Migrations;
+
     /// <summary>The marker of this template while it is being built (and of one whose builder died half-way).</summary>
     internal string BuildingMarker => _identity.BuildingMarker;
 
@@ -161,7 +164,9 @@ internal sealed class TemplateStore : IAsyncDisposable
         using var step = KitTracing.StartChild("testkit.build-template");
         if (marker is not null)
         {
-            if (!marker.StartsWith(TemplateIdentity.MarkerPrefix, StringComparison.Ordinal))
+            // No comment at all: its builder was killed between CREATE DATABASE and COMMENT (two statements). The name is
+            // the kit's, derived from the fingerprint, and the build lock is held: it is a half-built template too.
+            if (marker.Length > 0 && !marker.StartsWith(TemplateIdentity.MarkerPrefix, StringComparison.Ordinal))
             {
                 throw new TestKitException(
                     $"A database named {Name} exists on the server but was not made by TestKit, so TestKit will not replace it. Drop or rename it.");

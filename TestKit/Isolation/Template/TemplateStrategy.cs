@@ -16,11 +16,17 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     private readonly ServerRun _run;
     private readonly TemplateStore _template;
     private readonly DatabasePool _pool;
+    private readonly HeadVerification? _verification;
 
-    internal TemplateStrategy(ServerRun run, TemplateStore template, int maxDatabases)
+    /// <param name="run">The run and server.</param>
+    /// <param name="template">The template the clones come from.</param>
+    /// <param name="maxDatabases">The most databases leased at once.</param>
+    /// <param name="verification">Verification mode: every clone is compared with head as a test takes it.</param>
+    internal TemplateStrategy(ServerRun run, TemplateStore template, int maxDatabases, HeadVerification? verification = null)
     {
         _run = run;
         _template = template;
+        _verification = verification;
         _pool = new DatabasePool(run, maxDatabases, CreateAsync, warm: Math.Clamp(Environment.ProcessorCount, 1, maxDatabases));
     }
 
@@ -28,7 +34,23 @@ internal sealed class TemplateStrategy : IIsolationStrategy
 
     public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
+        // The template holds the scripts the run loaded: an edit since is reported, as under every strategy.
+        _template.Migrations.EnsureUnchanged(lookedLately: true);
         var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
+        if (_verification is not null)
+        {
+            try
+            {
+                await _verification.VerifyAsync(database, "as cloned", cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error)
+            {
+                await _pool.DiscardLeasedAsync(database, error).ConfigureAwait(false);
+
+                throw;
+            }
+        }
+
         return database.ForTest(_run.Server.Description);
     }
 
