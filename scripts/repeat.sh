@@ -13,6 +13,8 @@ shift 2
 case "$runs" in ''|*[!0-9]*|0) echo "repeat: N must be a positive whole number, not '$runs'." >&2; exit 2 ;; esac
 
 project=TestKit.Tests
+# Repetition is for flakiness: the randomised pair tests (RandomPairTests) run 500 pairs per strategy in `make test`, 50 here.
+export TESTKIT_RANDOM_PAIRS="${TESTKIT_RANDOM_PAIRS:-50}"
 dll="$project/bin/$configuration/net10.0/$project.dll"
 if [ ! -f "$dll" ]; then
   echo "repeat: $dll is not built; run 'make test' (or 'make build') first." >&2
