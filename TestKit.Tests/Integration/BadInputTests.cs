@@ -216,8 +216,8 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
             await using (var broker = new SessionBroker())
             {
                 var lease = await broker.AcquireAsync(options, CancellationToken.None);
-                await Assert.That(lease.Database.Name).IsNotEqualTo(name);
-                await using (var connection = await OpenAsync(lease.Database.ConnectionString))
+                await Assert.That(lease.Name).IsNotEqualTo(name);
+                await using (var connection = await OpenAsync(lease.ConnectionString))
                 {
                     await Assert.That(await CountAsync(connection, "SELECT count(*) FROM countries")).IsEqualTo(5);
                 }
@@ -259,7 +259,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
         await using (var broker = new SessionBroker())
         {
             var lease = await broker.AcquireAsync(options, cancellationToken);
-            await using (var connection = await OpenAsync(lease.Database.ConnectionString))
+            await using (var connection = await OpenAsync(lease.ConnectionString))
             {
                 await Assert.That(await CountAsync(connection, "SELECT count(*) FROM countries")).IsEqualTo(5);
             }
@@ -273,7 +273,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
         }
     }
 
-    private static async Task<long> ColumnCountAsync(TestDatabase database, string column)
+    private static async Task<long> ColumnCountAsync(PooledDatabase database, string column)
     {
         var builder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false };
         await using var connection = await OpenAsync(builder.ConnectionString);

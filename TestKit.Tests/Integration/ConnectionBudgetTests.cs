@@ -82,8 +82,7 @@ public sealed class ConnectionBudgetTests(IsolationStrategy kind) : KitTest
             var lease = await broker.AcquireAsync(options, cancellationToken);
             try
             {
-                await using var connection = new NpgsqlConnection(lease.Database.ConnectionString);
-                await connection.OpenAsync(cancellationToken);
+                await using var connection = await lease.DataSource.OpenConnectionAsync(cancellationToken);
                 await Assert.That(await CountAsync(connection, "SELECT count(*) FROM customers WHERE email = $1", $"seed{index}@example.com")).IsEqualTo(1);
                 await Assert.That(await CountAsync(connection, "SELECT count(*) FROM customers")).IsEqualTo(1);
             }

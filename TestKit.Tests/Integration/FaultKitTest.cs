@@ -17,14 +17,14 @@ public abstract class FaultKitTest : KitTest
     {
         var catalog = new ServerRun(server ?? await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
-        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, leftovers == Leftovers.Isolated, DefaultOptions.VerifyHead), catalog);
+        return new OwnStrategy(StrategyFactory.Create(OptionsOf(kind, maxDatabases, leftovers == Leftovers.Isolated), catalog, new EvolveMigrator(migrations)), catalog);
     }
 
     /// <summary>A strategy of this test's own for <paramref name="migrations"/> (a pool of one by default).</summary>
     internal async Task<OwnStrategy> NewOwnStrategyAsync(IsolationStrategy kind, MigrationSet migrations, int maxDatabases = 1)
     {
         var catalog = new ServerRun(await ServerAsync());
-        return new OwnStrategy(StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, verifyHead: DefaultOptions.VerifyHead), catalog);
+        return new OwnStrategy(StrategyFactory.Create(OptionsOf(kind, maxDatabases), catalog, new EvolveMigrator(migrations)), catalog);
     }
 
     /// <summary>The state a test can observe: the kit's full state digest.</summary>
@@ -34,7 +34,7 @@ public abstract class FaultKitTest : KitTest
     /// The next test's view: exactly head, and a pooled connection (as the next test's Db opens one) that works,
     /// sees the default search_path and may write.
     /// </summary>
-    internal static async Task AssertAtHeadAsync(TestDatabase next, List<string> head)
+    internal static async Task AssertAtHeadAsync(PooledDatabase next, List<string> head)
     {
         var now = await HeadAsync(next.ConnectionString);
         await Assert.That(now.Except(head)).IsEmpty().Because("objects, rows or privileges the previous test left must be gone");
@@ -140,9 +140,9 @@ public abstract class FaultKitTest : KitTest
     /// <param name="kind">The strategy under test.</param>
     internal async Task<List<string>> RunFaultAsync(
         IsolationStrategy kind,
-        Func<TestDatabase, Task> fault,
+        Func<PooledDatabase, Task> fault,
         Release? release = null,
-        Func<TestDatabase, Task>? afterNextLease = null,
+        Func<PooledDatabase, Task>? afterNextLease = null,
         Leftovers leftovers = Leftovers.ShareTheConnectionString)
     {
         await using var own = await NewOwnStrategyAsync(kind, leftovers: leftovers);

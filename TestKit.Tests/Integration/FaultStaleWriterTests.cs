@@ -27,6 +27,8 @@ public sealed class FaultStaleWriterTests(IsolationStrategy kind) : FaultKitTest
         await RunFaultAsync(
             async database =>
             {
+                // The string as the test got it: the kit gives the database a new one for the next lease.
+                var connectionString = database.ConnectionString;
                 // Fire and forget, as a test that forgot to await a loop would: it opens a new connection each time.
                 writer = Task.Run(async () =>
                 {
@@ -38,7 +40,7 @@ public sealed class FaultStaleWriterTests(IsolationStrategy kind) : FaultKitTest
                         var next = Volatile.Read(ref nextName);
                         try
                         {
-                            await using var connection = await OpenAsync(database.ConnectionString);
+                            await using var connection = await OpenAsync(connectionString);
                             await using var command = new NpgsqlCommand(
                                 $"INSERT INTO customers (name, email, country_code) VALUES ('Ghost {i}', 'ghost{i}@example.com', 'DE'); SELECT current_database()",
                                 connection);
@@ -86,10 +88,11 @@ public sealed class FaultStaleWriterTests(IsolationStrategy kind) : FaultKitTest
     {
         await using var own = await NewOwnStrategyAsync(kind, leftovers: Leftovers.Isolated);
         var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        var firstConnectionString = first.ConnectionString;
         await own.Strategy.ReleaseAsync(first, CancellationToken.None);
         var next = await own.Strategy.AcquireAsync(CancellationToken.None);
 
-        var stale = new NpgsqlConnectionStringBuilder(first.ConnectionString) { Pooling = false };
+        var stale = new NpgsqlConnectionStringBuilder(firstConnectionString) { Pooling = false };
         string? reached = null;
         PostgresException? refused = null;
         try
@@ -116,6 +119,6 @@ public sealed class FaultStaleWriterTests(IsolationStrategy kind) : FaultKitTest
         await AssertNothingLeftAsync(own.Catalog);
     }
 
-    private Task<List<string>> RunFaultAsync(Func<TestDatabase, Task> fault, Func<TestDatabase, Task> afterNextLease) =>
+    private Task<List<string>> RunFaultAsync(Func<PooledDatabase, Task> fault, Func<PooledDatabase, Task> afterNextLease) =>
         RunFaultAsync(kind, fault, afterNextLease: afterNextLease, leftovers: Leftovers.Isolated);
 }

@@ -20,7 +20,9 @@ public sealed class FaultStalledClientTests : FaultKitTest
         await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
         await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset, server: server, leftovers: Leftovers.Isolated);
         var first = await own.Strategy.AcquireAsync(cancellationToken);
-        var login = new NpgsqlConnectionStringBuilder(first.ConnectionString).Username!;
+        // As the test got it: the kit gives the database a new one for the next lease.
+        var firstConnectionString = first.ConnectionString;
+        var login = new NpgsqlConnectionStringBuilder(firstConnectionString).Username!;
         await using var watch = await OpenAsync(Unpooled(server, "postgres"));
 
         Task<NpgsqlConnection> stalled;
@@ -28,7 +30,7 @@ public sealed class FaultStalledClientTests : FaultKitTest
         await using (var blocker = await OpenAsync(Unpooled(server, "postgres")))
         {
             await ExecuteAsync(blocker, "BEGIN; LOCK TABLE pg_database IN ACCESS EXCLUSIVE MODE");
-            stalled = OpenAsync(new NpgsqlConnectionStringBuilder(first.ConnectionString) { Pooling = false, Timeout = 60 }.ConnectionString);
+            stalled = OpenAsync(new NpgsqlConnectionStringBuilder(firstConnectionString) { Pooling = false, Timeout = 60 }.ConnectionString);
             // Authenticated, and waiting to read pg_database: the client's backend waits for the blocker's lock.
             await PollAsync(watch, "SELECT count(*) FROM pg_locks WHERE relation = 'pg_database'::regclass AND NOT granted AND locktype = 'relation'", cancellationToken);
 
@@ -43,7 +45,7 @@ public sealed class FaultStalledClientTests : FaultKitTest
         await release;
 
         var next = await own.Strategy.AcquireAsync(cancellationToken);
-        await Assert.That(next.ConnectionString).IsNotEqualTo(first.ConnectionString);
+        await Assert.That(next.ConnectionString).IsNotEqualTo(firstConnectionString);
         await own.Strategy.ReleaseAsync(next, cancellationToken);
         await own.DisposeAsync();
         await AssertNothingLeftAsync(own.Catalog);

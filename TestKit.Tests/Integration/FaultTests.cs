@@ -363,7 +363,7 @@ public sealed class FaultTests(IsolationStrategy kind, Leftovers leftovers) : Fa
         await using var own = await NewOwnStrategyAsync(kind, leftovers: leftovers);
         try
         {
-            TestDatabase database;
+            PooledDatabase database;
             for (var round = 0; round < 3; round++)
             {
                 database = await own.Strategy.AcquireAsync(CancellationToken.None);
@@ -403,7 +403,7 @@ public sealed class FaultTests(IsolationStrategy kind, Leftovers leftovers) : Fa
         await AssertNothingLeftAsync(own.Catalog);
     }
 
-    private Task<List<string>> RunFaultAsync(Func<TestDatabase, Task> fault, Release? release = null, Func<TestDatabase, Task>? afterNextLease = null) =>
+    private Task<List<string>> RunFaultAsync(Func<PooledDatabase, Task> fault, Release? release = null, Func<PooledDatabase, Task>? afterNextLease = null) =>
         RunFaultAsync(kind, fault, release, afterNextLease, leftovers);
 
     /// <summary>Runs <paramref name="body"/> with a new NOLOGIN role (named with <paramref name="prefix"/>), dropped after it.</summary>

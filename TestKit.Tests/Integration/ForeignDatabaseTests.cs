@@ -38,7 +38,7 @@ public sealed class ForeignDatabaseTests : KitTest
         await using (var broker = new SessionBroker())
         {
             var lease = await broker.AcquireAsync(resolved, CancellationToken.None);
-            await Assert.That(lease.Database.Name).IsNotEqualTo(_userDatabase);
+            await Assert.That(lease.Name).IsNotEqualTo(_userDatabase);
             await lease.ReleaseAsync(CancellationToken.None);
         }
 

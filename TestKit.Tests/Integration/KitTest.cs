@@ -15,12 +15,16 @@ public abstract class KitTest
 
     internal Task<IPostgresServer> ServerAsync() => Session.Broker.ServerAsync(DefaultOptions.Server, CancellationToken.None);
 
+    /// <summary>The options of a strategy of a test's own: the environment's (verification mode included), then these.</summary>
+    internal static ResolvedOptions OptionsOf(IsolationStrategy kind, int maxDatabases = 1, bool isolateLeftoverClients = false) =>
+        DefaultOptions with { Isolation = kind, MaxDatabases = maxDatabases, IsolateLeftoverClients = isolateLeftoverClients };
+
     /// <summary>A strategy of this test's own (pool of one by default), so that it knows which database it gets back.</summary>
-    internal async Task<IIsolationStrategy> NewStrategyAsync(IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1)
+    internal async Task<IIsolationStrategy> NewStrategyAsync(IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, Action<NpgsqlDataSourceBuilder>? configureDataSource = null)
     {
         var catalog = new ServerRun(await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
-        return StrategyFactory.Create(kind, catalog, new EvolveMigrator(migrations), maxDatabases, verifyHead: DefaultOptions.VerifyHead);
+        return StrategyFactory.Create(OptionsOf(kind, maxDatabases) with { ConfigureDataSource = configureDataSource }, catalog, new EvolveMigrator(migrations));
     }
 
     /// <summary>The folder of an embedded server: the parent of its data folder, which the server itself names.</summary>

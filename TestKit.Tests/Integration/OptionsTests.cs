@@ -28,7 +28,7 @@ public sealed class OptionsTests(IsolationStrategy strategy) : KitTest
             for (var round = 1; round <= 2; round++)
             {
                 var lease = await Session.Broker.AcquireAsync(options, CancellationToken.None);
-                await using (var connection = new NpgsqlConnection(lease.Database.ConnectionString))
+                await using (var connection = new NpgsqlConnection(lease.ConnectionString))
                 {
                     await connection.OpenAsync();
                     await Assert.That(await CountAsync(connection, "SELECT count(*) FROM sales.orders")).IsEqualTo(0);
@@ -60,7 +60,7 @@ public sealed class OptionsTests(IsolationStrategy strategy) : KitTest
         await using (var broker = new SessionBroker())
         {
             var lease = await broker.AcquireAsync(options, CancellationToken.None);
-            await using (var connection = new NpgsqlConnection(lease.Database.ConnectionString))
+            await using (var connection = new NpgsqlConnection(lease.ConnectionString))
             {
                 await connection.OpenAsync();
                 await ExecuteAsync(connection, "INSERT INTO customers (name, email, country_code) VALUES ('Evidence', 'e@example.com', 'US')");

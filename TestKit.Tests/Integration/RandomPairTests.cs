@@ -34,7 +34,7 @@ public sealed class RandomPairTests(IsolationStrategy kind) : FaultKitTest
     {
         var pairs = int.TryParse(Environment.GetEnvironmentVariable("TESTKIT_RANDOM_PAIRS"), NumberStyles.None, CultureInfo.InvariantCulture, out var set) && set > 0 ? set : DefaultPairs;
         var run = new ServerRun(await ServerAsync());
-        await using var own = new OwnStrategy(StrategyFactory.Create(kind, run, new EvolveMigrator(MigrationSet.Load([TempFolders.SampleMigrations])), maxDatabases: 1, verifyHead: true), run);
+        await using var own = new OwnStrategy(StrategyFactory.Create(OptionsOf(kind) with { VerifyHead = true }, run, new EvolveMigrator(MigrationSet.Load([TempFolders.SampleMigrations]))), run);
         var strategy = own.Strategy;
         var random = new Random(20261205);
         var counts = new Dictionary<Hostile, int>();
@@ -78,7 +78,7 @@ public sealed class RandomPairTests(IsolationStrategy kind) : FaultKitTest
         await AssertNothingLeftAsync(run);
     }
 
-    private static async Task PlayAsync(Hostile hostile, TestDatabase database, Random random)
+    private static async Task PlayAsync(Hostile hostile, PooledDatabase database, Random random)
     {
         var sql = hostile switch
         {

@@ -103,7 +103,7 @@ public sealed class ServerWideObjectTests(IsolationStrategy kind, ServerKind ser
         var lease = await broker.AcquireAsync(options, cancellationToken);
         try
         {
-            var builder = new NpgsqlConnectionStringBuilder(lease.Database.ConnectionString) { Pooling = false };
+            var builder = new NpgsqlConnectionStringBuilder(lease.ConnectionString) { Pooling = false };
             await using var connection = new NpgsqlConnection(builder.ConnectionString);
             await connection.OpenAsync(cancellationToken);
             await ExecuteAsync(connection, $"SET ROLE {Sql.Quote(role)}");

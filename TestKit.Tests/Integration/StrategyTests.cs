@@ -157,5 +157,5 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
     }
 
     internal static IIsolationStrategy NewStrategy(IsolationStrategy kind, ServerRun catalog, string folder, int maxDatabases) =>
-        StrategyFactory.Create(kind, catalog, new EvolveMigrator(MigrationSet.Load([folder])), maxDatabases);
+        StrategyFactory.Create(OptionsOf(kind, maxDatabases), catalog, new EvolveMigrator(MigrationSet.Load([folder])));
 }

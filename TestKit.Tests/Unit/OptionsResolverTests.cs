@@ -62,7 +62,7 @@ public sealed class OptionsResolverTests
     }
 
     [Test]
-    public async Task Libpq_variables_build_the_connection_string()
+    public async Task Libpq_variables_name_the_server_and_Npgsql_reads_the_credentials_itself()
     {
         MigrationsFolder();
         var resolved = Resolve(
@@ -71,9 +71,10 @@ public sealed class OptionsResolverTests
         var builder = resolved.Server.ConnectionString!;
         await Assert.That(builder.Host).IsEqualTo("pg.local");
         await Assert.That(builder.Port).IsEqualTo(5433);
-        await Assert.That(builder.Username).IsEqualTo("app");
-        await Assert.That(builder.Password).IsEqualTo("s3cret");
         await Assert.That(builder.Database).IsEqualTo("maint");
+        // Npgsql itself takes PGUSER, PGPASSWORD and PGPASSFILE (with ~/.pgpass) when the string leaves them out.
+        await Assert.That(builder.Username).IsNull();
+        await Assert.That(builder.Password).IsNull();
     }
 
     [Test]

@@ -94,13 +94,13 @@ internal static class OptionsResolver
     {
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            return new ServerSource(ParseFromCode(options.ConnectionString), "TestKitOptions.ConnectionString");
+            return new ServerSource(Parse(options.ConnectionString, "TestKitOptions.ConnectionString", fromCode: true), "TestKitOptions.ConnectionString");
         }
 
         var fromVariable = environment(ConnectionStringVariable);
         if (!string.IsNullOrWhiteSpace(fromVariable))
         {
-            return new ServerSource(ParseFromEnvironment(fromVariable, ConnectionStringVariable), ConnectionStringVariable);
+            return new ServerSource(Parse(fromVariable, ConnectionStringVariable, fromCode: false), ConnectionStringVariable);
         }
 
         if (LibpqVariables.Any(name => !string.IsNullOrWhiteSpace(environment(name))))
@@ -111,7 +111,7 @@ internal static class OptionsResolver
         return ServerSource.Embedded;
     }
 
-    private static NpgsqlConnectionStringBuilder ParseFromCode(string connectionString)
+    private static NpgsqlConnectionStringBuilder Parse(string connectionString, string origin, bool fromCode)
     {
         try
         {
@@ -120,39 +120,26 @@ internal static class OptionsResolver
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
             // The parser's message names the bad key, never a value, so it is safe to pass on.
-            throw new ArgumentException($"TestKitOptions.ConnectionString is not a valid Npgsql connection string: {e.Message}", nameof(connectionString), e);
+            var message = $"{origin} is not a valid Npgsql connection string ({e.Message}). " +
+                "Use the form Host=localhost;Port=5432;Username=me;Password=secret;Database=postgres, or unset it to use the embedded PostgreSQL.";
+            throw fromCode ? new ArgumentException(message, "options", e) : new TestKitException(message, e);
         }
     }
 
-    private static NpgsqlConnectionStringBuilder ParseFromEnvironment(string connectionString, string variable)
-    {
-        try
-        {
-            return WithDefaults(new NpgsqlConnectionStringBuilder(connectionString));
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException)
-        {
-            throw new TestKitException(
-                $"{variable} is not a valid Npgsql connection string ({e.Message}). " +
-                "Use the form Host=localhost;Port=5432;Username=me;Password=secret;Database=postgres, or unset it to use the embedded PostgreSQL.",
-                e);
-        }
-    }
-
+    /// <summary>
+    /// The server libpq's variables name. Npgsql reads PGUSER, PGPASSWORD and PGPASSFILE itself when a connection string
+    /// leaves them out, but not PGHOST, PGPORT or PGDATABASE (Npgsql 10): those three are taken here.
+    /// </summary>
     private static NpgsqlConnectionStringBuilder FromLibpqVariables(Func<string, string?> environment)
     {
-        var builder = new NpgsqlConnectionStringBuilder { Host = Value("PGHOST") ?? "localhost" };
-        var port = Value("PGPORT");
-        if (port is not null)
+        var builder = new NpgsqlConnectionStringBuilder { Host = Value("PGHOST") ?? "localhost", Database = Value("PGDATABASE") };
+        if (Value("PGPORT") is { } port)
         {
             builder.Port = int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is > 0 and < 65536
                 ? number
                 : throw new TestKitException($"PGPORT is '{port}', not a port number: set it to a number from 1 to 65535, or unset it.");
         }
 
-        builder.Username = Value("PGUSER") ?? Environment.UserName;
-        builder.Password = Value("PGPASSWORD");
-        builder.Database = Value("PGDATABASE");
         return WithDefaults(builder);
 
         string? Value(string name) => string.IsNullOrWhiteSpace(environment(name)) ? null : environment(name);

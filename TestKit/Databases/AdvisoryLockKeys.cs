@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
+using TestKit.Server;
 
 namespace TestKit.Databases;
 
@@ -30,5 +29,5 @@ internal static class AdvisoryLockKeys
     /// <summary>One of the slots that bound the kit's databases on a server across processes.</summary>
     internal static long ServerSlot(int slot) => Hash("testkit-slot:" + slot.ToString(CultureInfo.InvariantCulture));
 
-    private static long Hash(string text) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0);
+    private static long Hash(string text) => BitConverter.ToInt64(Hashes.Sha256(text), 0);
 }

@@ -17,6 +17,20 @@ internal static class AdvisoryLocks
     internal static async Task<bool> TryLockAsync(NpgsqlConnection connection, long key, CancellationToken cancellationToken) =>
         await Sql.ScalarAsync<bool>(connection, "SELECT pg_try_advisory_lock($1)", cancellationToken, key).ConfigureAwait(false);
 
+    /// <summary>Runs <paramref name="action"/> while holding the exclusive lock on <paramref name="key"/>, and releases it after.</summary>
+    internal static async Task WhileHeldAsync(NpgsqlConnection connection, long key, Func<Task> action, CancellationToken cancellationToken)
+    {
+        await LockAsync(connection, key, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        finally
+        {
+            await UnlockAsync(connection, key).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Releases one hold of the lock on <paramref name="key"/>; never cancelled, so that a lock is never left held.</summary>
     internal static Task UnlockAsync(NpgsqlConnection connection, long key, bool shared = false) =>
         Sql.ExecuteAsync(connection, shared ? "SELECT pg_advisory_unlock_shared($1)" : "SELECT pg_advisory_unlock($1)", CancellationToken.None, key);

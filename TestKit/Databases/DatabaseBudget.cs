@@ -9,9 +9,6 @@ namespace TestKit.Databases;
 /// </summary>
 internal sealed class DatabaseBudget(ServerLocks locks)
 {
-    /// <summary>How often a run waiting for a server-wide slot looks again: other runs free slots without telling it.</summary>
-    private static readonly TimeSpan SlotPoll = TimeSpan.FromMilliseconds(25);
-
     private readonly Lock _sync = new();
     private readonly List<IIdleDatabases> _sources = [];
     private TaskCompletionSource _changed = NewSignal();
@@ -102,7 +99,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
         Interlocked.Increment(ref _blocked);
         try
         {
-            await (ServerBounded ? Task.WhenAny(changed, Task.Delay(SlotPoll, cancellationToken)) : changed).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await (ServerBounded ? Task.WhenAny(changed, Task.Delay(Server.Limits.SlotPoll, cancellationToken)) : changed).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -112,7 +109,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
 
     /// <summary>Waits for the next change, as a warm-clone filler that found no spare place (it blocks no one).</summary>
     internal Task WaitForSpareAsync(CancellationToken cancellationToken) =>
-        (ServerBounded ? Task.WhenAny(Changed, Task.Delay(SlotPoll, cancellationToken)) : Changed).WaitAsync(cancellationToken);
+        (ServerBounded ? Task.WhenAny(Changed, Task.Delay(Server.Limits.SlotPoll, cancellationToken)) : Changed).WaitAsync(cancellationToken);
 
     /// <summary>A place for a database nobody asked for yet (a warm clone): only when the bound allows it and no pool waits for one.</summary>
     internal Task<BudgetToken?> TryAcquireSpareAsync(CancellationToken cancellationToken) =>

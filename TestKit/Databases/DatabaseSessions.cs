@@ -10,47 +10,7 @@ namespace TestKit.Databases;
 /// </summary>
 internal static class DatabaseSessions
 {
-    /// <summary>
-    /// The rule the reset function follows too (ResetTracking.sql): a busy session — in a transaction or a statement, or idle
-    /// but holding an advisory lock — and a backend still starting up are ended; idle sessions (the test's pooled connections,
-    /// which Npgsql resets with DISCARD ALL when it hands them out again) are kept, unless more than
-    /// <see cref="IdleSessionLimit"/> pile up: then they are connections tests never closed, and all go. Whether an idle
-    /// session was ended is left in the setting testkit.ended_idle.
-    /// </summary>
-    private static readonly string EndTestSessions = $$$"""
-        DO $$
-        DECLARE
-            db oid := (SELECT d.oid FROM pg_database d WHERE d.datname = current_database());
-            starting integer[];
-            holders integer[];
-            sessions integer[];
-            idle integer[];
-            victims integer[];
-        BEGIN
-            SELECT coalesce(array_agg(l.pid) FILTER (WHERE l.locktype = 'object'), '{}'),
-                   coalesce(array_agg(l.pid) FILTER (WHERE l.locktype = 'advisory'), '{}')
-            INTO starting, holders
-            FROM pg_lock_status() l
-            WHERE (l.locktype = 'advisory' AND l.database = db)
-               OR (l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass AND l.objid = db);
-            SELECT coalesce(array_agg(a.pid), '{}'), coalesce(array_agg(a.pid) FILTER (WHERE a.state = 'idle'), '{}')
-            INTO sessions, idle
-            FROM pg_stat_get_activity(NULL) a
-            WHERE a.datid = db AND a.pid <> pg_backend_pid();
-            victims := starting || CASE WHEN cardinality(idle) > {{{IdleSessionLimit}}} THEN sessions
-                                        ELSE ARRAY(SELECT s FROM unnest(sessions) s WHERE s <> ALL (idle) OR s = ANY (holders)) END;
-            SELECT coalesce(array_agg(DISTINCT v.pid), '{}') INTO victims
-            FROM unnest(victims) v(pid) WHERE v.pid <> pg_backend_pid() AND pg_terminate_backend(v.pid);
-            PERFORM set_config('testkit.ended_idle', (victims && idle)::text, false);
-            -- Until its backend has exited, an ended session still holds a connection slot and its locks: wait, for up to 10 s.
-            FOR attempt IN 1..10000 LOOP
-                PERFORM pg_stat_clear_snapshot();
-                EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(NULL) a WHERE a.pid = ANY (victims));
-                PERFORM pg_sleep(0.001);
-            END LOOP;
-        END
-        $$
-        """;
+    private static readonly string EndTestSessions = Sql.Resource("EndTestSessions.sql");
 
     /// <summary>The database named by the setting testkit.database (set as a parameter): every session in it ends, and is gone.</summary>
     private const string EndAllIn = """
@@ -66,8 +26,6 @@ internal static class DatabaseSessions
         $$
         """;
 
-    private static readonly TimeSpan RenameDeadline = TimeSpan.FromSeconds(30);
-
     /// <summary>
     /// Idle sessions a database may keep between tests: the test's pooled connections, reused by the next test (a new
     /// connection costs a backend start and Npgsql's type loading). More are connections tests never closed: all go.
@@ -75,12 +33,21 @@ internal static class DatabaseSessions
     internal const int IdleSessionLimit = 10;
 
     /// <summary>
-    /// Ends the sessions a test left busy in the connection's own database (see <see cref="EndTestSessions"/>) and waits
-    /// until they are gone; true when an idle session was among them, so that a pool may hold its dead connection.
+    /// Ends the sessions a test left busy in the connection's own database (EndTestSessions.sql: busy ones, idle ones that
+    /// hold an advisory lock, and every one when more than <see cref="IdleSessionLimit"/> idle ones pile up) and waits until
+    /// they are gone; true when an idle session was among them, so that a pool may hold its dead connection.
     /// </summary>
     internal static async Task<bool> EndTestSessionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var batch = new NpgsqlBatch(connection) { BatchCommands = { new(EndTestSessions), new("SELECT current_setting('testkit.ended_idle')::boolean") } };
+        var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new($"SET testkit.idle_limit = {IdleSessionLimit}"),
+                new(EndTestSessions),
+                new("SELECT current_setting('testkit.ended_idle')::boolean"),
+            },
+        };
         await using (batch.ConfigureAwait(false))
         {
             return (bool)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
@@ -94,7 +61,7 @@ internal static class DatabaseSessions
     /// </summary>
     internal static async Task EndAllAndRenameAsync(IPostgresServer server, NpgsqlConnection admin, string database, string newName, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + RenameDeadline;
+        var deadline = DateTime.UtcNow + Limits.RenameWhileInUse;
         while (true)
         {
             var batch = new NpgsqlBatch(admin)

@@ -16,6 +16,9 @@ namespace TestKit.Databases;
 internal sealed class StateDigest
 {
     private const int Shown = 10;
+    private static readonly string Catalog = Sql.Resource("StateDigest.Catalog.sql");
+    private static readonly string Full = Catalog + "\nUNION ALL\n" + Sql.Resource("StateDigest.Surroundings.sql");
+    private static readonly string Sources = Sql.Resource("StateDigest.Sources.sql");
 
     private StateDigest(List<string> lines, IReadOnlyList<string> schemas)
     {
@@ -57,25 +60,22 @@ internal sealed class StateDigest
 
     private static async Task<StateDigest> TakeAsync(NpgsqlConnection connection, bool full, CancellationToken cancellationToken, bool rowContents = true)
     {
-        var lines = await Sql.QueryAsync(connection, full ? StateDigestSql.Catalog + StateDigestSql.Union + StateDigestSql.Surroundings : StateDigestSql.Catalog, ReadLine, cancellationToken)
-            .ConfigureAwait(false);
-        var schemas = await Sql.QueryAsync(connection, StateDigestSql.SchemaNames, reader => reader.GetString(0), cancellationToken).ConfigureAwait(false);
-        if (full)
+        var lines = await Sql.QueryAsync(connection, full ? Full : Catalog, ReadLine, cancellationToken).ConfigureAwait(false);
+        var sources = await Sql.QueryAsync(
+            connection,
+            Sources,
+            reader => (Schema: reader.GetString(0), Name: reader.GetString(1), Kind: reader.GetChar(2), IsChangelog: reader.GetBoolean(3)),
+            cancellationToken).ConfigureAwait(false);
+        var contents = sources.Where(source => source.Kind != 'n').ToList();
+        if (full && contents.Count > 0)
         {
-            var contents = await Sql.QueryAsync(
-                connection,
-                StateDigestSql.ContentSources,
-                reader => (Schema: reader.GetString(0), Name: reader.GetString(1), Kind: reader.GetChar(2), IsChangelog: reader.GetBoolean(3)),
-                cancellationToken).ConfigureAwait(false);
-            if (contents.Count > 0)
-            {
-                // One statement for every table and sequence: a round trip each would dominate on a large schema.
-                var names = contents.Select(source => $"{Sql.Quote(source.Schema)}.{Sql.Quote(source.Name)}").ToArray();
-                var query = string.Join("\nUNION ALL\n", contents.Select((source, i) => ContentQuery(names[i], i + 1, source.Kind, source.IsChangelog, rowContents)));
-                lines.AddRange(await Sql.QueryAsync(connection, query, ReadLine, cancellationToken, names).ConfigureAwait(false));
-            }
+            // One statement for every table and sequence: a round trip each would dominate on a large schema.
+            var names = contents.Select(source => $"{Sql.Quote(source.Schema)}.{Sql.Quote(source.Name)}").ToArray();
+            var query = string.Join("\nUNION ALL\n", contents.Select((source, i) => ContentQuery(names[i], i + 1, source.Kind, source.IsChangelog, rowContents)));
+            lines.AddRange(await Sql.QueryAsync(connection, query, ReadLine, cancellationToken, names).ConfigureAwait(false));
         }
 
+        var schemas = sources.Where(source => source.Kind == 'n').Select(source => source.Name).ToList();
         return new StateDigest(lines, schemas);
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using TestKit.Configuration;
 using TestKit.Databases;
 using TestKit.Diagnostics;
 
@@ -15,6 +16,7 @@ namespace TestKit.Isolation;
 internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 {
     private readonly ServerRun _run;
+    private readonly ResolvedOptions _options;
     private readonly Func<bool, CancellationToken, Task<PooledDatabase>> _create;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentBag<PooledDatabase> _idle = [];
@@ -25,14 +27,16 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private readonly DatabaseRetirement _retirement;
 
     /// <param name="run">The run and server the databases belong to.</param>
-    /// <param name="maxDatabases">The most databases leased at once.</param>
+    /// <param name="options">The most databases leased at once, and how tests connect to them.</param>
     /// <param name="create">Makes a new database (the pool adds it, with its place in the budget); true: a warm one, no test waits.</param>
     /// <param name="warm">How many databases to keep ready in the background; 0 for none.</param>
-    internal DatabasePool(ServerRun run, int maxDatabases, Func<bool, CancellationToken, Task<PooledDatabase>> create, int warm = 0)
+    internal DatabasePool(ServerRun run, ResolvedOptions options, Func<bool, CancellationToken, Task<PooledDatabase>> create, int warm = 0)
     {
         _run = run;
+        _options = options;
         _create = create;
         _retirement = new DatabaseRetirement(run);
+        var maxDatabases = options.MaxDatabases;
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
         _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count, PrepareWarmAsync) : null;
 
@@ -55,6 +59,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
                 if (_idle.TryTake(out var idle))
                 {
                     _warm?.Taken();
+                    idle.Leased();
                     return idle;
                 }
 
@@ -63,6 +68,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
                     var created = await CreateAsync(token, ahead: false, cancellationToken).ConfigureAwait(false);
                     // Only once a database could be made: a filler started before would fail the same way in the background.
                     _warm?.Start();
+                    created.Leased();
                     return created;
                 }
 
@@ -76,11 +82,9 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
     }
 
-    /// <summary>The pooled database behind a lease, or an argument exception for one the pool did not hand out.</summary>
-    internal PooledDatabase Get(TestDatabase database) =>
-        _all.TryGetValue(database.Name, out var pooled)
-            ? pooled
-            : throw new ArgumentException($"Database '{database.Name}' was not handed out by this strategy.", nameof(database));
+    /// <summary>A database of this pool's run, named <paramref name="name"/> (for the strategy's <c>create</c>), that tests reach as the options say.</summary>
+    internal PooledDatabase NewDatabase(string name, string? kitSessionOptions = null, bool keepKitSession = false) =>
+        new(name, _run.Server.ConnectionStringFor(name), _options, kitSessionOptions, keepKitSession);
 
     /// <summary>
     /// Ends every session of a released database and renames it, so that nothing the test kept (an open connection, a connection
@@ -90,7 +94,8 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     {
         await database.DisposeAsync().ConfigureAwait(false);
         var name = await _run.Catalog.RenameForNextLeaseAsync(database.Name, cancellationToken).ConfigureAwait(false);
-        var renamed = database.Renamed(name, _run.Server.ConnectionStringFor(name));
+        var renamed = NewDatabase(name);
+        renamed.Token = database.Token;
         _all[name] = renamed;
         _all.TryRemove(database.Name, out _);
         return renamed;
@@ -102,7 +107,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     /// why goes to the run's log. In the foreground (verification mode, whose proof belongs to the test that released it):
     /// a failure drops the database and reaches the caller. The slot is given back separately.
     /// </summary>
-    internal Task ReturnIdleAfterAsync(PooledDatabase database, Func<CancellationToken, Task> finish, bool inForeground) =>
+    internal Task ReturnIdleAfterAsync(PooledDatabase database, Func<CancellationToken, Task<bool>> finish, bool inForeground) =>
         inForeground ? FinishAsync(database, finish, inForeground) : _background.Start(() => FinishAsync(database, finish, inForeground));
 
     internal void ReleaseSlot() => _slots.Release();
@@ -145,13 +150,12 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     }
 
     /// <summary>Takes a failed test's database out of the pool and keeps it for inspection (see <see cref="DatabaseRetirement.KeepAsync"/>).</summary>
-    internal async Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken)
+    internal async Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken)
     {
-        var pooled = Get(database);
         _all.TryRemove(database.Name, out _);
         // Out of the pool now: its place in the budget is held until it is kept.
         _slots.Release();
-        return await _retirement.KeepAsync(pooled, keptName, cancellationToken).ConfigureAwait(false);
+        return await _retirement.KeepAsync(database, keptName, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
@@ -210,11 +214,16 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
     }
 
-    private async Task FinishAsync(PooledDatabase database, Func<CancellationToken, Task> finish, bool inForeground)
+    private async Task FinishAsync(PooledDatabase database, Func<CancellationToken, Task<bool>> finish, bool inForeground)
     {
         try
         {
-            await finish(_stopping.Token).ConfigureAwait(false);
+            if (!await finish(_stopping.Token).ConfigureAwait(false))
+            {
+                // The strategy judged it of no use (a migration that failed): the next test gets another one.
+                await DiscardAsync(database).ConfigureAwait(false);
+                return;
+            }
         }
         catch (Exception error) when (inForeground)
         {

@@ -7,18 +7,18 @@ internal interface IIsolationStrategy : IAsyncDisposable
     string Name { get; }
 
     /// <summary>A database at head that no other test uses until it is released.</summary>
-    Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken);
+    Task<PooledDatabase> AcquireAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Takes the database back and brings it to a clean state for the next test. Throws if it cannot
+    /// Takes the database back and brings it to a clean state for the next test (or replaces it). Throws if it cannot
     /// prove the state clean; the database is then never handed out again.
     /// </summary>
     /// <returns>What was done, for the test's output.</returns>
-    Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken);
+    Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken);
 
     /// <summary>
     /// Takes the database of a failed test out of the strategy and keeps it for inspection under
     /// <paramref name="keptName"/> (or a close variant, returned); it is not cleaned or dropped.
     /// </summary>
-    Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken);
+    Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken);
 }

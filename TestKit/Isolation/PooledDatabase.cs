@@ -1,24 +1,34 @@
 using System.Diagnostics;
+using LinqToDB;
 using Npgsql;
+using TestKit.Configuration;
 using TestKit.Databases;
 using TestKit.Diagnostics;
 using TestKit.Server;
+using Sql = TestKit.Server.Sql;
 
 namespace TestKit.Isolation;
 
-/// <summary>One database of a strategy's pool: the test's connection string and the kit's own connection to it.</summary>
+/// <summary>
+/// One database of a strategy's pool, as the kit keeps it and a test leases it: its name, the test's connection string, the
+/// test's one data source and linq2db options on it (shaped by <see cref="TestKitOptions.ConfigureDataSource"/> and
+/// <see cref="TestKitOptions.ConfigureDataOptions"/>, built at first use), the kit's own connection to it, and the one
+/// clean-up of every pool a test's connections may be left in.
+/// </summary>
 internal sealed class PooledDatabase : IAsyncDisposable
 {
+    private static readonly string LoadSchemaSql = Sql.Resource("LoadSchema.sql");
+
     private readonly NpgsqlDataSource _kit;
-    private readonly string? _kitSessionOptions;
-    private readonly bool _keepKitSession;
-    private readonly NpgsqlConnectionStringBuilder _testBuilder;
     private readonly NpgsqlConnectionStringBuilder _admin;
-    private readonly TestDataSources _dataSources = new();
+    private readonly ResolvedOptions _options;
+    private Lazy<NpgsqlDataSource> _dataSource;
+    private Lazy<DataOptions> _dataOptions;
     private bool _leasedBefore;
 
     /// <param name="name">The database.</param>
-    /// <param name="builder">Server and credentials.</param>
+    /// <param name="admin">Server and the admin role's credentials.</param>
+    /// <param name="options">How the test's data source and linq2db options are shaped.</param>
     /// <param name="kitSessionOptions">Settings for the kit's own session (libpq "options", e.g. "-c name=value").</param>
     /// <param name="keepKitSession">
     /// Whether the kit's session keeps its state between uses (no DISCARD ALL when Npgsql takes it back): its cached plans
@@ -26,17 +36,16 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// prepared statements. Only for a session that runs nothing but the kit's own functions; one that runs migrations
     /// must start clean.
     /// </param>
-    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder builder, string? kitSessionOptions = null, bool keepKitSession = false)
+    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder admin, ResolvedOptions options, string? kitSessionOptions = null, bool keepKitSession = false)
     {
         Name = name;
-        _kitSessionOptions = kitSessionOptions;
-        _keepKitSession = keepKitSession;
-        _admin = builder;
-        _testBuilder = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { ApplicationName = ApplicationNames.Test };
-        TestConnectionString = _testBuilder.ConnectionString;
+        _admin = admin;
+        _options = options;
+        ConnectionString = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { ApplicationName = ApplicationNames.Test }.ConnectionString;
+        (_dataSource, _dataOptions) = (new(BuildDataSource), new(BuildDataOptions));
         // One kit connection per database at a time (the database is leased to one test), kept open between
         // tests: a new physical connection costs a SCRAM handshake each time.
-        _kit = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.ConnectionString)
+        _kit = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(admin.ConnectionString)
         {
             ApplicationName = ApplicationNames.Kit,
             MaxPoolSize = 1,
@@ -48,59 +57,41 @@ internal sealed class PooledDatabase : IAsyncDisposable
         }.ConnectionString);
     }
 
-    /// <summary>The most tables whose INSERT a test connection opened ahead plans (<see cref="OpenTestConnectionsAheadAsync"/>): about 16 ms per connection.</summary>
-    internal const int SchemaTablesLoaded = 100;
-
-    private static readonly string LoadSchemaSql = $$$"""
-        DO $$
-        DECLARE
-            t regclass;
-        BEGIN
-            FOR t IN SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'testkit_reset')
-                       AND n.nspname NOT LIKE 'pg\_%' AND has_table_privilege(c.oid, 'INSERT')
-                     ORDER BY c.oid LIMIT {{{SchemaTablesLoaded}}}
-            LOOP
-                EXECUTE format('EXPLAIN INSERT INTO %s DEFAULT VALUES', t);
-            END LOOP;
-        END
-        $$
-        """;
-
     internal string Name { get; }
 
-    /// <summary>The connection string the test of the current lease gets.</summary>
-    internal string TestConnectionString { get; private set; }
+    /// <summary>The connection string the test of the current lease gets (with a password: never for output).</summary>
+    internal string ConnectionString { get; private set; }
+
+    /// <summary>The test's data source on <see cref="ConnectionString"/>: <c>Db</c>, <c>DataSource</c> and every linq2db connection of the lease go through it.</summary>
+    internal NpgsqlDataSource DataSource => _dataSource.Value;
+
+    /// <summary>linq2db's options for the database: PostgreSQL through <see cref="DataSource"/>, shaped by the options' callback.</summary>
+    internal DataOptions DataOptions => _dataOptions.Value;
 
     /// <summary>The login role of this lease's own that tests connect as, or null when tests use the admin credentials.</summary>
     internal string? LoginRole { get; private set; }
 
-    /// <summary>
-    /// Hands the next test a connection string that logs in as <paramref name="role"/> with <paramref name="password"/> and
-    /// acts as the admin role once connected (the owner of what the test creates, a member of what the admin is a member
-    /// of), and closes the idle pooled connections of the previous one (their sessions have been ended on the server).
-    /// </summary>
-    internal async Task UseLoginAsync(string role, string password)
-    {
-        ClearTestConnections();
-        await _dataSources.DisposeAsync().ConfigureAwait(false);
-        // Startup options split on whitespace; a backslash escapes the next character (pg_split_opts).
-        var admin = _admin.Username!.Replace(@"\", @"\\", StringComparison.Ordinal).Replace(" ", @"\ ", StringComparison.Ordinal);
-        _testBuilder.Options = $"{_admin.Options} -c role={admin}".Trim();
-        _testBuilder.Username = role;
-        _testBuilder.Password = password;
-        LoginRole = role;
-        TestConnectionString = _testBuilder.ConnectionString;
-    }
-
     /// <summary>The database's place in the run's <see cref="DatabaseBudget"/>, given back when it is dropped or kept.</summary>
     internal BudgetToken? Token { get; set; }
 
-    /// <summary>The catalog of the database as created, before any migration (migrate-erase).</summary>
-    internal StateDigest? Baseline { get; set; }
+    /// <summary>Notes that a test got the database: its pools may hold what that test loaded (see <see cref="ReloadTestTypesAsync"/>).</summary>
+    internal void Leased() => _leasedBefore = true;
 
-    /// <summary>Whether the database was migrated to head after its last erase, for the next test (migrate-erase).</summary>
-    internal bool MigratedAhead { get; set; }
+    /// <summary>
+    /// Hands the next test a connection string that logs in as <paramref name="role"/> with <paramref name="password"/> and
+    /// acts as the admin role once connected (the owner of what the test creates, a member of what the admin is a member
+    /// of), and closes the pools of the previous one (their sessions have been ended on the server).
+    /// </summary>
+    internal async Task UseLoginAsync(string role, string password)
+    {
+        // Startup options split on whitespace; a backslash escapes the next character (pg_split_opts).
+        var admin = _admin.Username!.Replace(@"\", @"\\", StringComparison.Ordinal).Replace(" ", @"\ ", StringComparison.Ordinal);
+        var login = new NpgsqlConnectionStringBuilder(ConnectionString) { Options = $"{_admin.Options} -c role={admin}".Trim(), Username = role, Password = password };
+        await DisposeTestConnectionsAsync().ConfigureAwait(false);
+        LoginRole = role;
+        ConnectionString = login.ConnectionString;
+        (_dataSource, _dataOptions) = (new(BuildDataSource), new(BuildDataOptions));
+    }
 
     /// <summary>
     /// The kit's connection. Checked alive by default: a test may have terminated it (pg_terminate_backend),
@@ -109,31 +100,14 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// </summary>
     internal Task<NpgsqlConnection> OpenKitConnectionAsync(CancellationToken cancellationToken, bool checkAlive = true) =>
         checkAlive
-            ? Server.ServerErrors.OpenAsync(_kit, $"the kit's connection to {Name}", cancellationToken)
+            ? ServerErrors.OpenAsync(_kit, $"the kit's connection to {Name}", cancellationToken)
             : _kit.OpenConnectionAsync(cancellationToken).AsTask();
-
-    /// <summary>
-    /// The same database under the name it got for its next lease (see <see cref="DatabaseCatalog.RenameForNextLeaseAsync"/>):
-    /// new connection strings, same kit session settings and baseline. Dispose this one first.
-    /// </summary>
-    internal PooledDatabase Renamed(string name, NpgsqlConnectionStringBuilder builder) =>
-        new(name, builder, _kitSessionOptions, _keepKitSession) { Baseline = Baseline, Token = Token };
 
     /// <summary>Drops the kit's pooled connections, after one was found broken.</summary>
     internal void ClearKitPool() => _kit.Clear();
 
-    /// <summary>The database as the test of the current lease sees it.</summary>
-    internal TestDatabase ForTest(string serverDescription)
-    {
-        _leasedBefore = true;
-        return new(Name, TestConnectionString, serverDescription, TestDataSource);
-    }
-
-    /// <summary>The data source of the current lease's connection string, configured by <paramref name="configure"/> (see <see cref="TestDataSources"/>).</summary>
-    internal NpgsqlDataSource TestDataSource(Action<NpgsqlDataSourceBuilder>? configure) => _dataSources.For(TestConnectionString, configure);
-
     /// <summary>
-    /// Closes the idle pooled connections of the test's connection string, Npgsql's own pool and the test's data sources:
+    /// Closes the idle connections of the test's data source and of Npgsql's own pool for <see cref="ConnectionString"/>:
     /// their sessions hold locks and a session alive, or were ended on the server. With <paramref name="everyPool"/>, every
     /// pool of connection strings in the process too: a test that derived a string of its own (a longer command timeout,
     /// say) has a pool the kit cannot name, and once the kit has ended an idle session, that pool may hold the dead
@@ -147,20 +121,21 @@ internal sealed class PooledDatabase : IAsyncDisposable
         }
         else
         {
-            NpgsqlConnection.ClearPool(new NpgsqlConnection(TestConnectionString));
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
         }
 
-        _dataSources.Clear();
+        if (_dataSource.IsValueCreated)
+        {
+            _dataSource.Value.Clear();
+        }
     }
 
     /// <summary>
-    /// Opens <paramref name="count"/> connections of the test's connection string and leaves them idle in Npgsql's pool for
-    /// it, so that the next test's first connections cost neither a backend start and authentication nor Npgsql's loading of
-    /// the database's types (which it does at a pool's first connection). With <paramref name="loadSchema"/>, each backend
-    /// also plans an INSERT into each of the first <see cref="SchemaTablesLoaded"/> tables (EXPLAIN: nothing runs), so that
-    /// the test's first write into one finds the table, its indexes and its columns' types in the backend's caches (about
-    /// 1 ms per table on this machine); best effort, as a table the role may not write is skipped. Done ahead of any test.
-    /// With the kit's own connection, if any, they stay within the sizing's <c>1 + c</c> connections per database.
+    /// Opens <paramref name="count"/> connections of the test's data source and leaves them idle in its pool, so that the
+    /// next test's first connections cost neither a backend start and authentication nor Npgsql's loading of the database's
+    /// types. With <paramref name="loadSchema"/>, each backend also plans an INSERT into each of the first 100 tables
+    /// (LoadSchema.sql; EXPLAIN: nothing runs), about 1 ms per table the test's first write would spend; best effort. With the
+    /// kit's own connection, if any, they stay within the sizing's <c>1 + c</c> connections per database.
     /// </summary>
     internal async Task OpenTestConnectionsAheadAsync(int count, bool loadSchema, CancellationToken cancellationToken)
     {
@@ -169,14 +144,12 @@ internal sealed class PooledDatabase : IAsyncDisposable
         {
             for (var i = 0; i < count; i++)
             {
-                var connection = new NpgsqlConnection(TestConnectionString);
-                connections.Add(connection);
-                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                connections.Add(await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false));
                 if (loadSchema)
                 {
                     try
                     {
-                        await Sql.ExecuteAsync(connection, LoadSchemaSql, cancellationToken).ConfigureAwait(false);
+                        await Sql.ExecuteAsync(connections[^1], LoadSchemaSql, cancellationToken).ConfigureAwait(false);
                     }
                     catch (PostgresException notLoaded)
                     {
@@ -196,9 +169,9 @@ internal sealed class PooledDatabase : IAsyncDisposable
     }
 
     /// <summary>
-    /// After the schema was created anew (an enum's OID changes with every migration): Npgsql's pool for the test's
-    /// connection string and the test's data sources load the database's types again — a pool of an earlier lease keeps
-    /// the types it loaded then — and close the connection they loaded them on. Nothing to do at the first lease.
+    /// After the schema was created anew (an enum's OID changes with every migration): the test's data source and Npgsql's
+    /// pool for <see cref="ConnectionString"/> load the database's types again (a pool keeps the types it loaded at its
+    /// first connection), and close the connections they loaded them on. Nothing to do before the first lease.
     /// </summary>
     internal async Task ReloadTestTypesAsync(CancellationToken cancellationToken)
     {
@@ -207,21 +180,62 @@ internal sealed class PooledDatabase : IAsyncDisposable
             return;
         }
 
-        var connection = new NpgsqlConnection(TestConnectionString);
+        var connection = new NpgsqlConnection(ConnectionString);
         await using (connection.ConfigureAwait(false))
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await connection.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await _dataSources.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
+        if (_dataSource.IsValueCreated)
+        {
+            await _dataSource.Value.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         ClearTestConnections();
     }
 
     public async ValueTask DisposeAsync()
     {
-        ClearTestConnections();
-        await _dataSources.DisposeAsync().ConfigureAwait(false);
+        await DisposeTestConnectionsAsync().ConfigureAwait(false);
         await _kit.DisposeAsync().ConfigureAwait(false);
     }
+
+    private async Task DisposeTestConnectionsAsync()
+    {
+        ClearTestConnections();
+        if (_dataSource.IsValueCreated)
+        {
+            await _dataSource.Value.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private NpgsqlDataSource BuildDataSource()
+    {
+        var builder = new NpgsqlDataSourceBuilder(ConnectionString);
+        UserCallback(nameof(TestKitOptions.ConfigureDataSource), () => _options.ConfigureDataSource?.Invoke(builder));
+        return builder.Build();
+    }
+
+    private DataOptions BuildDataOptions()
+    {
+        var dataSource = DataSource;
+        var options = new DataOptions().UsePostgreSQL(ConnectionString).UseConnectionFactory(_ => dataSource.CreateConnection());
+        return _options.ConfigureDataOptions is { } configure ? UserCallback(nameof(TestKitOptions.ConfigureDataOptions), () => configure(options)) : options;
+    }
+
+    /// <summary>Runs a callback of the user's options; what it throws leaves as a <see cref="TestKitException"/> that names it.</summary>
+    private static T UserCallback<T>(string option, Func<T> callback)
+    {
+        try
+        {
+            return callback();
+        }
+        catch (Exception error) when (!Errors.IsAllowed(error))
+        {
+            throw new TestKitException($"TestKitOptions.{option} threw {error.GetType().Name}: {error.Message}. Fix the callback; TestKit did not change what it got.", error);
+        }
+    }
+
+    private static void UserCallback(string option, Action callback) => UserCallback(option, () => { callback(); return 0; });
 }

@@ -1,3 +1,4 @@
+using TestKit.Configuration;
 using TestKit.Databases;
 using TestKit.Isolation.MigrateErase;
 using TestKit.Isolation.Reset;
@@ -6,26 +7,22 @@ using TestKit.Migrations;
 
 namespace TestKit.Isolation;
 
-/// <summary>Builds the strategy an <see cref="IsolationStrategy"/> names, for one run on one server.</summary>
+/// <summary>Builds the strategy the options name, for one run on one server.</summary>
 internal static class StrategyFactory
 {
-    /// <param name="strategy">Which strategy.</param>
+    /// <param name="options">Which strategy, how many databases at once, how tests connect, and whether head is verified.</param>
     /// <param name="run">The run and server its databases belong to.</param>
     /// <param name="migrator">The migrations.</param>
-    /// <param name="maxDatabases">The most databases it leases at once.</param>
-    /// <param name="isolateLeftoverClients">A new connection string per lease (see <see cref="TestKitOptions.IsolateLeftoverClients"/>).</param>
-    /// <param name="verifyHead">Compare every database a test gets with head (see <see cref="TestKitOptions.VerifyHead"/>).</param>
-    internal static IIsolationStrategy Create(
-        IsolationStrategy strategy, ServerRun run, IMigrator migrator, int maxDatabases, bool isolateLeftoverClients = false, bool verifyHead = false)
+    internal static IIsolationStrategy Create(ResolvedOptions options, ServerRun run, IMigrator migrator)
     {
         // migrate-erase migrates each test's database anew: its rows hold what the scripts compute as they run (now()).
-        var verification = verifyHead ? new HeadVerification(rowContents: strategy != IsolationStrategy.MigrateErase) : null;
-        return new TracedStrategy(strategy switch
+        var verification = options.VerifyHead ? new HeadVerification(rowContents: options.Isolation != IsolationStrategy.MigrateErase) : null;
+        return options.Isolation switch
         {
-            IsolationStrategy.MigrateErase => new MigrateEraseStrategy(run, migrator, maxDatabases, isolateLeftoverClients, verification),
-            IsolationStrategy.Template => new TemplateStrategy(run, new TemplateStore(run, migrator), maxDatabases, verification),
-            IsolationStrategy.Reset => new ResetStrategy(run, new TemplateStore(run, migrator), maxDatabases, isolateLeftoverClients, verification),
-            _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown isolation strategy."),
-        });
+            IsolationStrategy.MigrateErase => new MigrateEraseStrategy(run, migrator, options, verification),
+            IsolationStrategy.Template => new TemplateStrategy(run, new TemplateStore(run, migrator), options, verification),
+            IsolationStrategy.Reset => new ResetStrategy(run, new TemplateStore(run, migrator), options, verification),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Isolation, "Unknown isolation strategy."),
+        };
     }
 }

@@ -32,9 +32,7 @@ internal sealed class FirstMigration(ServerRun run) : IDisposable
                         var lockConnection = await KitConnections.OpenUnpooledAsync(run.Server, run.Server.LockDatabase, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
                         await using (lockConnection.ConfigureAwait(false))
                         {
-                            // Released with the connection.
-                            await AdvisoryLocks.LockAsync(lockConnection, AdvisoryLockKeys.FirstMigrations, cancellationToken).ConfigureAwait(false);
-                            await migrate().ConfigureAwait(false);
+                            await AdvisoryLocks.WhileHeldAsync(lockConnection, AdvisoryLockKeys.FirstMigrations, migrate, cancellationToken).ConfigureAwait(false);
                         }
                     }
                     finally

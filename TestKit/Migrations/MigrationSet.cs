@@ -12,7 +12,6 @@ namespace TestKit.Migrations;
 /// </summary>
 internal sealed partial class MigrationSet
 {
-    private static readonly TimeSpan RecheckAfter = TimeSpan.FromSeconds(1);
     private long _lookedAt = Stopwatch.GetTimestamp();
     private MigrationScript? _change;
 
@@ -66,7 +65,7 @@ internal sealed partial class MigrationSet
             throw Changed(found);
         }
 
-        if (lookedLately && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lookedAt)) < RecheckAfter)
+        if (lookedLately && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lookedAt)) < Server.Limits.ScriptRecheck)
         {
             return;
         }

@@ -37,6 +37,7 @@ internal sealed class ExternalServer : IPostgresServer
             string versionNumber;
             bool mayCreateDatabases;
             bool postgresForLocks;
+            string? userName;
             var connection = await ServerErrors.OpenAsync(admin, source.Origin, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
@@ -50,19 +51,22 @@ internal sealed class ExternalServer : IPostgresServer
                     reader => (Version: reader.GetString(0), Number: reader.GetString(1), MayCreateDatabases: reader.GetBoolean(2), PostgresForLocks: reader.GetBoolean(3)),
                     cancellationToken).ConfigureAwait(false);
                 (version, versionNumber, mayCreateDatabases, postgresForLocks) = rows.Single();
+                userName = connection.UserName;
             }
 
             if (!mayCreateDatabases)
             {
                 throw new TestKitException(
-                    $"Role '{builder.Username}' on {builder.Host}:{builder.Port} may not create databases, and TestKit needs to create one per concurrent test. " +
-                    $"Run ALTER ROLE \"{builder.Username}\" CREATEDB as a superuser, or use another role in {source.Origin}.")
+                    $"Role '{userName}' on {builder.Host}:{builder.Port} may not create databases, and TestKit needs to create one per concurrent test. " +
+                    $"Run ALTER ROLE \"{userName}\" CREATEDB as a superuser, or use another role in {source.Origin}.")
                 {
                     ConnectionString = ConnectionStrings.Mask(builder),
                 };
             }
 
-            return new ExternalServer(builder, admin, version, versionNumber, postgresForLocks ? "postgres" : builder.Database!);
+            // The user name Npgsql took (PGUSER, or the OS user's) when the connection string names none: the kit's messages say it.
+            var named = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Username = builder.Username ?? userName };
+            return new ExternalServer(named, admin, version, versionNumber, postgresForLocks ? "postgres" : builder.Database!);
         }
         catch
         {

@@ -8,6 +8,15 @@ namespace TestKit.Server;
 /// </summary>
 internal static class Sql
 {
+    /// <summary>The text of one of the kit's .sql files, embedded in the assembly as TestKit.NAME.</summary>
+    internal static string Resource(string name)
+    {
+        using var stream = typeof(Sql).Assembly.GetManifestResourceStream("TestKit." + name)
+            ?? throw new TestKitException($"The resource TestKit.{name} is missing from the TestKit assembly: the package is broken; restore it again.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
     /// <summary>A double-quoted identifier, with embedded quotes doubled: safe for any name.</summary>
     internal static string Quote(string identifier)
     {

@@ -1,7 +1,8 @@
+using System.Text.RegularExpressions;
 using LinqToDB;
 using LinqToDB.Data;
 using Npgsql;
-using TestKit.Configuration;
+using TestKit.Diagnostics;
 using TestKit.Isolation;
 using TestKit.Session;
 
@@ -19,43 +20,45 @@ namespace TestKit;
 /// await db.Customers.InsertAsync(() => new Customer { Name = "Ann" });
 /// </code>
 /// </example>
-public sealed class DatabaseLease : IAsyncDisposable
+public sealed partial class DatabaseLease : IAsyncDisposable
 {
-    private readonly Lease _lease;
-    private readonly ResolvedOptions _options;
-    private readonly Lazy<DataOptions> _dataOptions;
+    private readonly SessionBroker _broker;
+    private readonly IIsolationStrategy _strategy;
+    private readonly ServerEntry _server;
+    private readonly PooledDatabase _database;
     private int _ended;
 
-    internal DatabaseLease(Lease lease, ResolvedOptions options)
+    internal DatabaseLease(SessionBroker broker, IIsolationStrategy strategy, ServerEntry server, PooledDatabase database)
     {
-        _lease = lease;
-        _options = options;
-        _dataOptions = new Lazy<DataOptions>(CreateDataOptions);
+        _broker = broker;
+        _strategy = strategy;
+        _server = server;
+        _database = database;
+        // As the test got them: the kit gives a database a new name or login for its next lease under IsolateLeftoverClients.
+        Name = database.Name;
+        ConnectionString = database.ConnectionString;
     }
 
     /// <summary>The name of the database.</summary>
-    public string Name => _lease.Database.Name;
+    public string Name { get; }
 
     /// <summary>The connection string of the database, for a second connection or another library (it holds a password: keep it out of output).</summary>
-    public string ConnectionString => _lease.Database.ConnectionString;
+    public string ConnectionString { get; }
 
     /// <summary>
-    /// An Npgsql data source on the database, configured by <see cref="TestKitOptions.ConfigureDataSource"/> (mapped enums,
-    /// plugins). TestKit owns it: it clears its pool when it takes the database back, and disposes it with the database.
+    /// The Npgsql data source on the database, shaped by <see cref="TestKitOptions.ConfigureDataSource"/> (mapped enums,
+    /// plugins): <see cref="DataOptions"/> and every connection of <see cref="CreateConnection()"/> go through it. TestKit owns
+    /// it: it clears its pool when it takes the database back, and disposes it with the database.
     /// </summary>
-    public NpgsqlDataSource DataSource => _lease.Database.DataSource(_options.ConfigureDataSource);
+    public NpgsqlDataSource DataSource => _database.DataSource;
 
-    /// <summary>
-    /// linq2db options for the database, shaped by <see cref="TestKitOptions.ConfigureDataOptions"/>: PostgreSQL through
-    /// <see cref="DataSource"/> when <see cref="TestKitOptions.ConfigureDataSource"/> is set, otherwise through Npgsql's pool
-    /// for <see cref="ConnectionString"/> (the one <c>new NpgsqlConnection(ConnectionString)</c> shares).
-    /// </summary>
-    public DataOptions DataOptions => _dataOptions.Value;
+    /// <summary>linq2db options for the database: PostgreSQL through <see cref="DataSource"/>, shaped by <see cref="TestKitOptions.ConfigureDataOptions"/>.</summary>
+    public DataOptions DataOptions => _database.DataOptions;
 
     /// <summary>The strategy's name as written in TESTKIT_ISOLATION.</summary>
-    internal string Strategy => _lease.Strategy;
+    internal string Strategy => _strategy.Name;
 
-    internal string ServerDescription => _lease.Database.ServerDescription;
+    internal string ServerDescription => _server.Server.Description;
 
     /// <summary>A new linq2db connection to the database; the caller disposes it.</summary>
     public DataConnection CreateConnection() => new(DataOptions);
@@ -70,32 +73,53 @@ public sealed class DatabaseLease : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _ended, 1) == 0)
         {
-            await _lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+            await GiveBackAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
 
     /// <summary>Gives the database back, saying how it was taken back (for the TUnit glue's output).</summary>
     internal Task<ReleaseResult> ReleaseAsync(CancellationToken cancellationToken) =>
         Interlocked.Exchange(ref _ended, 1) == 0
-            ? _lease.ReleaseAsync(cancellationToken)
+            ? GiveBackAsync(cancellationToken)
             : throw new TestKitException($"The lease of database '{Name}' was given back already.");
 
-    /// <summary>Keeps the database of a failed test for inspection, instead of giving it back.</summary>
-    internal Task<KeptDatabase> KeepAsync(string testName, CancellationToken cancellationToken)
+    /// <summary>Keeps the database of a failed test for inspection under a name derived from <paramref name="testName"/>, instead of giving it back.</summary>
+    internal async Task<KeptDatabase> KeepAsync(string testName, CancellationToken cancellationToken)
     {
         Interlocked.Exchange(ref _ended, 1);
-        return _lease.KeepAsync(testName, cancellationToken);
-    }
-
-    private DataOptions CreateDataOptions()
-    {
-        var options = new DataOptions().UsePostgreSQL(ConnectionString);
-        if (_options.ConfigureDataSource is not null)
+        using var step = KitTracing.StartStep("testkit.keep");
+        try
         {
-            var dataSource = DataSource;
-            options = options.UseConnectionFactory(_ => dataSource.CreateConnection());
+            var name = await _strategy.KeepAsync(_database, KeptName(testName), cancellationToken).ConfigureAwait(false);
+            return _broker.NoteKept(new KeptDatabase(name, testName, _server.Server.PsqlCommand(name), _server.Server.Description, _server.Embedded?.StopCommand));
         }
-
-        return _options.ConfigureDataOptions?.Invoke(options) ?? options;
+        catch (Exception error) when (!Errors.IsAllowed(error))
+        {
+            throw Errors.Allowed(error, $"TestKit could not keep database '{Name}'.");
+        }
     }
+
+    private async Task<ReleaseResult> GiveBackAsync(CancellationToken cancellationToken)
+    {
+        using var step = KitTracing.StartStep("testkit.release");
+        step?.SetTag("testkit.database", Name);
+        try
+        {
+            return await _strategy.ReleaseAsync(_database, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (!Errors.IsAllowed(error))
+        {
+            throw Errors.Allowed(error, $"TestKit could not take database '{Name}' back.");
+        }
+    }
+
+    /// <summary>"testkit_failed_" and the test's name in lower-case letters, digits and underscores, within PostgreSQL's 63 bytes.</summary>
+    private static string KeptName(string testName)
+    {
+        var name = "testkit_failed_" + NotNameCharacters().Replace(testName.ToLowerInvariant(), "_").Trim('_');
+        return name.Length <= 58 ? name : name[..58];
+    }
+
+    [GeneratedRegex("[^a-z0-9]+", RegexOptions.CultureInvariant)]
+    private static partial Regex NotNameCharacters();
 }

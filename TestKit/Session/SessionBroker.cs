@@ -18,7 +18,7 @@ namespace TestKit.Session;
 internal sealed class SessionBroker : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ServerSource, Lazy<Task<ServerEntry>>> _servers = new();
-    private readonly ConcurrentDictionary<string, Lazy<Task<IIsolationStrategy>>> _strategies = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Pool, object? DataSource, object? DataOptions), Lazy<Task<IIsolationStrategy>>> _strategies = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly ConcurrentQueue<KeptDatabase> _kept = new();
     private readonly FirstLease _first = new();
@@ -41,7 +41,7 @@ internal sealed class SessionBroker : IAsyncDisposable
             .FirstOrDefault());
 
     /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
-    internal async Task<Lease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
+    internal async Task<DatabaseLease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
     {
         using var step = KitTracing.StartStep("testkit.acquire");
         step?.SetTag("testkit.strategy", IsolationStrategyNames.NameOf(options.Isolation));
@@ -52,12 +52,19 @@ internal sealed class SessionBroker : IAsyncDisposable
             var entry = await EntryAsync(options.Server, options).WaitAsync(cancellationToken).ConfigureAwait(false);
             var database = await strategy.AcquireAsync(cancellationToken).ConfigureAwait(false);
             _first.Handed();
-            return new Lease(strategy, entry.Server, entry.Embedded?.StopCommand, database, _kept);
+            return new DatabaseLease(this, strategy, entry, database);
         }
         catch (Exception error) when (!Errors.IsAllowed(error))
         {
             throw Errors.Allowed(error, "TestKit could not give the test a database.");
         }
+    }
+
+    /// <summary>Notes a database kept for inspection, for the summary.</summary>
+    internal KeptDatabase NoteKept(KeptDatabase kept)
+    {
+        _kept.Enqueue(kept);
+        return kept;
     }
 
     /// <summary>Starts what <paramref name="options"/> need, once: the server and the strategy (which loads and checks the migrations).</summary>
@@ -134,7 +141,8 @@ internal sealed class SessionBroker : IAsyncDisposable
     }
 
     private Task<IIsolationStrategy> StrategyAsync(ResolvedOptions options) =>
-        _strategies.GetOrAdd(options.PoolKey, _ => new Lazy<Task<IIsolationStrategy>>(() => CreateStrategyAsync(options))).Value;
+        // The shaping callbacks by identity too: a pool's databases each have one data source, built with them.
+        _strategies.GetOrAdd((options.PoolKey, options.ConfigureDataSource, options.ConfigureDataOptions), _ => new Lazy<Task<IIsolationStrategy>>(() => CreateStrategyAsync(options))).Value;
 
     private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)
     {
@@ -145,7 +153,7 @@ internal sealed class SessionBroker : IAsyncDisposable
             entry.Run.Budget.BoundServer(serverMaxDatabases);
         }
 
-        return StrategyFactory.Create(options.Isolation, entry.Run, new EvolveMigrator(migrations, options.Logger), options.MaxDatabases, options.IsolateLeftoverClients, options.VerifyHead);
+        return StrategyFactory.Create(options, entry.Run, new EvolveMigrator(migrations, options.Logger));
     }
 
     /// <summary>The result of a start, or null when it failed: a server or pool that never started holds nothing to clean.</summary>
@@ -162,7 +170,4 @@ internal sealed class SessionBroker : IAsyncDisposable
             return null;
         }
     }
-
-    /// <summary>A server of the session: the server, the embedded one when it is, the run on it, its roles, and how long it took to start (or reach) and sweep.</summary>
-    private sealed record ServerEntry(IPostgresServer Server, EmbeddedServer? Embedded, ServerRun Run, ServerRoles Roles, double StartMilliseconds);
 }

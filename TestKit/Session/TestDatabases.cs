@@ -66,8 +66,7 @@ public sealed class TestDatabases : IAsyncDisposable
 
     /// <summary>A database at head that no other test uses until the lease is disposed; waits while every database is leased.</summary>
     /// <param name="cancellationToken">Cancels the wait and the preparation of the database.</param>
-    public async Task<DatabaseLease> LeaseAsync(CancellationToken cancellationToken = default) =>
-        new(await _broker.AcquireAsync(_options, cancellationToken).ConfigureAwait(false), _options);
+    public Task<DatabaseLease> LeaseAsync(CancellationToken cancellationToken = default) => _broker.AcquireAsync(_options, cancellationToken);
 
     /// <summary>Drops every database these test databases created and stops the embedded server (when they started it).</summary>
     public ValueTask DisposeAsync() => _ownsBroker ? _broker.DisposeAsync() : ValueTask.CompletedTask;

@@ -33,9 +33,6 @@ namespace TestKit;
 public abstract class DatabaseTest<TDb>
     where TDb : DataConnection
 {
-    // Teardown must finish even when the test's own token was cancelled (a timeout): an unerased database is a leak.
-    private static readonly TimeSpan TeardownDeadline = TimeSpan.FromMinutes(2);
-
     private DatabaseLease? _lease;
     private ResolvedOptions? _options;
     private TDb? _db;
@@ -101,7 +98,7 @@ public abstract class DatabaseTest<TDb>
         ArgumentNullException.ThrowIfNull(context);
         var watch = Stopwatch.StartNew();
         var errors = new List<Exception>();
-        using var deadline = new CancellationTokenSource(TeardownDeadline);
+        using var deadline = new CancellationTokenSource(Server.Limits.Teardown);
 
         if (_db is not null)
         {

@@ -16,9 +16,9 @@ public sealed class LeftOpenDataSourceTests(IsolationStrategy kind) : KitTest
     public async Task Connections_left_open_on_enum_mapped_data_sources_do_not_reach_the_next_lease()
     {
         // A pool of one of the test's own: migrate-erase and reset give the same database back, template a new clone.
-        await using var strategy = await NewStrategyAsync(kind);
+        await using var strategy = await NewStrategyAsync(kind, configureDataSource: ShopDataSource.MapEnums);
         var first = await strategy.AcquireAsync(CancellationToken.None);
-        var kitFirst = first.DataSource(ShopDataSource.MapEnums);
+        var kitFirst = first.DataSource;
         var leftOpen = new List<NpgsqlConnection> { await WriteOrderAsync(kitFirst, OrderStatus.Shipped) };
         await using var ownFirst = OwnDataSource(first.ConnectionString);
         leftOpen.Add(await WriteOrderAsync(ownFirst, OrderStatus.Paid));
@@ -38,7 +38,7 @@ public sealed class LeftOpenDataSourceTests(IsolationStrategy kind) : KitTest
             await Assert.That(second.Name).IsEqualTo(first.Name).Because("the strategy reuses its one database");
         }
 
-        var kitSecond = second.DataSource(ShopDataSource.MapEnums);
+        var kitSecond = second.DataSource;
         await using (var connection = await kitSecond.OpenConnectionAsync())
         {
             await Assert.That(await CountAsync(connection, "SELECT count(*) FROM orders")).IsEqualTo(0);

@@ -8,11 +8,12 @@ using TestKit.Server;
 namespace TestKit.Isolation.MigrateErase;
 
 /// <summary>
-/// The literal mode: a pool of databases, each leased to one test at a time. Evolve migrates the database to head before
-/// the test and erases it after; the kit then drops the schemas the empty database lacked and checks the catalog against
-/// the freshly created database's. A database that cannot be proven clean is dropped and replaced, never handed to
-/// another test. The migration of an erased database runs in the background, so that the next test finds it at head;
-/// a database made new is migrated while its test waits.
+/// The literal mode: a pool of databases, each leased to one test at a time and always at head when handed out. A new one
+/// is migrated while its test waits; after each test (in the foreground, so that a dirty erase fails the test that caused
+/// it) the kit ends the test's busy sessions, Evolve erases the database, the kit unlinks its large objects, drops the
+/// schemas the empty database lacked and checks the catalog against the empty database's; then (in the background) Evolve
+/// migrates it again for the next test. A database that cannot be proven clean, or whose migration failed, is dropped and
+/// replaced, never handed to another test.
 /// </summary>
 internal sealed class MigrateEraseStrategy : IIsolationStrategy
 {
@@ -22,77 +23,51 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     private readonly FirstMigration _firstMigration;
     private readonly bool _renameAtRelease;
     private readonly HeadVerification? _verification;
+    private StateDigest? _baseline;
 
     /// <param name="run">The run and server.</param>
     /// <param name="migrator">Migrates and erases.</param>
-    /// <param name="maxDatabases">The most databases leased at once.</param>
-    /// <param name="renameAtRelease">Rename the database at every release, so that a test's leftovers reach nothing.</param>
+    /// <param name="options">The most databases leased at once, how tests connect, and whether a release renames the database (IsolateLeftoverClients).</param>
     /// <param name="verification">Verification mode: every database migrated for a test is compared with head, in the foreground.</param>
-    internal MigrateEraseStrategy(ServerRun run, IMigrator migrator, int maxDatabases, bool renameAtRelease = false, HeadVerification? verification = null)
+    internal MigrateEraseStrategy(ServerRun run, IMigrator migrator, ResolvedOptions options, HeadVerification? verification = null)
     {
         _run = run;
         _migrator = migrator;
-        _renameAtRelease = renameAtRelease;
+        _renameAtRelease = options.IsolateLeftoverClients;
         _verification = verification;
-        _pool = new DatabasePool(run, maxDatabases, (_, cancellationToken) => CreateAsync(cancellationToken));
+        _pool = new DatabasePool(run, options, (_, cancellationToken) => CreateAsync(cancellationToken));
         _firstMigration = new FirstMigration(run);
     }
 
     public string Name => IsolationStrategyNames.NameOf(IsolationStrategy.MigrateErase);
 
-    public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
+    public Task<PooledDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
-        // A database migrated ahead holds the scripts the run loaded: an edit since is reported, as under every strategy
-        // (and as the migration itself reports it).
+        // A database migrated ahead holds the scripts the run loaded: an edit since is reported, as under every strategy.
         _migrator.Migrations.EnsureUnchanged(lookedLately: true);
-        var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (database.MigratedAhead)
-            {
-                database.MigratedAhead = false;
-            }
-            else
-            {
-                using var migrate = KitTracing.StartChild("testkit.migrate");
-                await MigrateAsync(database, cancellationToken).ConfigureAwait(false);
-                if (_verification is not null)
-                {
-                    await _verification.VerifyAsync(database, "as migrated", cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (Exception migrateError)
-        {
-            // A half-migrated database is of no use to anyone: drop it, and report the migration.
-            await _pool.DiscardLeasedAsync(database, migrateError).ConfigureAwait(false);
-
-            throw;
-        }
-
-        return database.ForTest(_run.Server.Description);
+        return _pool.LeaseAsync(cancellationToken);
     }
 
-    public async Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
+    public async Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        var pooled = _pool.Get(database);
+        var erased = database;
         try
         {
             if (_renameAtRelease)
             {
                 // Renaming ends the test's sessions and prepared transactions, and keeps whatever the test left
                 // running from writing into the database once it is erased.
-                pooled = await _pool.RenameForNextLeaseAsync(pooled, cancellationToken).ConfigureAwait(false);
+                erased = await _pool.RenameForNextLeaseAsync(database, cancellationToken).ConfigureAwait(false);
             }
 
-            var connection = await pooled.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await erased.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
                 if (!_renameAtRelease)
                 {
                     // The test's pooled connections go back to the pool (idle, holding nothing), as under reset; busy sessions,
                     // and an idle one that holds an advisory lock, are ended, and with an idle one every pool is cleared.
-                    pooled.ClearTestConnections(everyPool: await DatabaseSessions.EndTestSessionsAsync(connection, cancellationToken).ConfigureAwait(false));
+                    erased.ClearTestConnections(everyPool: await DatabaseSessions.EndTestSessionsAsync(connection, cancellationToken).ConfigureAwait(false));
                     await PreparedTransactions.RollBackAsync(connection, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -100,39 +75,74 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                 await _migrator.EraseAsync(connection, cancellationToken).ConfigureAwait(false);
                 // Large objects are data, as rows are, but belong to no schema: Evolve's erase never sees them.
                 await Sql.ExecuteAsync(connection, "SELECT count(lo_unlink(oid)) FROM pg_largeobject_metadata", cancellationToken).ConfigureAwait(false);
-                await VerifyBaselineAsync(pooled, connection, cancellationToken).ConfigureAwait(false);
+                await VerifyBaselineAsync(erased, connection, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception eraseError)
         {
-            await _pool.DiscardAsync(pooled, eraseError).ConfigureAwait(false);
+            await _pool.DiscardAsync(erased, eraseError).ConfigureAwait(false);
             if (Errors.IsAllowed(eraseError))
             {
                 throw;
             }
 
-            throw new TestKitException(
-                $"TestKit could not erase database '{database.Name}' ({eraseError.Message}); it dropped it, and the next test gets a fresh one.", eraseError);
+            throw new TestKitException($"TestKit could not erase database '{database.Name}' ({eraseError.Message}); it dropped it, and the next test gets a fresh one.", eraseError);
         }
         finally
         {
             _pool.ReleaseSlot();
         }
 
-        // The next test does not wait for the migration; a database whose migration failed goes idle unmigrated, and the test
-        // that takes it migrates it itself and gets the failure. In verification mode the release waits, and the proof is its own.
-        var erased = pooled;
+        // The next test does not wait for the migration; a database whose migration failed is dropped, and the test that
+        // needs one more gets a new one, whose migration reports the failure. In verification mode the release waits.
         await _pool.ReturnIdleAfterAsync(erased, stopping => MigrateAheadAsync(erased, stopping), inForeground: _verification is not null).ConfigureAwait(false);
         return ReleaseResult.Erased;
     }
 
-    public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
+    public Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken) =>
         _pool.KeepAsync(database, keptName, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
         _firstMigration.Dispose();
         await _pool.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A new database, migrated while its test waits; the first one's empty catalog is the baseline every erase is checked against.</summary>
+    private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
+    {
+        var name = await _run.Catalog.CreateAsync(cancellationToken).ConfigureAwait(false);
+        var database = _pool.NewDatabase(name);
+        try
+        {
+            if (_baseline is null)
+            {
+                var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    // Every database of the run is created alike (template0, the run's marker): one baseline serves them all.
+                    Interlocked.CompareExchange(ref _baseline, await StateDigest.CatalogAsync(connection, cancellationToken).ConfigureAwait(false), null);
+                }
+            }
+
+            using (KitTracing.StartChild("testkit.migrate"))
+            {
+                await MigrateAsync(database, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_verification is not null)
+            {
+                await _verification.VerifyAsync(database, "as migrated", cancellationToken).ConfigureAwait(false);
+            }
+
+            return database;
+        }
+        catch
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            await _run.Catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
     }
 
     private async Task MigrateAsync(PooledDatabase database, CancellationToken cancellationToken)
@@ -147,11 +157,11 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     }
 
     /// <summary>
-    /// Migrates an erased database for the next test, as a background step of its own (<c>testkit.migrate-ahead</c>); in
-    /// verification mode in the foreground, followed by the proof of head, whose failure reaches the caller. A migration
-    /// that fails leaves it unmigrated either way.
+    /// Migrates an erased database for the next test, as a background step of its own (<c>testkit.migrate-ahead</c>; in
+    /// verification mode in the foreground, followed by the proof of head, whose failure reaches the caller). False when the
+    /// migration failed: the database is dropped, and the test that needs one gets a new one whose migration reports it.
     /// </summary>
-    private async Task MigrateAheadAsync(PooledDatabase database, CancellationToken stopping)
+    private async Task<bool> MigrateAheadAsync(PooledDatabase database, CancellationToken stopping)
     {
         using (var step = KitTracing.StartBackground("testkit.migrate-ahead", database.Name))
         {
@@ -161,13 +171,11 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                 // Its types loaded anew, the test's first connection is opened ahead too: one beside the kit's own, within the
                 // sizing's 1 + c per database.
                 await database.OpenTestConnectionsAheadAsync(1, loadSchema: true, stopping).ConfigureAwait(false);
-                database.MigratedAhead = true;
             }
             catch (Exception error) when (!stopping.IsCancellationRequested)
             {
-                // Left unmigrated: the next test's own migration reports the failure where it belongs.
                 step?.SetTag("testkit.failed", error.Message);
-                return;
+                return false;
             }
         }
 
@@ -175,28 +183,8 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         {
             await _verification.VerifyAsync(database, "after the test that used it (erased and migrated again)", stopping).ConfigureAwait(false);
         }
-    }
 
-    private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
-    {
-        var name = await _run.Catalog.CreateAsync(cancellationToken).ConfigureAwait(false);
-        var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
-        try
-        {
-            var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                database.Baseline = await StateDigest.CatalogAsync(connection, cancellationToken).ConfigureAwait(false);
-            }
-
-            return database;
-        }
-        catch
-        {
-            await database.DisposeAsync().ConfigureAwait(false);
-            await _run.Catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
+        return true;
     }
 
     /// <summary>
@@ -204,9 +192,9 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     /// dropped and created again by a repeatable script. Whatever schema the baseline lacks goes, with all it holds;
     /// nothing of the baseline is touched. Then the catalog must equal the freshly created database's.
     /// </summary>
-    private static async Task VerifyBaselineAsync(PooledDatabase database, NpgsqlConnection connection, CancellationToken cancellationToken)
+    private async Task VerifyBaselineAsync(PooledDatabase database, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var baseline = database.Baseline!;
+        var baseline = _baseline!;
         var after = await StateDigest.CatalogAsync(connection, cancellationToken).ConfigureAwait(false);
         var added = after.Schemas.Except(baseline.Schemas, StringComparer.Ordinal).ToList();
         if (added.Count > 0)

@@ -15,19 +15,8 @@ namespace TestKit.Isolation.Reset;
 /// </summary>
 internal sealed class ResetStrategy : IIsolationStrategy
 {
-    /// <summary>
-    /// Idle sessions a database may keep between tests: the test's pooled connections, reused by the next test (a new
-    /// connection costs a backend start and Npgsql's type loading). More are connections tests never closed: all go.
-    /// </summary>
-    private const int IdleSessionLimit = 10;
 
-    private static readonly Lazy<string> TrackingScript = new(() =>
-    {
-        using var stream = typeof(ResetStrategy).Assembly.GetManifestResourceStream("TestKit.ResetTracking.sql")
-            ?? throw new TestKitException("The resource TestKit.ResetTracking.sql is missing from the TestKit assembly: the package is broken; restore it again.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    });
+    private static readonly string TrackingScript = Sql.Resource("ResetTracking.sql");
 
     private readonly ServerRun _run;
     private readonly TemplateStore _template;
@@ -38,32 +27,33 @@ internal sealed class ResetStrategy : IIsolationStrategy
 
     /// <param name="run">The run and server.</param>
     /// <param name="template">The template the clones come from.</param>
-    /// <param name="maxDatabases">The most databases leased at once.</param>
-    /// <param name="loginPerLease">Tests log in with a role of each lease's own, retired at its release, so that a test's leftovers reach nothing.</param>
+    /// <param name="options">
+    /// The most databases leased at once, how tests connect, and whether they log in with a role of each lease's own, retired
+    /// at its release, so that a test's leftovers reach nothing (IsolateLeftoverClients).
+    /// </param>
     /// <param name="verification">Verification mode: every clone, new or reset, is compared with head, in the foreground.</param>
-    internal ResetStrategy(ServerRun run, TemplateStore template, int maxDatabases, bool loginPerLease = false, HeadVerification? verification = null)
+    internal ResetStrategy(ServerRun run, TemplateStore template, ResolvedOptions options, HeadVerification? verification = null)
     {
         _run = run;
         _template = template;
-        _loginPerLease = loginPerLease;
+        _loginPerLease = options.IsolateLeftoverClients;
         _verification = verification;
-        _pool = new DatabasePool(run, maxDatabases, (_, cancellationToken) => CreateAsync(cancellationToken));
+        _pool = new DatabasePool(run, options, (_, cancellationToken) => CreateAsync(cancellationToken));
         _superuser = new Lazy<Task>(() => EnsureSuperuserAsync(CancellationToken.None));
     }
 
     public string Name => IsolationStrategyNames.NameOf(IsolationStrategy.Reset);
 
-    public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
+    public Task<PooledDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
         // The template holds the scripts the run loaded: an edit since is reported, as under every strategy.
         _template.Migrations.EnsureUnchanged(lookedLately: true);
-        var database = await _pool.LeaseAsync(cancellationToken).ConfigureAwait(false);
-        return database.ForTest(_run.Server.Description);
+        return _pool.LeaseAsync(cancellationToken);
     }
 
-    public async Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
+    public async Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        var pooled = _pool.Get(database);
+        var pooled = database;
         ReleaseResult? replaced = null;
         try
         {
@@ -90,18 +80,22 @@ internal sealed class ResetStrategy : IIsolationStrategy
                 await _pool.DiscardAsync(pooled).ConfigureAwait(false);
                 replaced = ReleaseResult.Replaced(ResetVerdicts.Describe(verdict, detail));
             }
-
             else if (login is not null)
             {
                 // The next test logs in with a new role; the retired one goes, now that its sessions are gone.
                 await _run.LoginRoles.DropAsync(login, cancellationToken).ConfigureAwait(false);
                 await NewLoginAsync(pooled, cancellationToken).ConfigureAwait(false);
             }
-
         }
-        catch (Exception resetError) when (resetError is NpgsqlException or TestKitException)
+        catch (Exception resetError)
         {
+            // Whatever stopped the reset (a cancellation too), the database is of no use: it goes, with its budget place.
             await _pool.DiscardAsync(pooled, resetError).ConfigureAwait(false);
+            if (resetError is OperationCanceledException)
+            {
+                throw;
+            }
+
             throw new TestKitException($"TestKit could not reset database '{database.Name}' ({resetError.Message}); it dropped it, and the next test gets a fresh copy.", resetError);
         }
         finally
@@ -120,7 +114,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
         return ReleaseResult.Reset;
     }
 
-    public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
+    public Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken) =>
         _pool.KeepAsync(database, keptName, cancellationToken);
 
     public ValueTask DisposeAsync() => new(Errors.RunAllAsync($"TestKit could not end the {Name} strategy cleanly.", _pool.DisposeAsync, _template.DisposeAsync));
@@ -145,7 +139,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
                     reader => (Code: reader.IsDBNull(0) ? null : reader.GetString(0), Detail: reader.IsDBNull(1) ? null : reader.GetString(1), Timings: reader.IsDBNull(2) ? null : reader.GetString(2)),
                     cancellationToken,
                     endAll,
-                    IdleSessionLimit).ConfigureAwait(false);
+                    DatabaseSessions.IdleSessionLimit).ConfigureAwait(false);
                 KitTracing.TagSteps(step, rows.Single().Timings);
                 return (ResetVerdicts.Parse(rows.Single().Code), rows.Single().Detail);
             }
@@ -162,7 +156,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
     /// Puts back the sequences the test moved (testkit_reset.reset_sequences()), on the kit's connection; in verification
     /// mode, then compares the database with head.
     /// </summary>
-    private async Task ResetSequencesAsync(PooledDatabase database, CancellationToken cancellationToken)
+    private async Task<bool> ResetSequencesAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
         using (var step = KitTracing.StartBackground("testkit.reset-sequences", database.Name))
         {
@@ -178,6 +172,8 @@ internal sealed class ResetStrategy : IIsolationStrategy
         {
             await _verification.VerifyAsync(database, "after the test that used it (reset)", cancellationToken).ConfigureAwait(false);
         }
+
+        return true;
     }
 
     private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
@@ -189,7 +185,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
         // The kit's session resets rows in replica mode (foreign keys and user triggers skipped). Set for the
         // whole session rather than per reset, because changing it empties the session's plan cache; and the session
         // keeps that cache between resets (it runs only the kit's functions).
-        var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name), "-c session_replication_role=replica", keepKitSession: true);
+        var database = _pool.NewDatabase(name, "-c session_replication_role=replica", keepKitSession: true);
         try
         {
             if (_loginPerLease)
@@ -200,7 +196,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
             var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                await Sql.ExecuteAsync(connection, TrackingScript.Value, cancellationToken).ConfigureAwait(false);
+                await Sql.ExecuteAsync(connection, TrackingScript, cancellationToken).ConfigureAwait(false);
             }
 
             if (_verification is not null)

@@ -1,8 +1,7 @@
 using System.Reflection;
-using System.Security.Cryptography;
-using System.Text;
 using TestKit.Databases;
 using TestKit.Migrations;
+using TestKit.Server;
 
 namespace TestKit.Isolation.Template;
 
@@ -33,7 +32,7 @@ internal sealed record TemplateIdentity(string Fingerprint, string Lineage)
     internal static TemplateIdentity Of(MigrationSet migrations, string serverVersion) =>
         new(
             FingerprintOf(migrations, serverVersion),
-            Hash(string.Join('|', [
+            Hashes.Hex(string.Join('|', [
                 .. migrations.Folders,
                 "seeds", .. migrations.Seeds.Select(seed => seed.Path),
                 "schemas", .. migrations.Schemas,
@@ -55,13 +54,11 @@ internal sealed record TemplateIdentity(string Fingerprint, string Lineage)
     internal long Lock(string purpose) => AdvisoryLockKeys.Template(Fingerprint, purpose);
 
     private static string FingerprintOf(MigrationSet migrations, string serverVersion) =>
-        Hash($"{FormatVersion}|{KitVersion}|{serverVersion}|{migrations.Fingerprint}")[..24];
+        Hashes.Hex($"{FormatVersion}|{KitVersion}|{serverVersion}|{migrations.Fingerprint}")[..24];
 
     /// <summary>This TestKit's version: a template built by another version of it is never reused.</summary>
     private static string KitVersion { get; } =
         typeof(TemplateIdentity).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     private static string NameOf(string fingerprint) => $"testkit_template_{fingerprint}";
-
-    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

@@ -20,8 +20,6 @@ namespace TestKit.Isolation.Template;
 /// </summary>
 internal sealed class TemplateStore : IAsyncDisposable
 {
-    private static readonly TimeSpan OtherBuilderDeadline = TimeSpan.FromMinutes(10);
-
     private readonly ServerRun _run;
     private readonly IMigrator _migrator;
     private readonly TemplateIdentity _identity;
@@ -140,21 +138,16 @@ internal sealed class TemplateStore : IAsyncDisposable
 
     private async Task WaitUntilReadyAsync(NpgsqlConnection admin, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + OtherBuilderDeadline;
-        while (true)
+        string? marker = null;
+        // A marker gone (null) means the other builder dropped it: it failed, and will not finish.
+        var ready = await Poll.UntilAsync(
+            async () => (marker = await MarkerAsync(admin, cancellationToken).ConfigureAwait(false)) is null || _identity.IsReadyMarker(marker),
+            TimeSpan.FromMilliseconds(50),
+            Limits.OtherTemplateBuild,
+            cancellationToken).ConfigureAwait(false);
+        if (!ready || marker is null)
         {
-            var marker = await MarkerAsync(admin, cancellationToken).ConfigureAwait(false);
-            if (_identity.IsReadyMarker(marker))
-            {
-                return;
-            }
-
-            if (marker is null || DateTime.UtcNow > deadline)
-            {
-                throw new TestKitException($"Another run was building template {Name} and did not finish it. Run the tests again.");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
+            throw new TestKitException($"Another run was building template {Name} and did not finish it. Run the tests again.");
         }
     }
 
@@ -191,15 +184,8 @@ internal sealed class TemplateStore : IAsyncDisposable
                 else
                 {
                     // One first migration at a time on the server (see AdvisoryLockKeys.FirstMigrations), on the lock connection.
-                    await AdvisoryLocks.LockAsync(admin, AdvisoryLockKeys.FirstMigrations, cancellationToken).ConfigureAwait(false);
-                    try
-                    {
-                        await _migrator.MigrateAsync(template, cancellationToken).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        await AdvisoryLocks.UnlockAsync(admin, AdvisoryLockKeys.FirstMigrations).ConfigureAwait(false);
-                    }
+                    await AdvisoryLocks.WhileHeldAsync(admin, AdvisoryLockKeys.FirstMigrations, () => _migrator.MigrateAsync(template, cancellationToken), cancellationToken)
+                        .ConfigureAwait(false);
                 }
             }
         }

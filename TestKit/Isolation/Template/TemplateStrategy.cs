@@ -20,19 +20,19 @@ internal sealed class TemplateStrategy : IIsolationStrategy
 
     /// <param name="run">The run and server.</param>
     /// <param name="template">The template the clones come from.</param>
-    /// <param name="maxDatabases">The most databases leased at once.</param>
+    /// <param name="options">The most databases leased at once, and how tests connect to them.</param>
     /// <param name="verification">Verification mode: every clone is compared with head as a test takes it.</param>
-    internal TemplateStrategy(ServerRun run, TemplateStore template, int maxDatabases, HeadVerification? verification = null)
+    internal TemplateStrategy(ServerRun run, TemplateStore template, ResolvedOptions options, HeadVerification? verification = null)
     {
         _run = run;
         _template = template;
         _verification = verification;
-        _pool = new DatabasePool(run, maxDatabases, CreateAsync, warm: Math.Clamp(Environment.ProcessorCount, 1, maxDatabases));
+        _pool = new DatabasePool(run, options, CreateAsync, warm: Math.Clamp(Environment.ProcessorCount, 1, options.MaxDatabases));
     }
 
     public string Name => IsolationStrategyNames.NameOf(IsolationStrategy.Template);
 
-    public async Task<TestDatabase> AcquireAsync(CancellationToken cancellationToken)
+    public async Task<PooledDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
         // The template holds the scripts the run loaded: an edit since is reported, as under every strategy.
         _template.Migrations.EnsureUnchanged(lookedLately: true);
@@ -46,25 +46,23 @@ internal sealed class TemplateStrategy : IIsolationStrategy
             catch (Exception error)
             {
                 await _pool.DiscardLeasedAsync(database, error).ConfigureAwait(false);
-
                 throw;
             }
         }
 
-        return database.ForTest(_run.Server.Description);
+        return database;
     }
 
-    public Task<ReleaseResult> ReleaseAsync(TestDatabase database, CancellationToken cancellationToken)
+    public Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        var pooled = _pool.Get(database);
-        pooled.ClearTestConnections();
+        database.ClearTestConnections();
         _pool.ReleaseSlot();
         // The next test does not need this clone gone, only the end of the run does.
-        _pool.DiscardInBackground(pooled);
+        _pool.DiscardInBackground(database);
         return Task.FromResult(ReleaseResult.Dropped);
     }
 
-    public Task<string> KeepAsync(TestDatabase database, string keptName, CancellationToken cancellationToken) =>
+    public Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken) =>
         _pool.KeepAsync(database, keptName, cancellationToken);
 
     public ValueTask DisposeAsync() => new(Errors.RunAllAsync($"TestKit could not end the {Name} strategy cleanly.", _pool.DisposeAsync, _template.DisposeAsync));
@@ -73,7 +71,7 @@ internal sealed class TemplateStrategy : IIsolationStrategy
     {
         var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var name = await _run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
-        var database = new PooledDatabase(name, _run.Server.ConnectionStringFor(name));
+        var database = _pool.NewDatabase(name);
         if (!ahead)
         {
             // A test waits for this clone: it opens what it needs itself.

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
+using TestKit.Server;
 
 namespace TestKit.Server.Embedded;
 
@@ -46,7 +46,7 @@ internal sealed class ClusterCache
 
         var initDb = new FileInfo(binaries.InitDb);
         var identity = string.Join('\n', initDb.FullName, initDb.Length.ToString(CultureInfo.InvariantCulture), initDb.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture), Layout);
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..16];
+        var key = Hashes.Hex(identity)[..16];
         return new ClusterCache(Path.Combine(root, "testkit", "clusters", key));
     }
 

@@ -72,23 +72,24 @@ internal sealed class EmbeddedFolder(string root)
     /// </summary>
     internal async Task DeleteAsync(CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        bool Deleted()
         {
             try
             {
                 Directory.Delete(Root, recursive: true);
-                return;
+                return true;
             }
-            catch (IOException) when (attempt < 50)
+            catch (IOException)
             {
                 // DirectoryNotFoundException included: someone else removed part of it, or all of it.
-                if (!Directory.Exists(Root))
-                {
-                    return;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+                return !Directory.Exists(Root);
             }
+        }
+
+        if (!await Poll.UntilAsync(() => Task.FromResult(Deleted()), TimeSpan.FromMilliseconds(20), Limits.FolderDelete, cancellationToken).ConfigureAwait(false))
+        {
+            // The last try's error says what keeps it.
+            Directory.Delete(Root, recursive: true);
         }
     }
 

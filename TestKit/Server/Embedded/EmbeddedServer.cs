@@ -169,7 +169,7 @@ internal sealed class EmbeddedServer : IPostgresServer
                 // Dynamic shared memory as files in the data folder when that is on tmpfs (no disk I/O) instead of
                 // /dev/shm/PostgreSQL.*: a server killed outright leaves its segments where the orphan sweep removes them.
                 folder.InSharedMemory ? "-c dynamic_shared_memory_type=mmap" : string.Empty).Trim();
-            var (started, error) = await pgCtl.TryStartAsync(folder, settings, EmbeddedReadiness.Deadline, cancellationToken).ConfigureAwait(false);
+            var (started, error) = await pgCtl.TryStartAsync(folder, settings, Limits.ServerStart, cancellationToken).ConfigureAwait(false);
             if (started)
             {
                 return port;

@@ -88,32 +88,29 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
     private static async Task<bool> WaitForReadyMarkAsync(EmbeddedFolder folder, CancellationToken cancellationToken)
     {
         var pidFile = Path.Combine(folder.DataDirectory, "postmaster.pid");
-        while (!cancellationToken.IsCancellationRequested)
+        async Task<bool> Ready()
         {
             try
             {
                 var lines = await File.ReadAllLinesAsync(pidFile, CancellationToken.None).ConfigureAwait(false);
-                if (lines.Length >= 8 && lines[7].Trim() == "ready")
-                {
-                    return true;
-                }
+                return lines.Length >= 8 && lines[7].Trim() == "ready";
             }
             catch (IOException)
             {
                 // Not written yet, or being rewritten.
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
                 return false;
             }
         }
 
-        return false;
+        try
+        {
+            return await Poll.UntilAsync(Ready, TimeSpan.FromMilliseconds(5), Limits.ServerStart, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // pg_ctl's own wait finished first.
+            return false;
+        }
     }
 
     /// <summary>Stops the server of <paramref name="folder"/> if one runs there: fast, and immediately if that fails.</summary>
@@ -154,19 +151,9 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
             return;
         }
 
-        var start = new System.Diagnostics.ProcessStartInfo(user.IsOtherUser ? "runuser" : binaries.PgCtl) { UseShellExecute = false };
-        foreach (var argument in (string[])(user.IsOtherUser ? ["-u", user.UserName!, "--", binaries.PgCtl] : []))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var argument in (string[])["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start);
-        process?.WaitForExit(TimeSpan.FromSeconds(30));
+        // At process exit: blocking is all that is left to do.
+        user.Wrap(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"])
+            .WithValidation(CommandResultValidation.None).ExecuteAsync().Task.Wait(Limits.ServerStopAtExit);
     }
 
     /// <summary>Runs pg_ctl as the server's user; a failure is a <see cref="TestKitException"/> naming <paramref name="what"/>.</summary>

@@ -27,7 +27,7 @@ internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy stra
         timer.SetUpDone();
         try
         {
-            await set.Workload.RunAsync(lease.ConnectionString, cancellationToken);
+            await set.Workload.RunAsync(lease.DataSource, cancellationToken);
             timer.WorkloadDone();
         }
         finally

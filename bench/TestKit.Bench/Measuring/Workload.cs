@@ -10,14 +10,26 @@ namespace TestKit.Bench.Measuring;
 internal sealed record Workload(string FirstInsertSql, string SecondInsertSql)
 {
     /// <summary>Runs as a test would: two (pooled) connections of its own, an INSERT committed on each.</summary>
-    internal async Task RunAsync(string connectionString, CancellationToken cancellationToken)
+    internal Task RunAsync(string connectionString, CancellationToken cancellationToken) =>
+        RunAsync(token => OpenAsync(connectionString, token), cancellationToken);
+
+    /// <summary>Runs as a test of the kit does: two connections of the lease's data source (where Db's come from), an INSERT committed on each.</summary>
+    internal Task RunAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        RunAsync(token => dataSource.OpenConnectionAsync(token).AsTask(), cancellationToken);
+
+    private async Task RunAsync(Func<CancellationToken, Task<NpgsqlConnection>> open, CancellationToken cancellationToken)
     {
-        await using var first = new NpgsqlConnection(connectionString);
-        await first.OpenAsync(cancellationToken);
+        await using var first = await open(cancellationToken);
         await InsertAsync(first, FirstInsertSql, cancellationToken);
-        await using var second = new NpgsqlConnection(connectionString);
-        await second.OpenAsync(cancellationToken);
+        await using var second = await open(cancellationToken);
         await InsertAsync(second, SecondInsertSql, cancellationToken);
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
     }
 
     /// <summary>Runs both INSERTs on <paramref name="connection"/>, inside whatever transaction it has open.</summary>
