@@ -10,18 +10,21 @@ postgres:
 build:
 	dotnet build TestKit.sln -c $(CONFIGURATION) -nologo -clp:NoSummary
 
-## The TestKit NuGet package, into the local feed artifacts/packages.
+## The two NuGet packages, TestKit (framework-neutral) and TestKit.TUnit (the TUnit glue), into the local feed
+## artifacts/packages.
 pack: build
 	dotnet pack TestKit -c $(CONFIGURATION) -o artifacts/packages --no-build -nologo -clp:NoSummary
+	dotnet pack TestKit.TUnit -c $(CONFIGURATION) -o artifacts/packages --no-build -nologo -clp:NoSummary
 
-## The example consumer (example/), built against that package as a user's solution would be.
+## The example consumer (example/), built against those packages as a user's solution would be; its xUnit project
+## takes TestKit alone.
 example: pack
 	@scripts/build-example.sh $(CONFIGURATION)
 
 ## The kit's own tests, the demo suite and the example's tests, on the embedded PostgreSQL unless
 ## TESTKIT_CONNECTION_STRING is set.
 test: postgres build example
-	@scripts/run-tests.sh $(CONFIGURATION) TestKit.Tests demo/Shop.Tests example/Library.Tests example/Library.Api.Tests
+	@scripts/run-tests.sh $(CONFIGURATION) TestKit.Tests demo/Shop.Tests example/Library.Tests example/Library.Api.Tests example/Library.XunitTests
 
 ## Runs the already built TestKit.Tests N times in a row (N=10 by default); prints per failing test how many
 ## runs it failed in, and fails when any run failed. `make test` builds what it needs.

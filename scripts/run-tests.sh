@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs TUnit test projects (already built), shows TestKit's session summary of each, and prints one honest closing line, "N passed, N failed",
+# Runs test projects (TUnit, and the example's xUnit one) (already built), shows TestKit's session summary of each, and prints one honest closing line, "N passed, N failed",
 # counted from each project's TRX report. Fails when a project fails, crashes, or runs no test
 # (TUnit's exit code 8). With TESTKIT_COUNTS_FILE set, the two numbers are also appended to that file.
 # Usage: scripts/run-tests.sh CONFIGURATION PROJECT [PROJECT ...] [-- extra TUnit arguments]
@@ -24,13 +24,14 @@ for project in "${projects[@]}"; do
   results="$results_root/$name"
   rm -rf "$results"
   mkdir -p "$results"
-  dotnet run --project "$project" -c "$configuration" --no-build -- --fail-on-unobserved-task-exceptions \
+  # TUnit's own option; another framework's test application (the example's xUnit project) would refuse it.
+  framework_args=()
+  grep -q 'Include="TUnit.Engine"' "$project"/*.csproj && framework_args=(--fail-on-unobserved-task-exceptions)
+  dotnet run --project "$project" -c "$configuration" --no-build -- "${framework_args[@]}" \
     --report-trx --report-trx-filename "$name.trx" --results-directory "$results" "$@" 2>&1 | tee "$results/$name.log"
   code=${PIPESTATUS[0]}
-  # TestKit's session summary is an artifact of the test session (TUnit lists the file it wrote): show it here.
-  for summary in $(grep -o '/[^ ]*testkit-summary-[^ ]*\.txt' "$results/$name.log" | sort -u); do
-    [ -f "$summary" ] && cat "$summary"
-  done
+  # TestKit's session summary, written by TestKit.TUnit into the results folder: show it here.
+  if [ -f "$results/testkit-summary.txt" ]; then cat "$results/testkit-summary.txt"; fi
   trx="$results/$name.trx"
   if [ ! -f "$trx" ]; then
     echo "$name: no test report was written (exit code $code); counted as 1 failed." >&2

@@ -13,9 +13,9 @@ for strategy in ${STRATEGIES:-migrate-erase template reset}; do
   if output=$(TESTKIT_ISOLATION=$strategy dotnet "$program" 2>&1); then result=passed; else result="FAILED"; fi
   end=$(date +%s.%N)
   summary=$(printf '%s\n' "$output" | grep -E '^\s+(total|failed|succeeded):' | tr -s ' \n' ' ')
-  # The kit's session summary goes to a file the test platform lists among its artifacts.
-  summary_file=$(printf '%s\n' "$output" | grep -o '/[^ ]*testkit-summary-[^ ]*\.txt' | head -n1 || true)
-  first=$( [ -n "$summary_file" ] && grep -m1 'first test:' "$summary_file" | sed 's/^ *//' || true)
+  # The kit's session summary goes to the test platform's results folder (by default TestResults beside the program).
+  summary_file=$(dirname "$program")/TestResults/testkit-summary.txt
+  first=$( [ -f "$summary_file" ] && grep -m1 'first test:' "$summary_file" | sed 's/^ *//' || true)
   printf '%-14s %10.1f %s (%s)\n' "$strategy" "$(echo "$end - $start" | bc)" "$result" "$summary"
   printf '%-14s %10s %s\n' "" "" "$first"
 done

@@ -24,7 +24,7 @@ public sealed class BadInputServerTests : KitTest
     [MethodDataSource(nameof(UnreachableHosts))]
     public async Task An_unreachable_host_fails_every_test_within_the_connect_timeout_without_the_password(string host, CancellationToken cancellationToken)
     {
-        var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = $"Host={host};Port=5432;Username=u;Password={Password};Timeout=2", MaxDatabases = 1 });
+        var options = OptionsResolver.FromEnvironment(new TestKitOptions { ConnectionString = $"Host={host};Port=5432;Username=u;Password={Password};Timeout=2", MaxDatabases = 1 });
         await using var broker = new SessionBroker();
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -46,7 +46,7 @@ public sealed class BadInputServerTests : KitTest
     {
         var builder = (await ServerAsync()).ConnectionStringFor("postgres");
         builder.Password = Password;
-        var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = builder.ConnectionString, MaxDatabases = 1 });
+        var options = OptionsResolver.FromEnvironment(new TestKitOptions { ConnectionString = builder.ConnectionString, MaxDatabases = 1 });
         await using var broker = new SessionBroker();
 
         var error = await Assert.That(async () => await broker.AcquireAsync(options, CancellationToken.None)).Throws<TestKitException>();

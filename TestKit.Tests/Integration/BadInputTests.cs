@@ -212,7 +212,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
             }
 
             var before = await Digest.ComputeAsync(server.ConnectionStringFor(name).ConnectionString);
-            var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = server.ConnectionStringFor(name).ConnectionString, Isolation = kind, MaxDatabases = 1 });
+            var options = OptionsResolver.FromEnvironment(new TestKitOptions { ConnectionString = server.ConnectionStringFor(name).ConnectionString, Isolation = kind, MaxDatabases = 1 });
             await using (var broker = new SessionBroker())
             {
                 var lease = await broker.AcquireAsync(options, CancellationToken.None);
@@ -255,7 +255,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
             await ExecuteAsync(connection, "DROP DATABASE postgres WITH (FORCE)");
         }
 
-        var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = server.ConnectionStringFor(name).ConnectionString, Isolation = kind, MaxDatabases = 1 });
+        var options = OptionsResolver.FromEnvironment(new TestKitOptions { ConnectionString = server.ConnectionStringFor(name).ConnectionString, Isolation = kind, MaxDatabases = 1 });
         await using (var broker = new SessionBroker())
         {
             var lease = await broker.AcquireAsync(options, cancellationToken);

@@ -63,7 +63,7 @@ public sealed class ConnectionBudgetTests(IsolationStrategy kind) : KitTest
     {
         var seed = Path.Combine(seeds, $"seed_{index:D2}.sql");
         File.WriteAllText(seed, $"INSERT INTO customers (name, email, country_code) VALUES ('Seed {index}', 'seed{index}@example.com', 'DE');\n");
-        return TestKitSession.Resolve(new TestKitOptions
+        return OptionsResolver.FromEnvironment(new TestKitOptions
         {
             ConnectionString = server.ConnectionStringFor("postgres").ConnectionString,
             MigrationFolders = [TempFolders.SampleMigrations],

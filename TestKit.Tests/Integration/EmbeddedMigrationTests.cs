@@ -12,15 +12,15 @@ public sealed class EmbeddedMigrationTests
     [Test]
     public async Task Embedded_scripts_have_the_fingerprint_of_the_same_folder_on_disk()
     {
-        var embedded = TestKitSession.Resolve(new TestKitOptions { EmbeddedMigrations = [Sample] });
-        var onDisk = TestKitSession.Resolve(new TestKitOptions { MigrationFolders = [TempFolders.SampleMigrations] });
+        var embedded = OptionsResolver.FromEnvironment(new TestKitOptions { EmbeddedMigrations = [Sample] });
+        var onDisk = OptionsResolver.FromEnvironment(new TestKitOptions { MigrationFolders = [TempFolders.SampleMigrations] });
 
         var fromResources = MigrationSet.Load(embedded.MigrationFolders);
         var fromDisk = MigrationSet.Load(onDisk.MigrationFolders);
         await Assert.That(fromResources.Fingerprint).IsEqualTo(fromDisk.Fingerprint);
         await Assert.That(Directory.GetFiles(embedded.MigrationFolders.Single()).Select(Path.GetFileName).Order())
             .IsEquivalentTo(Directory.GetFiles(TempFolders.SampleMigrations).Select(Path.GetFileName).Order());
-        await Assert.That(embedded.PoolKey).IsEqualTo(TestKitSession.Resolve(new TestKitOptions { EmbeddedMigrations = [Sample] }).PoolKey)
+        await Assert.That(embedded.PoolKey).IsEqualTo(OptionsResolver.FromEnvironment(new TestKitOptions { EmbeddedMigrations = [Sample] }).PoolKey)
             .Because("the same resources give the same folder, so tests of both classes share one pool");
     }
 
@@ -28,14 +28,14 @@ public sealed class EmbeddedMigrationTests
     public async Task A_prefix_that_names_no_resource_is_reported_with_the_way_to_embed_them()
     {
         var missing = new EmbeddedMigrations(typeof(EmbeddedMigrationTests).Assembly, "no-such-prefix/");
-        var error = await Assert.That(() => TestKitSession.Resolve(new TestKitOptions { EmbeddedMigrations = [missing] })).Throws<TestKitException>();
+        var error = await Assert.That(() => OptionsResolver.FromEnvironment(new TestKitOptions { EmbeddedMigrations = [missing] })).Throws<TestKitException>();
         await Assert.That(error!.Message).Contains("'no-such-prefix/'").And.Contains("<EmbeddedResource");
     }
 
     [Test]
     public async Task An_empty_list_is_a_caller_mistake()
     {
-        await Assert.That(() => TestKitSession.Resolve(new TestKitOptions { EmbeddedMigrations = [] })).Throws<ArgumentException>();
+        await Assert.That(() => OptionsResolver.FromEnvironment(new TestKitOptions { EmbeddedMigrations = [] })).Throws<ArgumentException>();
     }
 }
 

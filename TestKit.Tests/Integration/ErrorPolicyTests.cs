@@ -16,7 +16,7 @@ public sealed class ErrorPolicyTests(IsolationStrategy kind) : KitTest
     [Test]
     public async Task Members_used_outside_a_test_say_so_as_a_TestKitException()
     {
-        var test = new HookedTest(TestKitOptions.Default) { Session = new TestKitSession() };
+        var test = new HookedTest(TestKitOptions.Default) { TestKitSession = new TestKitSession() };
         await Assert.That(() => test.Db).Throws<TestKitException>().WithMessageContaining("only while a test runs");
         await Assert.That(() => test.ConnectionString).Throws<TestKitException>();
         await Assert.That(() => test.DatabaseName).Throws<TestKitException>();
@@ -27,7 +27,7 @@ public sealed class ErrorPolicyTests(IsolationStrategy kind) : KitTest
     {
         var options = new TestKitOptions { ConnectionString = await SessionServerAsync(), Isolation = kind, MaxDatabases = 1 };
         await using var session = new TestKitSession();
-        var test = new HookedTest(options) { Session = session };
+        var test = new HookedTest(options) { TestKitSession = session };
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
@@ -44,7 +44,7 @@ public sealed class ErrorPolicyTests(IsolationStrategy kind) : KitTest
         {
             var options = new TestKitOptions { ConnectionString = server.ConnectionStringFor("postgres").ConnectionString, Isolation = kind, MaxDatabases = 1 };
             var session = new TestKitSession();
-            var test = new HookedTest(options) { Session = session };
+            var test = new HookedTest(options) { TestKitSession = session };
             await test.TestKitSetUpAsync(TestContext.Current!, cancellationToken);
             await test.Db.ExecuteAsync("INSERT INTO customers (name, email, country_code) VALUES ('Ann', 'ann@example.com', 'DE')");
 

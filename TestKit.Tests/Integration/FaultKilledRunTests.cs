@@ -33,7 +33,7 @@ public sealed class FaultKilledRunTests : FaultKitTest
             await WaitUntilNoSessionAsync(admin, dead.Report);
 
             // A new run starts on the same server, as the next `make test` after a killed one would.
-            var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = connectionString, MaxDatabases = 1 });
+            var options = OptionsResolver.FromEnvironment(new TestKitOptions { ConnectionString = connectionString, MaxDatabases = 1 });
             await using (var broker = new SessionBroker())
             {
                 var lease = await broker.AcquireAsync(options, cancellationToken);

@@ -133,7 +133,7 @@ public sealed class FaultOrphanTests : FaultKitTest
             liveRole = await liveRun.LoginRoles.CreateAsync(LeaseCredentials.ScramVerifier(LeaseCredentials.NewPassword()), CancellationToken.None);
 
             // A new run starts on the same server, as the next `make test` after a killed one would.
-            var options = TestKitSession.Resolve(new TestKitOptions { ConnectionString = server.ConnectionStringFor("postgres").ConnectionString, MaxDatabases = 1 });
+            var options = OptionsResolver.FromEnvironment(new TestKitOptions { ConnectionString = server.ConnectionStringFor("postgres").ConnectionString, MaxDatabases = 1 });
             await using (var broker = new SessionBroker())
             {
                 var lease = await broker.AcquireAsync(options, CancellationToken.None);

@@ -30,7 +30,7 @@ public sealed class FaultSetupTests(IsolationStrategy kind) : FaultKitTest
             var session = new TestKitSession();
             await using (session)
             {
-                var test = new HookedTest(options) { Session = session };
+                var test = new HookedTest(options) { TestKitSession = session };
 
                 var error = await Assert.That(async () => await test.TestKitSetUpAsync(context, CancellationToken.None)).Throws<TestKitException>();
                 await Assert.That(error!.MigrationFile).IsEqualTo("V8__broken.sql");
@@ -46,7 +46,7 @@ public sealed class FaultSetupTests(IsolationStrategy kind) : FaultKitTest
                 await Assert.That(report.Created).IsEqualTo(report.Dropped);
 
                 // The second test of the same class reports the same failure, and leaves nothing either.
-                var second = new HookedTest(options) { Session = session };
+                var second = new HookedTest(options) { TestKitSession = session };
                 await Assert.That(async () => await second.TestKitSetUpAsync(context, CancellationToken.None)).Throws<TestKitException>();
                 await second.TestKitTearDownAsync(context, CancellationToken.None);
             }

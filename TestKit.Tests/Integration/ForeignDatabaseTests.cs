@@ -32,7 +32,7 @@ public sealed class ForeignDatabaseTests : KitTest
             ConnectionString = server.ConnectionStringFor(_userDatabase).ConnectionString,
             MaxDatabases = 1,
         };
-        var resolved = TestKitSession.Resolve(options);
+        var resolved = OptionsResolver.FromEnvironment(options);
 
         // A broker of this test's own, done with before the user database is dropped.
         await using (var broker = new SessionBroker())

@@ -11,7 +11,7 @@ public abstract class KitTest
     [ClassDataSource<TestKitSession>(Shared = SharedType.PerTestSession)]
     public required TestKitSession Session { get; init; }
 
-    internal static ResolvedOptions DefaultOptions => TestKitSession.Resolve(TestKitOptions.Default);
+    internal static ResolvedOptions DefaultOptions => OptionsResolver.FromEnvironment(TestKitOptions.Default);
 
     internal Task<IPostgresServer> ServerAsync() => Session.Broker.ServerAsync(DefaultOptions.Server, CancellationToken.None);
 

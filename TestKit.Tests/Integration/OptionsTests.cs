@@ -16,7 +16,7 @@ public sealed class OptionsTests(IsolationStrategy strategy) : KitTest
         {
             await File.WriteAllTextAsync(Path.Combine(folder, "V1__orders.sql"), "CREATE TABLE sales.${table} (id int PRIMARY KEY);");
             await File.WriteAllTextAsync(Path.Combine(folder, "V2__audit.sql"), "CREATE TABLE audit.events (id int);");
-            var options = TestKitSession.Resolve(new TestKitOptions
+            var options = OptionsResolver.FromEnvironment(new TestKitOptions
             {
                 MigrationFolders = [folder],
                 Schemas = ["sales", "audit"],
@@ -48,7 +48,7 @@ public sealed class OptionsTests(IsolationStrategy strategy) : KitTest
     public async Task A_kept_database_is_renamed_after_the_test_and_survives_the_session()
     {
         var server = await ServerAsync();
-        var options = TestKitSession.Resolve(new TestKitOptions
+        var options = OptionsResolver.FromEnvironment(new TestKitOptions
         {
             // A broker of the test's own, on the same server as an external one: keeping a database there
             // does not keep the session's embedded server alive.

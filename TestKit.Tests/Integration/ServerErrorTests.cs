@@ -73,7 +73,7 @@ public sealed class ServerErrorTests : KitTest
     [Test]
     public async Task A_missing_migrations_folder_fails_the_setup_with_the_folder_named()
     {
-        var error = await Assert.That(() => TestKitSession.Resolve(new TestKitOptions { MigrationFolders = ["/no/such/migrations"] })).Throws<TestKitException>();
+        var error = await Assert.That(() => OptionsResolver.FromEnvironment(new TestKitOptions { MigrationFolders = ["/no/such/migrations"] })).Throws<TestKitException>();
         await Assert.That(error!.Message).Contains("/no/such/migrations").And.Contains("does not exist");
     }
 
@@ -83,7 +83,7 @@ public sealed class ServerErrorTests : KitTest
         var folder = TempFolders.Create();
         try
         {
-            var options = TestKitSession.Resolve(new TestKitOptions { MigrationFolders = [folder] });
+            var options = OptionsResolver.FromEnvironment(new TestKitOptions { MigrationFolders = [folder] });
             var error = await Assert.That(async () => { await Session.Broker.AcquireAsync(options, CancellationToken.None); }).Throws<TestKitException>();
             await Assert.That(error!.Message).Contains("holds no .sql scripts");
         }

@@ -118,7 +118,7 @@ public sealed class ServerWideObjectTests(IsolationStrategy kind, ServerKind ser
     private async Task<ResolvedOptions> OptionsAsync(string folder, int maxDatabases)
     {
         var external = (await ServerAsync()).ConnectionStringFor("postgres").ConnectionString;
-        var options = TestKitSession.Resolve(new TestKitOptions
+        var options = OptionsResolver.FromEnvironment(new TestKitOptions
         {
             ConnectionString = external,
             MigrationFolders = [folder],

@@ -27,7 +27,7 @@ public sealed class TracingTests : KitTest
         ActivitySource.AddActivityListener(listener);
 
         // A pool of its own (migrate-erase: the acquire migrates, so it runs SQL) on the session's server.
-        var options = TestKitSession.Resolve(new TestKitOptions { Isolation = IsolationStrategy.MigrateErase, MaxDatabases = 1, Schemas = ["public"] });
+        var options = OptionsResolver.FromEnvironment(new TestKitOptions { Isolation = IsolationStrategy.MigrateErase, MaxDatabases = 1, Schemas = ["public"] });
         await using var databases = new TestDatabases(Session.Broker, options, ownsBroker: false);
         await databases.StartAsync(CancellationToken.None);
 

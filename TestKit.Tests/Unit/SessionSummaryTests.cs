@@ -20,7 +20,7 @@ public sealed class SessionSummaryTests
     {
         var text = SessionSummary.Format([], [new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, ["app_reader", "app_writer"])], []);
 
-        await Assert.That(text).Contains("left on that server").And.Contains("roles belong to the whole server").And.Contains("app_reader, app_writer");
+        await Assert.That(text).Contains("are left on external PostgreSQL 15 at db:5432").And.Contains("roles belong to the whole server").And.Contains("app_reader, app_writer");
     }
 
     [Test]
@@ -43,5 +43,21 @@ public sealed class SessionSummaryTests
         var took = int.Parse(System.Text.RegularExpressions.Regex.Match(line, "had it ([0-9]+) ms later").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         await Assert.That(took).IsGreaterThanOrEqualTo(waited).Because("only the first request and the first hand-out count");
         await Assert.That(SessionSummary.Format([], [], [], line)).Contains(line);
+    }
+
+    [Test]
+    public async Task The_summary_goes_to_the_results_folder_the_run_was_given_and_else_to_the_platform_default()
+    {
+        await Assert.That(TestKitSession.ResultsFolder(["--report-trx", "--results-directory", "/tmp/run-results"])).IsEqualTo("/tmp/run-results");
+        await Assert.That(TestKitSession.ResultsFolder(["--report-trx"])).IsEqualTo(Path.Combine(AppContext.BaseDirectory, "TestResults"));
+    }
+
+    [Test]
+    public async Task Roles_left_on_a_server_are_a_warning_of_their_own_and_nothing_else_is()
+    {
+        var warnings = SessionSummary.Warnings([new ServerReport("embedded PostgreSQL 15", 4, 4, []), new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, ["app_reader"])]).ToList();
+
+        await Assert.That(warnings).Count().IsEqualTo(1);
+        await Assert.That(warnings[0]).StartsWith("TestKit: roles created during the run are left on external PostgreSQL 15 at db:5432").And.EndsWith("app_reader");
     }
 }

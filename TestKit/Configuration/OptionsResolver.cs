@@ -87,8 +87,9 @@ internal static class OptionsResolver
                 ? count
                 : throw new TestKitException($"{variable} is '{value}': set it to a whole number of at least 1, or unset it.");
 
-    /// <summary>The roots used outside tests: the test assembly's folder, then the current directory.</summary>
-    internal static IReadOnlyList<string> DefaultSearchRoots() => PathLocator.DefaultSearchRoots();
+    /// <summary>Resolves <paramref name="options"/> against this process's environment and folders.</summary>
+    internal static ResolvedOptions FromEnvironment(TestKitOptions options) =>
+        Resolve(options, Environment.GetEnvironmentVariable, PathLocator.DefaultSearchRoots());
 
     private static ServerSource ResolveServer(TestKitOptions options, Func<string, string?> environment)
     {

@@ -133,7 +133,7 @@ public sealed record TestKitOptions
     /// <summary>
     /// SQL files applied on top of head, in order, so that each test starts from "head + seed". Relative paths are
     /// looked up like <see cref="MigrationFolders"/>. Seeded states are cached like the template. Tests can add
-    /// seed files with <see cref="SeedAttribute"/>.
+    /// seed files with <c>[Seed]</c> (TestKit.TUnit).
     /// </summary>
     public IReadOnlyList<string>? SeedFiles { get; init; }
 }

@@ -14,17 +14,17 @@ public sealed class TestKitException : Exception
     }
 
     /// <summary>The PostgreSQL error code (SQLSTATE), when the server reported the failure.</summary>
-    public string? SqlState { get; init; }
+    public string? SqlState { get; internal init; }
 
     /// <summary>The migration script that failed, as a file name, when a migration caused the failure.</summary>
-    public string? MigrationFile { get; init; }
+    public string? MigrationFile { get; internal init; }
 
     /// <summary>The 1-based line in <see cref="MigrationFile"/> where the server reported the error, when known.</summary>
-    public int? Line { get; init; }
+    public int? Line { get; internal init; }
 
     /// <summary>The 1-based character position in the failing statement, as reported by the server, when known.</summary>
-    public int? Position { get; init; }
+    public int? Position { get; internal init; }
 
     /// <summary>The connection string involved, with its password masked; never the password itself.</summary>
-    public string? ConnectionString { get; init; }
+    public string? ConnectionString { get; internal init; }
 }

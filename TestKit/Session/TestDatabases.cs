@@ -7,7 +7,7 @@ namespace TestKit;
 /// <summary>
 /// Test databases for one set of options, for any test framework or host (a TUnit <c>ClassDataSource</c>, an ASP.NET Core
 /// <c>WebApplicationFactory</c>, an xUnit or NUnit fixture, a console tool): start once — the server, the migrations and
-/// the strategy, from the options and the environment as <see cref="DatabaseTest"/> resolves them — then lease one
+/// the strategy, from the options and the environment as TestKit.TUnit's <c>DatabaseTest</c> resolves them — then lease one
 /// database per test, and give it back by disposing the lease. Disposing this drops every database it created and stops
 /// the embedded server.
 /// </summary>
@@ -49,7 +49,7 @@ public sealed class TestDatabases : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<TestDatabases> StartAsync(TestKitOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var resolved = OptionsResolver.Resolve(options ?? TestKitOptions.Default, Environment.GetEnvironmentVariable, PathLocator.DefaultSearchRoots());
+        var resolved = OptionsResolver.FromEnvironment(options ?? TestKitOptions.Default);
         var broker = new SessionBroker();
         var databases = new TestDatabases(broker, resolved, ownsBroker: true);
         try

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using LinqToDB;
 using LinqToDB.Data;
 using Npgsql;
 using TestKit.Configuration;
@@ -38,10 +39,10 @@ public abstract class DatabaseTest<TDb>
     private TDb? _db;
     private double? _setUpMilliseconds;
 
-    /// <summary>The session TestKit shares across all tests; set by TUnit.</summary>
+    /// <summary>The session TestKit shares across all tests; set by TUnit. Named after its type so that it takes no name a test class may want.</summary>
     [ClassDataSource<TestKitSession>(Shared = SharedType.PerTestSession)]
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public required TestKitSession Session { get; init; }
+    public required TestKitSession TestKitSession { get; init; }
 
     /// <summary>This test's connection to its own database, migrated to head. Disposed by TestKit after the test.</summary>
     public TDb Db => _db ?? throw NotSetUp(nameof(Db));
@@ -57,6 +58,9 @@ public abstract class DatabaseTest<TDb>
     /// set, <see cref="Db"/> connects through it. TestKit clears its pool after the test.
     /// </summary>
     public NpgsqlDataSource DataSource => Lease.DataSource;
+
+    /// <summary>linq2db options for this test's database (see <see cref="DatabaseLease.DataOptions"/>), for a connection of another class.</summary>
+    public DataOptions DataOptions => Lease.DataOptions;
 
     /// <summary>
     /// Options for the tests of this class. Override once in a shared base class for a whole assembly,
@@ -75,8 +79,8 @@ public abstract class DatabaseTest<TDb>
     {
         ArgumentNullException.ThrowIfNull(context);
         var watch = Stopwatch.StartNew();
-        _options = TestKitSession.Resolve(SeedFiles.AddTo(Options, context));
-        _lease = await Session.For(_options).LeaseAsync(cancellationToken).ConfigureAwait(false);
+        (_options, var databases) = TestKitSession.For(GetType(), Options, SeedFiles.Of(context));
+        _lease = await databases.LeaseAsync(cancellationToken).ConfigureAwait(false);
         _db = CreateDb(_lease);
         _setUpMilliseconds = watch.Elapsed.TotalMilliseconds;
         context.Output.WriteLine(
@@ -144,7 +148,7 @@ public abstract class DatabaseTest<TDb>
                 context.Output.WriteLine($"TestKit: the test ran on {ConnectionStrings.Mask(lease.ConnectionString)}");
             }
 
-            Session.Record(new TestRecord(lease.Strategy, _setUpMilliseconds, tearDownMilliseconds, failed || errors.Count > 0));
+            TestKitSession.Record(new TestRecord(lease.Strategy, _setUpMilliseconds, tearDownMilliseconds, failed || errors.Count > 0));
         }
 
         Errors.Rethrow(errors, "TestKit's teardown failed in more than one step.");
@@ -161,6 +165,11 @@ public abstract class DatabaseTest<TDb>
         ArgumentNullException.ThrowIfNull(lease);
         return lease.CreateConnection<TDb>();
     }
+
+    /// <summary>A second connection of the team's own class on this test's database; the caller disposes it.</summary>
+    /// <typeparam name="TOther">A <see cref="DataConnection"/> class with a public constructor that takes <c>DataOptions</c>.</typeparam>
+    protected TOther CreateConnection<TOther>()
+        where TOther : DataConnection => Lease.CreateConnection<TOther>();
 
     private static TestKitException NotSetUp(string member) =>
         new($"{member} is available only while a test runs, after TestKit's setup; it is not available in a constructor or after the teardown.");

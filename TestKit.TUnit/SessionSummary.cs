@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 
-namespace TestKit.Session;
+using TestKit.Session;
+
+namespace TestKit;
 
 /// <summary>The text printed at the end of a session: tests, strategies, databases, set-up and tear-down times, servers, roles left, kept databases.</summary>
 internal static class SessionSummary
@@ -24,10 +26,9 @@ internal static class SessionSummary
         foreach (var server in servers)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  server: {server.Server}; databases created {server.Created}, dropped {server.Dropped}, kept {kept.Count(database => database.Server == server.Server)}");
-            if (server.RolesLeft.Count > 0)
+            foreach (var warning in Warnings([server]))
             {
-                text.AppendLine(CultureInfo.InvariantCulture,
-                    $"  roles created during the run and left on that server (roles belong to the whole server; TestKit drops only what it created): {string.Join(", ", server.RolesLeft)}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {warning}");
             }
         }
 
@@ -43,6 +44,11 @@ internal static class SessionSummary
 
         return text.ToString();
     }
+
+    /// <summary>What a run left on a user's server, said as warnings: they concern the server, not the tests.</summary>
+    internal static IEnumerable<string> Warnings(IEnumerable<ServerReport> servers) =>
+        servers.Where(server => server.RolesLeft.Count > 0).Select(server =>
+            $"TestKit: roles created during the run are left on {server.Server} (roles belong to the whole server; TestKit drops only what it created): {string.Join(", ", server.RolesLeft)}");
 
     private static string Describe(IEnumerable<double?> milliseconds)
     {

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using TestKit.Configuration;
+using TestKit.Session;
+using TUnit.Core;
+using TUnit.Core.Logging;
+
+namespace TestKit;
+
+/// <summary>
+/// What one TUnit test session shares: the servers TestKit started or connected to, the pools of test databases on them,
+/// and the options of each test class, resolved once. TUnit creates one per session for <see cref="DatabaseTest"/> and
+/// disposes it after the last test, which drops every database TestKit created, stops the embedded server and publishes
+/// the session summary.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class TestKitSession : IAsyncDisposable
+{
+    private const string SummaryFile = "testkit-summary.txt";
+    private readonly ConcurrentQueue<TestRecord> _tests = new();
+    private readonly ConcurrentDictionary<(Type Class, string Seeds), Lazy<(ResolvedOptions Options, TestDatabases Databases)>> _classes = new();
+
+    internal SessionBroker Broker { get; } = new();
+
+    /// <summary>
+    /// The resolved options and the test databases of one test class (and the seed files its test adds), resolved against
+    /// the environment on first use and kept for the session: options are a class's, not a test's.
+    /// </summary>
+    internal (ResolvedOptions Options, TestDatabases Databases) For(Type testClass, TestKitOptions options, IReadOnlyList<string> seeds) =>
+        _classes.GetOrAdd((testClass, string.Join('\n', seeds)), _ => new(() =>
+        {
+            var resolved = OptionsResolver.FromEnvironment(seeds.Count == 0 ? options : options with { SeedFiles = [.. options.SeedFiles ?? [], .. seeds] });
+            return (resolved, new TestDatabases(Broker, resolved, ownsBroker: false));
+        })).Value;
+
+    /// <summary>Notes one test's lifecycle for the summary.</summary>
+    internal void Record(TestRecord test) => _tests.Enqueue(test);
+
+    /// <summary>
+    /// Drops the databases TestKit created in this session and stops the embedded server; then writes the session summary
+    /// to <c>testkit-summary.txt</c> in the run's results folder (replacing the previous run's), adds it to the session's
+    /// artifacts, logs it at information level, and warns about what the run left on the user's server.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Broker.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!_tests.IsEmpty && TestSessionContext.Current is { } session)
+            {
+                var reports = Broker.ServerReports().ToList();
+                var summary = SessionSummary.Format([.. _tests], reports, Broker.Kept, Broker.FirstLeaseReport());
+                var folder = ResultsFolder(Environment.GetCommandLineArgs());
+                Directory.CreateDirectory(folder);
+                var file = Path.Combine(folder, SummaryFile);
+                await File.WriteAllTextAsync(file, summary).ConfigureAwait(false);
+                session.AddArtifact(new Artifact { File = new FileInfo(file), DisplayName = "TestKit session summary", Description = "tests, strategies, timings, servers, databases" });
+                var logger = session.GetDefaultLogger();
+                await logger.LogInformationAsync(summary).ConfigureAwait(false);
+                foreach (var warning in SessionSummary.Warnings(reports))
+                {
+                    await logger.LogWarningAsync(warning).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>The test platform's results folder: the value of <c>--results-directory</c>, else its default, TestResults beside the test assembly.</summary>
+    internal static string ResultsFolder(IReadOnlyList<string> arguments)
+    {
+        for (var i = 0; i < arguments.Count - 1; i++)
+        {
+            if (arguments[i] == "--results-directory")
+            {
+                return Path.GetFullPath(arguments[i + 1]);
+            }
+        }
+
+        return Path.Combine(AppContext.BaseDirectory, "TestResults");
+    }
+}
