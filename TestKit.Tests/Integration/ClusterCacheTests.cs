@@ -49,4 +49,35 @@ public sealed class ClusterCacheTests
         var refused = await Assert.That(async () => await stranger.OpenAsync(cancellationToken)).Throws<PostgresException>();
         await Assert.That(refused!.SqlState).IsEqualTo(PostgresErrorCodes.InvalidPassword).Because("the cached cluster's password must not open a run's server");
     }
+
+    [Test]
+    [Timeout(180_000)]
+    [NotInParallel(FaultOrphanTests.EmbeddedStartsKey)]
+    [Arguments("a file gone")]
+    [Arguments("a file unreadable")]
+    public async Task A_damaged_cached_cluster_is_passed_over_and_replaced(string damage, CancellationToken cancellationToken)
+    {
+        await using (await EmbeddedServer.StartAsync(logger: null, cancellationToken))
+        {
+        }
+
+        var cache = ClusterCache.For((await PgCtl.LocateAsync(cancellationToken)).Binaries)!;
+        var control = Path.Combine(cache.DataDirectory, "global", "pg_control");
+        File.Delete(control);
+        if (damage == "a file unreadable")
+        {
+            // Listed as a file, but reading it fails (a dangling link): the copy's parallel loop used to throw AggregateException.
+            File.CreateSymbolicLink(control, Path.Combine(cache.DataDirectory, "no-such-file"));
+        }
+
+        await using (var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken))
+        await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
+        await using (var command = new NpgsqlCommand("SELECT 1", admin))
+        {
+            await Assert.That(await command.ExecuteScalarAsync(cancellationToken)).IsEqualTo(1);
+        }
+
+        await Assert.That(new FileInfo(control).LinkTarget).IsNull().Because("the damaged entry is replaced by initdb's output");
+        await Assert.That(File.Exists(control)).IsTrue();
+    }
 }

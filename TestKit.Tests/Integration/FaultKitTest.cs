@@ -58,7 +58,7 @@ public abstract class FaultKitTest : KitTest
     /// After the strategy is disposed: no database carries the catalog's marker or its run's name, and no session
     /// is left on one. Backends end asynchronously, so this polls with a deadline.
     /// </summary>
-    internal async Task AssertNothingLeftAsync(ServerRun catalog, string maintenanceDatabase = "postgres")
+    internal async Task AssertNothingLeftAsync(ServerRun catalog, string maintenanceDatabase = "postgres", TimeSpan? wait = null)
     {
         var server = catalog.Server;
         var builder = server.ConnectionStringFor(maintenanceDatabase);
@@ -66,7 +66,7 @@ public abstract class FaultKitTest : KitTest
         await using var admin = new NpgsqlConnection(builder.ConnectionString);
         await admin.OpenAsync();
         var prefix = NamePrefix(catalog);
-        var deadline = DateTime.UtcNow + LeftoverDeadline;
+        var deadline = DateTime.UtcNow + (wait ?? LeftoverDeadline);
         (long Databases, long Sessions) left;
         while (true)
         {
@@ -86,7 +86,7 @@ public abstract class FaultKitTest : KitTest
             // Do not leave a leak of the kit on the shared server for the tests after this one.
             await using var cleanup = new NpgsqlCommand("SELECT datname FROM pg_database WHERE shobj_description(oid, 'pg_database') = $1 OR starts_with(datname, $2)", admin)
             {
-                Parameters = { new() { Value = catalog.Marker }, new() { Value = prefix } },
+                Parameters = { new() { Value = catalog.Marker.Format() }, new() { Value = prefix } },
             };
             var names = new List<string>();
             await using (var reader = await cleanup.ExecuteReaderAsync())

@@ -12,8 +12,11 @@ public sealed class ParallelTests(IsolationStrategy strategy) : DatabaseTest
     protected override TestKitOptions Options { get; } = new() { Isolation = strategy };
 
     private static readonly ConcurrentDictionary<string, int> InUse = new(StringComparer.Ordinal);
-    private static int _running;
-    private static int _peak;
+
+    /// <summary>How many tests of each strategy run at once, and the most seen: one count per strategy, so that each strategy's check is its own.</summary>
+    private static readonly ConcurrentDictionary<IsolationStrategy, Overlap> Overlaps = new();
+
+    private Overlap Mine => Overlaps.GetOrAdd(strategy, _ => new Overlap());
 
     public static IEnumerable<int> Workers() => Enumerable.Range(1, 12);
 
@@ -22,14 +25,15 @@ public sealed class ParallelTests(IsolationStrategy strategy) : DatabaseTest
     public async Task Parallel_tests_never_share_a_database(int worker)
     {
         await Assert.That(InUse.TryAdd(DatabaseName, worker)).IsTrue();
-        var running = Interlocked.Increment(ref _running);
-        InterlockedMax(ref _peak, running);
+        var mine = Mine;
+        var running = Interlocked.Increment(ref mine.Running);
+        InterlockedMax(ref mine.Peak, running);
         try
         {
             // Hold the database until another test holds one beside it (polled, with a deadline): the tests overlap for
             // certain, instead of for as long as a sleep happens to last.
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (Volatile.Read(ref _peak) < 2 && DateTime.UtcNow < deadline)
+            while (Volatile.Read(ref mine.Peak) < 2 && DateTime.UtcNow < deadline)
             {
                 await Db.ExecuteAsync("SELECT pg_sleep(0.01)");
             }
@@ -38,14 +42,21 @@ public sealed class ParallelTests(IsolationStrategy strategy) : DatabaseTest
         }
         finally
         {
-            Interlocked.Decrement(ref _running);
+            Interlocked.Decrement(ref mine.Running);
             InUse.TryRemove(DatabaseName, out _);
         }
     }
 
     [Test]
     [DependsOn(nameof(Parallel_tests_never_share_a_database), [typeof(int)])]
-    public async Task The_suite_kept_its_parallelism() => await Assert.That(Volatile.Read(ref _peak)).IsGreaterThanOrEqualTo(2);
+    public async Task The_suite_kept_its_parallelism() =>
+        await Assert.That(Volatile.Read(ref Mine.Peak)).IsGreaterThanOrEqualTo(2).Because($"tests of {strategy} must have overlapped");
+
+    private sealed class Overlap
+    {
+        internal int Running;
+        internal int Peak;
+    }
 
     private static void InterlockedMax(ref int target, int value)
     {

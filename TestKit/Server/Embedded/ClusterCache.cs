@@ -8,8 +8,9 @@ namespace TestKit.Server.Embedded;
 /// Keeps initdb's output (a cluster never started) per server installation in the user's cache folder, with its superuser's
 /// password: an embedded server copies it to its own folder instead of running initdb (about 0.9 s of a 1.5 s start on two
 /// cores), and then gives its superuser a new password. The first run that misses it fills it, atomically (a folder renamed
-/// into place), so that runs starting at the same time never see half of one. A cache that cannot be read or written is
-/// passed over: the server runs initdb as before.
+/// into place), so that runs starting at the same time never see half of one. An entry lists its files: one that lacks
+/// a listed file or cannot be read is damaged, and is removed, so that this run's initdb output replaces it. A cache that
+/// cannot be read or written is passed over: the server runs initdb as before.
 /// </summary>
 internal sealed class ClusterCache
 {
@@ -20,9 +21,12 @@ internal sealed class ClusterCache
 
     private ClusterCache(string entry) => _entry = entry;
 
-    private string DataDirectory => Path.Combine(_entry, "data");
+    /// <summary>The cached cluster's data folder.</summary>
+    internal string DataDirectory => Path.Combine(_entry, "data");
 
     private string PasswordFile => Path.Combine(_entry, "password");
+
+    private string FileList => Path.Combine(_entry, "files");
 
     /// <summary>
     /// The cache entry for <paramref name="binaries"/>: under <c>$XDG_CACHE_HOME</c> or <c>~/.cache</c>, in
@@ -50,29 +54,35 @@ internal sealed class ClusterCache
         return new ClusterCache(Path.Combine(root, "testkit", "clusters", key));
     }
 
-    /// <summary>Copies the cached cluster to <paramref name="dataDirectory"/> (which must not exist) and answers its superuser's password; null on a miss.</summary>
+    /// <summary>
+    /// Copies the cached cluster to <paramref name="dataDirectory"/> (which must not exist) and answers its superuser's
+    /// password; null on a miss, and on a damaged entry, which it removes.
+    /// </summary>
     internal async Task<string?> TryCopyToAsync(string dataDirectory, CancellationToken cancellationToken)
     {
-        try
+        if (!File.Exists(PasswordFile))
         {
-            if (!File.Exists(PasswordFile))
-            {
-                return null;
-            }
-
-            var password = await File.ReadAllTextAsync(PasswordFile, cancellationToken).ConfigureAwait(false);
-            Copy(DataDirectory, dataDirectory);
-            return password;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            if (Directory.Exists(dataDirectory))
-            {
-                Directory.Delete(dataDirectory, recursive: true);
-            }
-
             return null;
         }
+
+        try
+        {
+            var password = await File.ReadAllTextAsync(PasswordFile, cancellationToken).ConfigureAwait(false);
+            var listed = File.Exists(FileList) ? await File.ReadAllLinesAsync(FileList, cancellationToken).ConfigureAwait(false) : [];
+            var copied = Copy(DataDirectory, dataDirectory);
+            if (listed.Length > 0 && copied.SetEquals(listed))
+            {
+                return password;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or AggregateException)
+        {
+            // A file went missing or cannot be read (the parallel copy wraps what it met): the entry is damaged.
+        }
+
+        Remove(dataDirectory);
+        Remove(_entry);
+        return null;
     }
 
     /// <summary>Keeps a copy of the fresh cluster in <paramref name="dataDirectory"/>, whose superuser's password is <paramref name="password"/>, unless another run did first.</summary>
@@ -83,7 +93,8 @@ internal sealed class ClusterCache
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_entry)!);
             CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            Copy(dataDirectory, Path.Combine(staging, "data"));
+            var files = Copy(dataDirectory, Path.Combine(staging, "data"));
+            await File.WriteAllLinesAsync(Path.Combine(staging, "files"), files.Order(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
             var passwordFile = Path.Combine(staging, "password");
             await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
             if (!OperatingSystem.IsWindows())
@@ -100,22 +111,37 @@ internal sealed class ClusterCache
         }
         finally
         {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
+            Remove(staging);
         }
     }
 
     /// <summary>
     /// Copies a folder tree, keeping the permissions of every folder and file (PostgreSQL checks its data folder's): the
-    /// folders first, then the files (about a thousand, most of them small) on every core.
+    /// folders first, then the files (about a thousand, most of them small) on every core. Answers the files' paths
+    /// relative to <paramref name="source"/>.
     /// </summary>
-    private static void Copy(string source, string target)
+    private static HashSet<string> Copy(string source, string target)
     {
         var files = new List<string>();
         CopyFolders(source, target, files);
         Parallel.ForEach(files, file => File.Copy(file, Path.Combine(target, Path.GetRelativePath(source, file))));
+        return files.Select(file => Path.GetRelativePath(source, file)).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Removes a folder tree if it is there; another run removing it at the same time is no error.</summary>
+    private static void Remove(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone already, or not ours to remove: initdb runs either way.
+        }
     }
 
     private static void CopyFolders(string source, string target, List<string> files)
