@@ -79,7 +79,7 @@ public abstract class DatabaseTest<TDb>
     {
         ArgumentNullException.ThrowIfNull(context);
         var watch = Stopwatch.StartNew();
-        (_options, var databases) = TestKitSession.For(GetType(), Options, SeedFiles.Of(context));
+        (_options, var databases) = TestKitSession.For(context, () => Options);
         _lease = await databases.LeaseAsync(cancellationToken).ConfigureAwait(false);
         _db = CreateDb(_lease);
         _setUpMilliseconds = watch.Elapsed.TotalMilliseconds;

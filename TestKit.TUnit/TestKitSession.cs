@@ -18,20 +18,28 @@ public sealed class TestKitSession : IAsyncDisposable
 {
     private const string SummaryFile = "testkit-summary.txt";
     private readonly ConcurrentQueue<TestRecord> _tests = new();
-    private readonly ConcurrentDictionary<(Type Class, string Seeds), Lazy<(ResolvedOptions Options, TestDatabases Databases)>> _classes = new();
+    private readonly ConcurrentDictionary<(Type Class, string Arguments, string Seeds), Lazy<(ResolvedOptions Options, TestDatabases Databases)>> _classes = new();
 
     internal SessionBroker Broker { get; } = new();
 
     /// <summary>
-    /// The resolved options and the test databases of one test class (and the seed files its test adds), resolved against
-    /// the environment on first use and kept for the session: options are a class's, not a test's.
+    /// The resolved options and the test databases of one test class (with its constructor's arguments, and the seed files
+    /// its test adds), resolved against the environment on first use and kept for the session: options are a class's, not
+    /// a test's.
     /// </summary>
-    internal (ResolvedOptions Options, TestDatabases Databases) For(Type testClass, TestKitOptions options, IReadOnlyList<string> seeds) =>
-        _classes.GetOrAdd((testClass, string.Join('\n', seeds)), _ => new(() =>
-        {
-            var resolved = OptionsResolver.FromEnvironment(seeds.Count == 0 ? options : options with { SeedFiles = [.. options.SeedFiles ?? [], .. seeds] });
-            return (resolved, new TestDatabases(Broker, resolved, ownsBroker: false));
-        })).Value;
+    internal (ResolvedOptions Options, TestDatabases Databases) For(TestContext context, Func<TestKitOptions> options)
+    {
+        var details = context.Metadata.TestDetails;
+        var seeds = SeedFiles.Of(context);
+        var key = (details.ClassType, string.Join('\n', details.TestClassArguments.Select(argument => argument?.ToString())), string.Join('\n', seeds));
+        return _classes.GetOrAdd(key, _ => new(() => Resolve(options(), seeds))).Value;
+    }
+
+    private (ResolvedOptions Options, TestDatabases Databases) Resolve(TestKitOptions options, IReadOnlyList<string> seeds)
+    {
+        var resolved = OptionsResolver.FromEnvironment(seeds.Count == 0 ? options : options with { SeedFiles = [.. options.SeedFiles ?? [], .. seeds] });
+        return (resolved, new TestDatabases(Broker, resolved, ownsBroker: false));
+    }
 
     /// <summary>Notes one test's lifecycle for the summary.</summary>
     internal void Record(TestRecord test) => _tests.Enqueue(test);

@@ -37,15 +37,21 @@ public sealed class Order
     [Column("customer_id")]
     public long CustomerId { get; set; }
 
-    [Column("status")]
+    // A mapped PostgreSQL enum: DataType.Enum makes linq2db hand the value to Npgsql as the enum, not as text.
+    [Column("status", DataType = DataType.Enum)]
     public OrderStatus Status { get; set; }
 }
 
 /// <summary>The sample schema's order_status enum, mapped with NpgsqlDataSourceBuilder.MapEnum.</summary>
+/// <remarks>[MapValue] gives linq2db the label to write when it puts a value into SQL as a literal (else a number).</remarks>
 public enum OrderStatus
 {
+    [MapValue("pending")]
     Pending,
+    [MapValue("paid")]
     Paid,
+    [MapValue("shipped")]
     Shipped,
+    [MapValue("cancelled")]
     Cancelled,
 }
