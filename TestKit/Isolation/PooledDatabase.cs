@@ -171,7 +171,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <summary>
     /// After the schema was created anew (an enum's OID changes with every migration): the test's data source and Npgsql's
     /// pool for <see cref="ConnectionString"/> load the database's types again (a pool keeps the types it loaded at its
-    /// first connection), and close the connections they loaded them on. Nothing to do before the first lease.
+    /// first connection), one after the other, and close the connections they loaded them on. Nothing to do before the first lease.
     /// </summary>
     internal async Task ReloadTestTypesAsync(CancellationToken cancellationToken)
     {
@@ -180,6 +180,9 @@ internal sealed class PooledDatabase : IAsyncDisposable
             return;
         }
 
+        // One pool at a time, each emptied first and after: beside the kit's own, the database never has more than the one
+        // connection the sizing counts (the test's idle one left open beside a loading one made three).
+        ClearTestConnections();
         var connection = new NpgsqlConnection(ConnectionString);
         await using (connection.ConfigureAwait(false))
         {
@@ -187,12 +190,12 @@ internal sealed class PooledDatabase : IAsyncDisposable
             await connection.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        ClearTestConnections();
         if (_dataSource.IsValueCreated)
         {
             await _dataSource.Value.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
+            ClearTestConnections();
         }
-
-        ClearTestConnections();
     }
 
     public async ValueTask DisposeAsync()
