@@ -129,19 +129,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
     }
 
-    /// <summary>Drops a leased database that could not be handed to its test (<see cref="DiscardAsync"/>), and gives its slot back.</summary>
-    internal async Task DiscardLeasedAsync(PooledDatabase database, Exception cause)
-    {
-        try
-        {
-            await DiscardAsync(database, cause).ConfigureAwait(false);
-        }
-        finally
-        {
-            _slots.Release();
-        }
-    }
-
     /// <summary>Drops a database no test needs any more in the background: the next test does not wait for it, the end of the run does.</summary>
     internal void DiscardInBackground(PooledDatabase database)
     {

@@ -45,7 +45,15 @@ internal sealed class TemplateStrategy : IIsolationStrategy
             }
             catch (Exception error)
             {
-                await _pool.DiscardLeasedAsync(database, error).ConfigureAwait(false);
+                try
+                {
+                    await _pool.DiscardAsync(database, error).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _pool.ReleaseSlot();
+                }
+
                 throw;
             }
         }
