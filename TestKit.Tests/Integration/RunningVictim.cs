@@ -6,7 +6,7 @@ using TestKit.Victim;
 
 namespace TestKit.Tests.Integration;
 
-/// <summary>A victim process: started, read until it reports what it holds, killed with SIGKILL.</summary>
+/// <summary>A victim process: started, read until it reports what it holds, then ended normally or killed with SIGKILL.</summary>
 internal sealed class RunningVictim : IAsyncDisposable
 {
     private static readonly TimeSpan ReportDeadline = TimeSpan.FromSeconds(120);
@@ -75,6 +75,17 @@ internal sealed class RunningVictim : IAsyncDisposable
         }
 
         await _process.WaitForExitAsync().WaitAsync(ExitDeadline);
+    }
+
+    /// <summary>Closes its standard input, so that it gives everything back as a run that ends normally, and waits for it to exit with 0.</summary>
+    internal async Task EndAsync()
+    {
+        _process.StandardInput.Close();
+        await _process.WaitForExitAsync().WaitAsync(ExitDeadline);
+        if (_process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"The victim exited with code {_process.ExitCode}.");
+        }
     }
 
     public async ValueTask DisposeAsync()

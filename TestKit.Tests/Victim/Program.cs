@@ -13,6 +13,7 @@ namespace TestKit.Victim;
 /// <item>--server shared: the server of VICTIM_CONNECTION_STRING (an environment variable: it holds a password).</item>
 /// <item>--server embedded: an embedded server of its own.</item>
 /// <item>--migrations FOLDER, --databases N: what to lease.</item>
+/// <item>--server-max-databases N: its ServerMaxDatabases (optional).</item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -41,6 +42,7 @@ internal static class Program
                 Isolation = IsolationStrategy.MigrateErase,
                 MigrationFolders = [options["migrations"]],
                 MaxDatabases = count,
+                ServerMaxDatabases = options.TryGetValue("server-max-databases", out var slots) ? int.Parse(slots, System.Globalization.CultureInfo.InvariantCulture) : null,
             },
             cancellationToken);
         var leases = new List<DatabaseLease>();

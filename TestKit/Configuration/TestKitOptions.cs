@@ -62,10 +62,12 @@ public sealed record TestKitOptions
     public IsolationStrategy? Isolation { get; init; }
 
     /// <summary>
-    /// The most databases this process holds on a server at once, over every class's options, seeds and strategy and the
-    /// template strategy's warm clones (the largest value any class sets applies); with them, it bounds the kit's
-    /// connections (see the README's sizing). Tests beyond it wait; a database another class holds idle is given up for
-    /// them. Default: twice the processor count, at least 4.
+    /// The most databases one session holds on a server at once — the <c>DatabaseTest</c> classes of a test run share one
+    /// session, and each <see cref="TestDatabases"/> is a session of its own — over every class's options, seeds and
+    /// strategy and the template strategy's warm clones (the largest value any class sets applies); with them, it bounds
+    /// the kit's connections (see the README's sizing). Tests beyond it wait; a database another class holds idle is given
+    /// up for them. <see cref="ServerMaxDatabases"/> bounds every session on the server together. Default: twice the
+    /// processor count, at least 4.
     /// </summary>
     public int? MaxDatabases { get; init; }
 

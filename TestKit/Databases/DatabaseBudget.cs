@@ -1,7 +1,7 @@
 namespace TestKit.Databases;
 
 /// <summary>
-/// Bounds the databases one run holds on a server at once, and with them the kit's connections: over every pool of every
+/// Bounds the databases one run (one session) holds on a server at once, and with them the kit's connections: over every pool of every
 /// strategy and the template strategy's warm clones (<see cref="TestKitOptions.MaxDatabases"/>, the largest any pool asked
 /// for), and, when <see cref="TestKitOptions.ServerMaxDatabases"/> is set, over every run on the server (slots held as
 /// advisory locks on the <see cref="ServerLocks"/> connection). At the bound, a pool that needs a database makes another
