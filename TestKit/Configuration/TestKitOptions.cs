@@ -52,9 +52,8 @@ public sealed record TestKitOptions
     /// <summary>
     /// Shapes the <see cref="NpgsqlDataSourceBuilder"/> of each test's database (<c>MapEnum&lt;T&gt;()</c>, plugins, JSON
     /// options). The data source it builds is the test's <c>DataSource</c>, and its <c>Db</c> connects through it;
-    /// TestKit clears its pool after the test as it clears the others. TestKit keeps one data source per database and
-    /// delegate, so give the same delegate each time (a method, or a lambda that captures nothing): a new one per test
-    /// means a new data source, and its loading of the database's types, per test.
+    /// TestKit clears its pool after the test as it clears the others. Each leased database has one data source, built
+    /// once with this delegate; a class's options are read once per session, so one class has one delegate.
     /// </summary>
     public Action<NpgsqlDataSourceBuilder>? ConfigureDataSource { get; init; }
 
