@@ -7,11 +7,10 @@ namespace TestKit.Databases;
 
 /// <summary>
 /// Drops the databases and login roles a dead run left: one killed before its cleanup (SIGKILL, a crashed CI agent). A run
-/// is dead when its marker names this host and a process that is gone (markers of older runs, which hold no run lock), or,
-/// on any host, when its marker says it holds a run lock, that lock is free, no session of the run is left on the server
+/// is dead when its run lock is free, no session of the run is left on the server
 /// (its lock connection, or one in a database of the run: that covers a live run whose lock connection a server restart
-/// ended), and, on this host, its process is gone. A database of this run, of a live run, of an older run on another host,
-/// or kept for inspection is left alone. One sweep at a time tries run locks (see <see cref="AdvisoryLockKeys.Sweep"/>).
+/// ended), and, on this host, its process is gone. A database of this run, of a live run, or kept for inspection is left
+/// alone. One sweep at a time tries run locks (see <see cref="AdvisoryLockKeys.Sweep"/>).
 /// </summary>
 internal sealed class OrphanSweep : IAsyncDisposable
 {
@@ -126,11 +125,7 @@ internal sealed class OrphanSweep : IAsyncDisposable
 
         var sameHost = marker.Host == _run.Marker.Host;
         var processGone = marker.ProcessId is { } pid && !IsAlive(pid);
-        if (!marker.HoldsRunLock)
-        {
-            dead = sameHost && processGone;
-        }
-        else if (!sameHost || processGone)
+        if (!sameHost || processGone)
         {
             dead = await HoldsNoLockAndNoSessionAsync(marker).ConfigureAwait(false);
         }

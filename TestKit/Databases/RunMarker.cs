@@ -3,25 +3,23 @@ using System.Globalization;
 namespace TestKit.Databases;
 
 /// <summary>
-/// The comment a run writes on each database and login role it creates — <c>testkit:run=ID;pid=PID;host=HOST;lock=advisory</c>
-/// — the one place that formats and reads it. A kept database's comment is <c>testkit:kept;</c> and the marker; older
-/// runs' markers lack the <c>lock=advisory</c> field (they held no run lock).
+/// The comment a run writes on each database and login role it creates — <c>testkit:run=ID;pid=PID;host=HOST</c> — the one
+/// place that formats and reads it. A kept database's comment is <c>testkit:kept;</c> and the marker. Every run holds its
+/// run lock while it holds a database (see <see cref="ServerLocks"/>).
 /// </summary>
 /// <param name="RunId">The run's id: random, and part of every name the run gives (see <see cref="NamePrefix"/>).</param>
 /// <param name="ProcessId">The run's process, when the marker names one.</param>
 /// <param name="Host">The host the run ran on.</param>
-/// <param name="HoldsRunLock">Whether the run holds a run lock while it holds a database (every current run does).</param>
-internal sealed record RunMarker(string RunId, int? ProcessId, string? Host, bool HoldsRunLock)
+internal sealed record RunMarker(string RunId, int? ProcessId, string? Host)
 {
     internal const string Prefix = "testkit:run=";
     private const string KeptPrefix = "testkit:kept;";
-    private const string LockField = "lock=advisory";
 
     /// <summary>The start of every name the run gives its databases and login roles.</summary>
     internal string NamePrefix => NamePrefixOf(RunId);
 
     /// <summary>The marker of this process's run <paramref name="runId"/> on <paramref name="host"/>.</summary>
-    internal static RunMarker ForThisProcess(string runId, string host) => new(runId, Environment.ProcessId, host, HoldsRunLock: true);
+    internal static RunMarker ForThisProcess(string runId, string host) => new(runId, Environment.ProcessId, host);
 
     internal static string NamePrefixOf(string runId) => $"testkit_{runId}_";
 
@@ -32,14 +30,14 @@ internal sealed record RunMarker(string RunId, int? ProcessId, string? Host, boo
     /// The run of a database named like a run's (<see cref="NamePattern"/>) that carries no marker yet: created by that run,
     /// which holds its run lock before it creates one, on a host and in a process unknown.
     /// </summary>
-    internal static RunMarker OfUnmarked(string name) => new(name.Split('_')[1], ProcessId: null, Host: null, HoldsRunLock: true);
+    internal static RunMarker OfUnmarked(string name) => new(name.Split('_')[1], ProcessId: null, Host: null);
 
     /// <summary>The <paramref name="number"/>th name of the run: testkit_ID_001.</summary>
     internal string Name(int number) => NamePrefix + number.ToString("D3", CultureInfo.InvariantCulture);
 
     /// <summary>The comment text.</summary>
     internal string Format() =>
-        $"{Prefix}{RunId};pid={ProcessId?.ToString(CultureInfo.InvariantCulture)};host={Host}" + (HoldsRunLock ? ";" + LockField : string.Empty);
+        $"{Prefix}{RunId};pid={ProcessId?.ToString(CultureInfo.InvariantCulture)};host={Host}";
 
     /// <summary>The comment of a database this run keeps for inspection: no run drops it.</summary>
     internal string FormatKept() => KeptPrefix + Format();
@@ -61,7 +59,6 @@ internal sealed record RunMarker(string RunId, int? ProcessId, string? Host, boo
         return new RunMarker(
             parts[0],
             int.TryParse(fields.GetValueOrDefault("pid"), CultureInfo.InvariantCulture, out var pid) ? pid : null,
-            fields.GetValueOrDefault("host"),
-            parts.Contains(LockField, StringComparer.Ordinal));
+            fields.GetValueOrDefault("host"));
     }
 }
