@@ -13,11 +13,12 @@ public sealed class ResetSessionTests : FaultKitTest
     {
         await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
         var first = await own.Strategy.AcquireAsync(CancellationToken.None);
-        // Two connections at once: the test's pool holds the connections the kit opened ahead too, and the next test may
-        // get either; both are changed.
+        // Through the data source, as a test's Db: Npgsql's pools by connection string are the whole process's, and another
+        // test's reset may close every idle one of them (NpgsqlConnection.ClearAllPools). Two connections at once: the
+        // test's pool holds the connection the kit opened ahead too, and the next test may get either; both are changed.
         var firstBackends = new List<int>();
-        await using (var connection = await OpenAsync(first.ConnectionString))
-        await using (var other = await OpenAsync(first.ConnectionString))
+        await using (var connection = await first.DataSource.OpenConnectionAsync())
+        await using (var other = await first.DataSource.OpenConnectionAsync())
         {
             firstBackends.Add(connection.ProcessID);
             firstBackends.Add(other.ProcessID);
@@ -27,7 +28,7 @@ public sealed class ResetSessionTests : FaultKitTest
 
         await own.Strategy.ReleaseAsync(first, CancellationToken.None);
         var next = await own.Strategy.AcquireAsync(CancellationToken.None);
-        await using (var connection = await OpenAsync(next.ConnectionString))
+        await using (var connection = await next.DataSource.OpenConnectionAsync())
         {
             await Assert.That(firstBackends).Contains(connection.ProcessID).Because("the idle pooled sessions are kept for the next test");
             await using var command = new NpgsqlCommand("SELECT current_setting('statement_timeout') || ' ' || (SELECT count(*) FROM customers WHERE email = 'a@example.com')", connection);
@@ -57,14 +58,14 @@ public sealed class ResetSessionTests : FaultKitTest
         }
 
         int nextBackend;
-        await using (var connection = await OpenAsync(next.ConnectionString))
+        await using (var connection = await next.DataSource.OpenConnectionAsync())
         {
             nextBackend = connection.ProcessID;
         }
 
         await own.Strategy.ReleaseAsync(next, CancellationToken.None);
         var third = await own.Strategy.AcquireAsync(CancellationToken.None);
-        await using (var connection = await OpenAsync(third.ConnectionString))
+        await using (var connection = await third.DataSource.OpenConnectionAsync())
         {
             // The sessions the reset itself ended must not look, to the next reset, like sessions a test killed.
             await Assert.That(connection.ProcessID).IsEqualTo(nextBackend).Because("once the leftover is gone, idle pooled sessions are kept again");
