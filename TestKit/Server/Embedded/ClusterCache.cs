@@ -65,9 +65,10 @@ internal sealed class ClusterCache
             return null;
         }
 
+        string? password = null;
         try
         {
-            var password = await File.ReadAllTextAsync(PasswordFile, cancellationToken).ConfigureAwait(false);
+            password = await File.ReadAllTextAsync(PasswordFile, cancellationToken).ConfigureAwait(false);
             var listed = File.Exists(FileList) ? await File.ReadAllLinesAsync(FileList, cancellationToken).ConfigureAwait(false) : [];
             var copied = Copy(DataDirectory, dataDirectory);
             if (listed.Length > 0 && copied.SetEquals(listed))
@@ -81,7 +82,12 @@ internal sealed class ClusterCache
         }
 
         Remove(dataDirectory);
-        Remove(_entry);
+        if (password is null || password == ReadPassword())
+        {
+            // Unless another run replaced the entry while this one copied it (a new entry has a new password).
+            Remove(_entry);
+        }
+
         return null;
     }
 
@@ -126,6 +132,18 @@ internal sealed class ClusterCache
         CopyFolders(source, target, files);
         Parallel.ForEach(files, file => File.Copy(file, Path.Combine(target, Path.GetRelativePath(source, file))));
         return files.Select(file => Path.GetRelativePath(source, file)).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private string? ReadPassword()
+    {
+        try
+        {
+            return File.ReadAllText(PasswordFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Removes a folder tree if it is there; another run removing it at the same time is no error.</summary>
