@@ -58,12 +58,16 @@ public sealed class DatabaseBudgetTests
         var waiting = budget.WaitAsync(budget.Changed, CancellationToken.None);
         await budget.ReleaseAsync(held!);
         await waiting;
-        await Assert.That(await budget.TryAcquireSpareAsync(CancellationToken.None)).IsNotNull().Because("no pool waits any more");
+        var spare = await budget.TryAcquireSpareAsync(CancellationToken.None);
+        await Assert.That(spare).IsNotNull().Because("no pool waits any more");
+        await budget.ReleaseAsync(spare!);
 
+        // A place is free again; while a pool waits, it is the pool's.
         var blocked = budget.WaitAsync(budget.Changed, CancellationToken.None);
         await Assert.That(await budget.TryAcquireSpareAsync(CancellationToken.None)).IsNull().Because("a pool waits: the place is its");
         budget.NotifyIdle();
         await blocked;
+        await Assert.That(await budget.TryAcquireSpareAsync(CancellationToken.None)).IsNotNull().Because("the pool stopped waiting");
     }
 
     /// <summary>A pool with at most one idle database, which it gives up by freeing its place.</summary>
