@@ -21,6 +21,9 @@ tests=${STRESS_TESTS:-1000}
 parallel=${STRESS_PARALLEL:-8}
 strategies=${STRESS_STRATEGIES:-"migrate-erase template reset"}
 max_connections=100
+for setting in "processes=$processes" "tests=$tests" "parallel=$parallel"; do
+  [[ ${setting#*=} =~ ^[1-9][0-9]*$ ]] || { echo "stress: ${setting%%=*} must be a positive whole number, not '${setting#*=}'" >&2; exit 2; }
+done
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
