@@ -180,8 +180,9 @@ internal sealed class PooledDatabase : IAsyncDisposable
             return;
         }
 
-        // One pool at a time, each emptied first and after: beside the kit's own, the database never has more than the one
-        // connection the sizing counts (the test's idle one left open beside a loading one made three).
+        // One pool at a time, each emptied after its load: the first pool's loading connection, left idle while the second
+        // loaded, made three connections with the kit's own against the sizing's 1 + c. (The erase cleared the pools already;
+        // the first clear only makes sure.)
         ClearTestConnections();
         var connection = new NpgsqlConnection(ConnectionString);
         await using (connection.ConfigureAwait(false))
