@@ -80,7 +80,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <summary>
     /// Hands the next test a connection string that logs in as <paramref name="role"/> with <paramref name="password"/> and
     /// acts as the admin role once connected (the owner of what the test creates, a member of what the admin is a member
-    /// of), and closes the pools of the previous one (their sessions have been ended on the server).
+    /// of), and disposes the data source of the previous one (their sessions have been ended on the server).
     /// </summary>
     internal async Task UseLoginAsync(string role, string password)
     {
@@ -124,6 +124,16 @@ internal sealed class PooledDatabase : IAsyncDisposable
             NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
         }
 
+        ClearDataSource();
+    }
+
+    /// <summary>
+    /// Closes the idle connections of the test's data source alone, for a database that is dropped next: the drop ends
+    /// every other session, and no test uses its connection string again. (Naming Npgsql's pool for a string it has not
+    /// seen makes that pool, about 0.2 ms, only to empty it.)
+    /// </summary>
+    internal void ClearDataSource()
+    {
         if (_dataSource.IsValueCreated)
         {
             _dataSource.Value.Clear();
@@ -205,9 +215,9 @@ internal sealed class PooledDatabase : IAsyncDisposable
         await _kit.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Disposes the test's data source; the connection string's other pools are left to the drop or the new login that follows.</summary>
     private async Task DisposeTestConnectionsAsync()
     {
-        ClearTestConnections();
         if (_dataSource.IsValueCreated)
         {
             await _dataSource.Value.DisposeAsync().ConfigureAwait(false);
