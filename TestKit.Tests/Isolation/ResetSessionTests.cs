@@ -1,0 +1,102 @@
+using Npgsql;
+
+namespace TestKit.Tests;
+
+/// <summary>
+/// The reset strategy keeps the test's idle pooled connections for the next test (a new one costs a backend start
+/// and Npgsql's type loading), with the session state Npgsql's DISCARD ALL puts back; busy sessions always go.
+/// </summary>
+public sealed class ResetSessionTests : FaultKitTest
+{
+    [Test]
+    public async Task The_next_test_reuses_the_idle_pooled_connection_with_default_settings()
+    {
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        // Through the data source, as a test's Db: Npgsql's pools by connection string are the whole process's, and another
+        // test's reset may close every idle one of them (NpgsqlConnection.ClearAllPools). Two connections at once: the
+        // test's pool holds the connection the kit opened ahead too, and the next test may get either; both are changed.
+        var firstBackends = new List<int>();
+        await using (var connection = await first.DataSource.OpenConnectionAsync())
+        await using (var other = await first.DataSource.OpenConnectionAsync())
+        {
+            firstBackends.Add(connection.ProcessID);
+            firstBackends.Add(other.ProcessID);
+            await ExecuteAsync(connection, "SET statement_timeout = '7s'; INSERT INTO customers (name, email, country_code) VALUES ('A', 'a@example.com', 'DE')");
+            await ExecuteAsync(other, "SET statement_timeout = '7s'");
+        }
+
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await next.DataSource.OpenConnectionAsync())
+        {
+            await Assert.That(firstBackends).Contains(connection.ProcessID).Because("the idle pooled sessions are kept for the next test");
+            await using var command = new NpgsqlCommand("SELECT current_setting('statement_timeout') || ' ' || (SELECT count(*) FROM customers WHERE email = 'a@example.com')", connection);
+            await Assert.That((string?)await command.ExecuteScalarAsync()).IsEqualTo("0 0").Because("settings and rows of the previous test are gone");
+        }
+
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
+
+    [Test]
+    public async Task A_session_left_in_a_transaction_is_ended_and_the_pool_stays_usable()
+    {
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        var left = await OpenAsync(first.ConnectionString);
+        await using var transaction = await left.BeginTransactionAsync();
+        await ExecuteAsync(left, "UPDATE countries SET name = 'Nowhere' WHERE code = 'DE'");
+
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await OpenAsync(next.ConnectionString))
+        await using (var command = new NpgsqlCommand("SELECT name FROM countries WHERE code = 'DE'", connection))
+        {
+            await Assert.That((string?)await command.ExecuteScalarAsync()).IsNotEqualTo("Nowhere");
+        }
+
+        int nextBackend;
+        await using (var connection = await next.DataSource.OpenConnectionAsync())
+        {
+            nextBackend = connection.ProcessID;
+        }
+
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        var third = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await third.DataSource.OpenConnectionAsync())
+        {
+            // The sessions the reset itself ended must not look, to the next reset, like sessions a test killed.
+            await Assert.That(connection.ProcessID).IsEqualTo(nextBackend).Because("once the leftover is gone, idle pooled sessions are kept again");
+        }
+
+        await own.Strategy.ReleaseAsync(third, CancellationToken.None);
+        await DisposeLeftoverAsync(left);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
+
+    [Test]
+    public async Task A_pooled_session_holding_an_advisory_lock_is_ended()
+    {
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await OpenAsync(first.ConnectionString))
+        {
+            await ExecuteAsync(connection, "SELECT pg_advisory_lock(4242)");
+        }
+
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var admin = await ConnectAsync(next.Name))
+        {
+            await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242")).IsEqualTo(0)
+                .Because("a lock the previous test took must not block the next one");
+        }
+
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
+}
