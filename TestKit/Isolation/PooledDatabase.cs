@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using LinqToDB;
+using LinqToDB.DataProvider.PostgreSQL;
 using Npgsql;
 using TestKit.Configuration;
 using TestKit.Databases;
@@ -12,8 +14,8 @@ namespace TestKit.Isolation;
 /// <summary>
 /// One database of a strategy's pool, as the kit keeps it and a test leases it: its name, the test's connection string, the
 /// test's one data source and linq2db options on it (shaped by <see cref="TestKitOptions.ConfigureDataSource"/> and
-/// <see cref="TestKitOptions.ConfigureDataOptions"/>, built at first use), the kit's own connection to it, and the one
-/// clean-up of every pool a test's connections may be left in.
+/// <see cref="TestKitOptions.ConfigureDataOptions"/>, built at first use), the kit's own connection to it, and the
+/// clean-up of the pools a test's connections may be left in.
 /// </summary>
 internal sealed class PooledDatabase : IAsyncDisposable
 {
@@ -22,6 +24,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     private readonly NpgsqlDataSource _kit;
     private readonly NpgsqlConnectionStringBuilder _admin;
     private readonly ResolvedOptions _options;
+    private readonly PostgreSQLVersion _dialect;
     private Lazy<NpgsqlDataSource> _dataSource;
     private Lazy<DataOptions> _dataOptions;
     private bool _leasedBefore;
@@ -29,6 +32,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <param name="name">The database.</param>
     /// <param name="admin">Server and the admin role's credentials.</param>
     /// <param name="options">How the test's data source and linq2db options are shaped.</param>
+    /// <param name="serverVersion">The server's server_version_num, which gives linq2db its dialect.</param>
     /// <param name="kitSessionOptions">Settings for the kit's own session (libpq "options", e.g. "-c name=value").</param>
     /// <param name="keepKitSession">
     /// Whether the kit's session keeps its state between uses (no DISCARD ALL when Npgsql takes it back): its cached plans
@@ -36,11 +40,12 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// prepared statements. Only for a session that runs nothing but the kit's own functions; one that runs migrations
     /// must start clean.
     /// </param>
-    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder admin, ResolvedOptions options, string? kitSessionOptions = null, bool keepKitSession = false)
+    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder admin, ResolvedOptions options, string serverVersion, string? kitSessionOptions = null, bool keepKitSession = false)
     {
         Name = name;
         _admin = admin;
         _options = options;
+        _dialect = DialectOf(serverVersion);
         ConnectionString = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { ApplicationName = ApplicationNames.Test }.ConnectionString;
         (_dataSource, _dataOptions) = (new(BuildDataSource), new(BuildDataOptions));
         // One kit connection per database at a time (the database is leased to one test), kept open between
@@ -215,7 +220,10 @@ internal sealed class PooledDatabase : IAsyncDisposable
         await _kit.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Disposes the test's data source; the connection string's other pools are left to the drop or the new login that follows.</summary>
+    /// <summary>
+    /// Disposes the test's data source. A session the test opened elsewhere on the connection string is ended by what
+    /// follows (the drop, the keep's rename, or the reset before a new login), and no test gets that string again.
+    /// </summary>
     private async Task DisposeTestConnectionsAsync()
     {
         if (_dataSource.IsValueCreated)
@@ -234,9 +242,28 @@ internal sealed class PooledDatabase : IAsyncDisposable
     private DataOptions BuildDataOptions()
     {
         var dataSource = DataSource;
-        var options = new DataOptions().UsePostgreSQL(ConnectionString).UseConnectionFactory(_ => dataSource.CreateConnection());
+        var options = new DataOptions().UsePostgreSQL(ConnectionString, _dialect).UseConnectionFactory(_ => dataSource.CreateConnection());
         return _options.ConfigureDataOptions is { } configure ? UserCallback(nameof(TestKitOptions.ConfigureDataOptions), () => configure(options)) : options;
     }
+
+    /// <summary>
+    /// linq2db's dialect for a server of version <paramref name="serverVersion"/> (server_version_num), as its own detection
+    /// picks it. Named rather than detected: detection opens a connection of its own for each new connection string, outside
+    /// the data source (a backend start and a login for every clone), and leaves it idle in Npgsql's pool for the string.
+    /// </summary>
+    internal static PostgreSQLVersion DialectOf(string serverVersion) =>
+        int.TryParse(serverVersion, CultureInfo.InvariantCulture, out var number)
+            ? number switch
+            {
+                >= 190000 => PostgreSQLVersion.v19,
+                >= 180000 => PostgreSQLVersion.v18,
+                >= 150000 => PostgreSQLVersion.v15,
+                >= 130000 => PostgreSQLVersion.v13,
+                >= 120000 => PostgreSQLVersion.v12,
+                >= 110000 => PostgreSQLVersion.v11,
+                _ => PostgreSQLVersion.v95,
+            }
+            : PostgreSQLVersion.AutoDetect;
 
     /// <summary>Runs a callback of the user's options; what it throws leaves as a <see cref="TestKitException"/> that names it.</summary>
     private static T UserCallback<T>(string option, Func<T> callback)
