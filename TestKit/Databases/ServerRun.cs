@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Security.Cryptography;
+using LinqToDB.DataProvider.PostgreSQL;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TestKit.Server;
@@ -29,6 +31,9 @@ internal sealed class ServerRun : IAsyncDisposable
 
     internal IPostgresServer Server { get; }
 
+    /// <summary>linq2db's dialect for <see cref="Server"/>.</summary>
+    internal PostgreSQLVersion Dialect => DialectOf(Server.Version);
+
     internal ILogger Logger { get; }
 
     /// <summary>The marker this run writes on every database and login role it creates.</summary>
@@ -55,4 +60,23 @@ internal sealed class ServerRun : IAsyncDisposable
     internal Task SweepOrphansAsync(CancellationToken cancellationToken) => OrphanSweep.RunAsync(this, cancellationToken);
 
     public ValueTask DisposeAsync() => Locks.DisposeAsync();
+
+    /// <summary>
+    /// linq2db's dialect for a server of version <paramref name="serverVersion"/> (server_version_num), as its own detection
+    /// picks it. Named rather than detected: detection opens a connection of its own for each new connection string, outside
+    /// the data source (a backend start and a login for every clone), and leaves it idle in Npgsql's pool for the string.
+    /// </summary>
+    private static PostgreSQLVersion DialectOf(string serverVersion) =>
+        int.TryParse(serverVersion, CultureInfo.InvariantCulture, out var number)
+            ? number switch
+            {
+                >= 190000 => PostgreSQLVersion.v19,
+                >= 180000 => PostgreSQLVersion.v18,
+                >= 150000 => PostgreSQLVersion.v15,
+                >= 130000 => PostgreSQLVersion.v13,
+                >= 120000 => PostgreSQLVersion.v12,
+                >= 110000 => PostgreSQLVersion.v11,
+                _ => PostgreSQLVersion.v95,
+            }
+            : PostgreSQLVersion.AutoDetect;
 }

@@ -64,4 +64,19 @@ internal static class Errors
         new(
             $"{summary} {string.Join(" ", errors.Select((error, index) => errors.Count == 1 ? error.Message : $"({index + 1}) {error.Message}"))}",
             errors.Count == 1 ? errors[0] : new AggregateException(errors));
+
+    /// <summary>Runs a callback of the user's options; what it throws leaves as a <see cref="TestKitException"/> that names it.</summary>
+    internal static T UserCallback<T>(string option, Func<T> callback)
+    {
+        try
+        {
+            return callback();
+        }
+        catch (Exception error) when (!Errors.IsAllowed(error))
+        {
+            throw new TestKitException($"TestKitOptions.{option} threw {error.GetType().Name}: {error.Message}. Fix the callback; TestKit did not change what it got.", error);
+        }
+    }
+
+    internal static void UserCallback(string option, Action callback) => UserCallback(option, () => { callback(); return 0; });
 }

@@ -84,7 +84,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 
     /// <summary>A database of this pool's run, named <paramref name="name"/> (for the strategy's <c>create</c>), that tests reach as the options say.</summary>
     internal PooledDatabase NewDatabase(string name, string? kitSessionOptions = null, bool keepKitSession = false) =>
-        new(name, _run.Server.ConnectionStringFor(name), _options, _run.Server.Version, kitSessionOptions, keepKitSession);
+        new(name, _run.Server.ConnectionStringFor(name), _options, _run.Dialect, kitSessionOptions, keepKitSession);
 
     /// <summary>
     /// Ends every session of a released database and renames it, so that nothing the test kept (an open connection, a connection

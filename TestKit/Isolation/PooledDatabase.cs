@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using LinqToDB;
 using LinqToDB.DataProvider.PostgreSQL;
 using Npgsql;
@@ -32,7 +31,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <param name="name">The database.</param>
     /// <param name="admin">Server and the admin role's credentials.</param>
     /// <param name="options">How the test's data source and linq2db options are shaped.</param>
-    /// <param name="serverVersion">The server's server_version_num, which gives linq2db its dialect.</param>
+    /// <param name="dialect">linq2db's dialect for the server (<see cref="ServerRun.Dialect"/>).</param>
     /// <param name="kitSessionOptions">Settings for the kit's own session (libpq "options", e.g. "-c name=value").</param>
     /// <param name="keepKitSession">
     /// Whether the kit's session keeps its state between uses (no DISCARD ALL when Npgsql takes it back): its cached plans
@@ -40,12 +39,12 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// prepared statements. Only for a session that runs nothing but the kit's own functions; one that runs migrations
     /// must start clean.
     /// </param>
-    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder admin, ResolvedOptions options, string serverVersion, string? kitSessionOptions = null, bool keepKitSession = false)
+    internal PooledDatabase(string name, NpgsqlConnectionStringBuilder admin, ResolvedOptions options, PostgreSQLVersion dialect, string? kitSessionOptions = null, bool keepKitSession = false)
     {
         Name = name;
         _admin = admin;
         _options = options;
-        _dialect = DialectOf(serverVersion);
+        _dialect = dialect;
         ConnectionString = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { ApplicationName = ApplicationNames.Test }.ConnectionString;
         (_dataSource, _dataOptions) = (new(BuildDataSource), new(BuildDataOptions));
         // One kit connection per database at a time (the database is leased to one test), kept open between
@@ -235,7 +234,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     private NpgsqlDataSource BuildDataSource()
     {
         var builder = new NpgsqlDataSourceBuilder(ConnectionString);
-        UserCallback(nameof(TestKitOptions.ConfigureDataSource), () => _options.ConfigureDataSource?.Invoke(builder));
+        Errors.UserCallback(nameof(TestKitOptions.ConfigureDataSource), () => _options.ConfigureDataSource?.Invoke(builder));
         return builder.Build();
     }
 
@@ -243,40 +242,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     {
         var dataSource = DataSource;
         var options = new DataOptions().UsePostgreSQL(ConnectionString, _dialect).UseConnectionFactory(_ => dataSource.CreateConnection());
-        return _options.ConfigureDataOptions is { } configure ? UserCallback(nameof(TestKitOptions.ConfigureDataOptions), () => configure(options)) : options;
+        return _options.ConfigureDataOptions is { } configure ? Errors.UserCallback(nameof(TestKitOptions.ConfigureDataOptions), () => configure(options)) : options;
     }
 
-    /// <summary>
-    /// linq2db's dialect for a server of version <paramref name="serverVersion"/> (server_version_num), as its own detection
-    /// picks it. Named rather than detected: detection opens a connection of its own for each new connection string, outside
-    /// the data source (a backend start and a login for every clone), and leaves it idle in Npgsql's pool for the string.
-    /// </summary>
-    internal static PostgreSQLVersion DialectOf(string serverVersion) =>
-        int.TryParse(serverVersion, CultureInfo.InvariantCulture, out var number)
-            ? number switch
-            {
-                >= 190000 => PostgreSQLVersion.v19,
-                >= 180000 => PostgreSQLVersion.v18,
-                >= 150000 => PostgreSQLVersion.v15,
-                >= 130000 => PostgreSQLVersion.v13,
-                >= 120000 => PostgreSQLVersion.v12,
-                >= 110000 => PostgreSQLVersion.v11,
-                _ => PostgreSQLVersion.v95,
-            }
-            : PostgreSQLVersion.AutoDetect;
-
-    /// <summary>Runs a callback of the user's options; what it throws leaves as a <see cref="TestKitException"/> that names it.</summary>
-    private static T UserCallback<T>(string option, Func<T> callback)
-    {
-        try
-        {
-            return callback();
-        }
-        catch (Exception error) when (!Errors.IsAllowed(error))
-        {
-            throw new TestKitException($"TestKitOptions.{option} threw {error.GetType().Name}: {error.Message}. Fix the callback; TestKit did not change what it got.", error);
-        }
-    }
-
-    private static void UserCallback(string option, Action callback) => UserCallback(option, () => { callback(); return 0; });
 }
