@@ -36,3 +36,31 @@ public sealed class MappedEnumTests(IsolationStrategy kind) : DatabaseTest<ShopD
         await Assert.That(all).IsEquivalentTo([OrderStatus.Shipped, OrderStatus.Paid]).Because("each test starts at head: no order of an earlier test");
     }
 }
+
+/// <summary>
+/// An enum read through Npgsql's own pool for the lease's connection string, one test after another on the one database:
+/// under migrate-erase the enum has a new OID in every test, and a pool that kept the types of its first connection would
+/// not know it ('-.-').
+/// </summary>
+[Arguments(IsolationStrategy.MigrateErase)]
+[Arguments(IsolationStrategy.Reset)]
+public sealed class ConnectionStringEnumTests(IsolationStrategy kind) : DatabaseTest<ShopDb>
+{
+    protected override TestKitOptions Options => new() { Isolation = kind, MaxDatabases = 1 };
+
+    public static IEnumerable<int> Rounds() => Enumerable.Range(1, 3);
+
+    [Test]
+    [MethodDataSource(nameof(Rounds))]
+    public async Task An_enum_reads_through_the_connection_strings_own_pool(int round)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT 'paid'::order_status, $1", connection) { Parameters = { new() { Value = round } } };
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+
+        await Assert.That(reader.GetFieldValue<string>(0)).IsEqualTo("paid");
+        await Assert.That(reader.GetDataTypeName(0)).EndsWith("order_status");
+    }
+}

@@ -59,7 +59,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
                 if (_idle.TryTake(out var idle))
                 {
                     _warm?.Taken();
-                    idle.Leased();
                     return idle;
                 }
 
@@ -68,7 +67,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
                     var created = await CreateAsync(token, ahead: false, cancellationToken).ConfigureAwait(false);
                     // Only once a database could be made: a filler started before would fail the same way in the background.
                     _warm?.Start();
-                    created.Leased();
                     return created;
                 }
 

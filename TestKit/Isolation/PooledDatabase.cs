@@ -26,7 +26,8 @@ internal sealed class PooledDatabase : IAsyncDisposable
     private readonly PostgreSQLVersion _dialect;
     private Lazy<NpgsqlDataSource> _dataSource;
     private Lazy<DataOptions> _dataOptions;
-    private bool _leasedBefore;
+    private string _connectionString;
+    private bool _connectionStringGiven;
 
     /// <param name="name">The database.</param>
     /// <param name="admin">Server and the admin role's credentials.</param>
@@ -45,7 +46,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
         _admin = admin;
         _options = options;
         _dialect = dialect;
-        ConnectionString = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { ApplicationName = ApplicationNames.Test }.ConnectionString;
+        _connectionString = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { ApplicationName = ApplicationNames.Test }.ConnectionString;
         (_dataSource, _dataOptions) = (new(BuildDataSource), new(BuildDataOptions));
         // One kit connection per database at a time (the database is leased to one test), kept open between
         // tests: a new physical connection costs a SCRAM handshake each time.
@@ -63,8 +64,19 @@ internal sealed class PooledDatabase : IAsyncDisposable
 
     internal string Name { get; }
 
-    /// <summary>The connection string the test of the current lease gets (with a password: never for output).</summary>
-    internal string ConnectionString { get; private set; }
+    /// <summary>
+    /// The connection string the test of the current lease gets (with a password: never for output). Reading it notes that
+    /// a test was given it: from then on Npgsql's own pool for it may exist, with connections the kit clears and types it
+    /// reloads; until then the kit leaves that pool alone, for naming it would make it.
+    /// </summary>
+    internal string ConnectionString
+    {
+        get
+        {
+            _connectionStringGiven = true;
+            return _connectionString;
+        }
+    }
 
     /// <summary>The test's data source on <see cref="ConnectionString"/>: <c>Db</c>, <c>DataSource</c> and every linq2db connection of the lease go through it.</summary>
     internal NpgsqlDataSource DataSource => _dataSource.Value;
@@ -78,9 +90,6 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// <summary>The database's place in the run's <see cref="DatabaseBudget"/>, given back when it is dropped or kept.</summary>
     internal BudgetToken? Token { get; set; }
 
-    /// <summary>Notes that a test got the database: its pools may hold what that test loaded (see <see cref="ReloadTestTypesAsync"/>).</summary>
-    internal void Leased() => _leasedBefore = true;
-
     /// <summary>
     /// Hands the next test a connection string that logs in as <paramref name="role"/> with <paramref name="password"/> and
     /// acts as the admin role once connected (the owner of what the test creates, a member of what the admin is a member
@@ -90,10 +99,11 @@ internal sealed class PooledDatabase : IAsyncDisposable
     {
         // Startup options split on whitespace; a backslash escapes the next character (pg_split_opts).
         var admin = _admin.Username!.Replace(@"\", @"\\", StringComparison.Ordinal).Replace(" ", @"\ ", StringComparison.Ordinal);
-        var login = new NpgsqlConnectionStringBuilder(ConnectionString) { Options = $"{_admin.Options} -c role={admin}".Trim(), Username = role, Password = password };
+        var login = new NpgsqlConnectionStringBuilder(_connectionString) { Options = $"{_admin.Options} -c role={admin}".Trim(), Username = role, Password = password };
         await DisposeTestConnectionsAsync().ConfigureAwait(false);
         LoginRole = role;
-        ConnectionString = login.ConnectionString;
+        _connectionString = login.ConnectionString;
+        _connectionStringGiven = false;
         (_dataSource, _dataOptions) = (new(BuildDataSource), new(BuildDataOptions));
     }
 
@@ -123,9 +133,9 @@ internal sealed class PooledDatabase : IAsyncDisposable
         {
             NpgsqlConnection.ClearAllPools();
         }
-        else
+        else if (_connectionStringGiven)
         {
-            NpgsqlConnection.ClearPool(new NpgsqlConnection(ConnectionString));
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(_connectionString));
         }
 
         ClearDataSource();
@@ -149,16 +159,30 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// next test's first connections cost neither a backend start and authentication nor Npgsql's loading of the database's
     /// types. With <paramref name="loadSchema"/>, each backend also plans an INSERT into each of the first 100 tables
     /// (LoadSchema.sql; EXPLAIN: nothing runs), about 1 ms per table the test's first write would spend; best effort. With the
-    /// kit's own connection, if any, they stay within the sizing's <c>1 + c</c> connections per database.
+    /// kit's own connection, if any, they stay within the sizing's <c>1 + c</c> connections per database. With
+    /// <paramref name="reloadTypes"/> (the schema was created anew: an enum's OID changes with every migration), the data
+    /// source's idle connections are closed first and the first connection loads the database's types again, for the data
+    /// source and itself (a data source keeps the types it loaded at its first connection).
     /// </summary>
-    internal async Task OpenTestConnectionsAheadAsync(int count, bool loadSchema, CancellationToken cancellationToken)
+    internal async Task OpenTestConnectionsAheadAsync(int count, bool loadSchema, CancellationToken cancellationToken, bool reloadTypes = false)
     {
         var connections = new List<NpgsqlConnection>(count);
+        reloadTypes &= _dataSource.IsValueCreated;
+        if (reloadTypes)
+        {
+            ClearDataSource();
+        }
+
         try
         {
             for (var i = 0; i < count; i++)
             {
                 connections.Add(await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false));
+                if (reloadTypes && i == 0)
+                {
+                    await connections[0].ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 if (loadSchema)
                 {
                     try
@@ -183,34 +207,25 @@ internal sealed class PooledDatabase : IAsyncDisposable
     }
 
     /// <summary>
-    /// After the schema was created anew (an enum's OID changes with every migration): the test's data source and Npgsql's
-    /// pool for <see cref="ConnectionString"/> load the database's types again (a pool keeps the types it loaded at its
-    /// first connection), one after the other, and close the connections they loaded them on. Nothing to do before the first lease.
+    /// After the schema was created anew: Npgsql's own pool for <see cref="ConnectionString"/>, once a test was given the
+    /// string, loads the database's types again (a pool keeps the types it loaded at its first connection) and is emptied,
+    /// so that the connection it loaded them on does not stay beside the ones opened ahead (the sizing's 1 + c).
     /// </summary>
-    internal async Task ReloadTestTypesAsync(CancellationToken cancellationToken)
+    internal async Task ReloadConnectionStringTypesAsync(CancellationToken cancellationToken)
     {
-        if (!_leasedBefore)
+        if (!_connectionStringGiven)
         {
             return;
         }
 
-        // One pool at a time, each emptied after its load: the first pool's loading connection, left idle while the second
-        // loaded, made three connections with the kit's own against the sizing's 1 + c. (The erase cleared the pools already;
-        // the first clear only makes sure.)
-        ClearTestConnections();
-        var connection = new NpgsqlConnection(ConnectionString);
+        var connection = new NpgsqlConnection(_connectionString);
         await using (connection.ConfigureAwait(false))
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await connection.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        ClearTestConnections();
-        if (_dataSource.IsValueCreated)
-        {
-            await _dataSource.Value.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
-            ClearTestConnections();
-        }
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(_connectionString));
     }
 
     public async ValueTask DisposeAsync()
@@ -233,7 +248,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
 
     private NpgsqlDataSource BuildDataSource()
     {
-        var builder = new NpgsqlDataSourceBuilder(ConnectionString);
+        var builder = new NpgsqlDataSourceBuilder(_connectionString);
         Errors.UserCallback(nameof(TestKitOptions.ConfigureDataSource), () => _options.ConfigureDataSource?.Invoke(builder));
         return builder.Build();
     }
@@ -241,7 +256,7 @@ internal sealed class PooledDatabase : IAsyncDisposable
     private DataOptions BuildDataOptions()
     {
         var dataSource = DataSource;
-        var options = new DataOptions().UsePostgreSQL(ConnectionString, _dialect).UseConnectionFactory(_ => dataSource.CreateConnection());
+        var options = new DataOptions().UsePostgreSQL(_connectionString, _dialect).UseConnectionFactory(_ => dataSource.CreateConnection());
         return _options.ConfigureDataOptions is { } configure ? Errors.UserCallback(nameof(TestKitOptions.ConfigureDataOptions), () => configure(options)) : options;
     }
 

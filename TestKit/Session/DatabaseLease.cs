@@ -34,16 +34,15 @@ public sealed partial class DatabaseLease : IAsyncDisposable
         _strategy = strategy;
         _server = server;
         _database = database;
-        // As the test got them: the kit gives a database a new name or login for its next lease under IsolateLeftoverClients.
+        // As the test got it: the kit gives a database a new name for its next lease under IsolateLeftoverClients.
         Name = database.Name;
-        ConnectionString = database.ConnectionString;
     }
 
     /// <summary>The name of the database.</summary>
     public string Name { get; }
 
     /// <summary>The connection string of the database, for a second connection or another library (it holds a password: keep it out of output).</summary>
-    public string ConnectionString { get; }
+    public string ConnectionString => _database.ConnectionString;
 
     /// <summary>
     /// The Npgsql data source on the database, shaped by <see cref="TestKitOptions.ConfigureDataSource"/> (mapped enums,

@@ -152,8 +152,6 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         {
             await _firstMigration.RunAsync(() => _migrator.MigrateAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
-
-        await database.ReloadTestTypesAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -168,9 +166,10 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             try
             {
                 await MigrateAsync(database, stopping).ConfigureAwait(false);
-                // Its types loaded anew, the test's first connection is opened ahead too: one beside the kit's own, within the
-                // sizing's 1 + c per database.
-                await database.OpenTestConnectionsAheadAsync(1, loadSchema: true, stopping).ConfigureAwait(false);
+                // The schema is new (an enum has a new OID): the pools a test used load its types again, the test's first
+                // connection loading them for the data source, and it stays open ahead, beside the kit's own (the sizing's 1 + c).
+                await database.ReloadConnectionStringTypesAsync(stopping).ConfigureAwait(false);
+                await database.OpenTestConnectionsAheadAsync(1, loadSchema: true, stopping, reloadTypes: true).ConfigureAwait(false);
             }
             catch (Exception error) when (!stopping.IsCancellationRequested)
             {
