@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Logging;
+
 namespace TestKit.Server.Embedded;
 
 /// <summary>
-/// The folder of one embedded server (testkit-pg-*, on tmpfs where there is one): its data folder, log, owner stamp,
-/// libpq password file and "kept" mark. Knows the layout; starts and stops nothing.
+/// The folder of one embedded server (testkit-pg-*, on tmpfs where there is one), from its creation to its removal: its
+/// data folder, log, owner stamp, libpq password file and "kept" mark; and the removal of the folders dead runs left.
 /// </summary>
 internal sealed class EmbeddedFolder(string root)
 {
@@ -47,8 +49,35 @@ internal sealed class EmbeddedFolder(string root)
         return folder;
     }
 
+    /// <summary>
+    /// Stops and removes the embedded servers of runs whose process is gone (killed before they could clean up): a folder
+    /// whose owner stamp names a dead process and that is not kept. A folder this process cannot judge is left alone; one it
+    /// cannot remove is logged, and the run goes on.
+    /// </summary>
+    internal static async Task SweepOrphansAsync(PgCtl pgCtl, ILogger logger, CancellationToken cancellationToken)
+    {
+        foreach (var folder in All())
+        {
+            try
+            {
+                if (!await folder.IsOrphanAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                await pgCtl.StopAsync(folder, cancellationToken).ConfigureAwait(false);
+                await folder.DeleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or TestKitException)
+            {
+                // Someone else's leftover must not stop this run; say what is left so a person can remove it.
+                logger.LogWarning(e, "TestKit could not remove the orphaned embedded server in {Folder}: {Reason}", folder.Root, e.Message);
+            }
+        }
+    }
+
     /// <summary>True when no live process owns the folder and it is not kept: a dead run's leftover.</summary>
-    internal async Task<bool> IsOrphanAsync(CancellationToken cancellationToken) =>
+    private async Task<bool> IsOrphanAsync(CancellationToken cancellationToken) =>
         !File.Exists(KeptFile) && File.Exists(OwnerFile) && !OwnerStamp.IsAlive(await File.ReadAllTextAsync(OwnerFile, cancellationToken).ConfigureAwait(false));
 
     /// <summary>A libpq password file, so that a psql command printed for a kept database needs no password in it.</summary>

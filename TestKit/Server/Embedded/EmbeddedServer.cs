@@ -62,7 +62,7 @@ internal sealed class EmbeddedServer : IPostgresServer
 
         using (KitTracing.StartChild("testkit.server.sweep"))
         {
-            await EmbeddedOrphanSweep.RunAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+            await EmbeddedFolder.SweepOrphansAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
         }
 
         var folder = await EmbeddedFolder.CreateAsync(RandomNumberGenerator.GetHexString(12, lowercase: true), cancellationToken).ConfigureAwait(false);
@@ -72,7 +72,7 @@ internal sealed class EmbeddedServer : IPostgresServer
             string initialPassword;
             using (KitTracing.StartChild("testkit.server.cluster"))
             {
-                initialPassword = await EmbeddedCluster.CreateAsync(folder, pgCtl, SuperUser, password, cancellationToken).ConfigureAwait(false);
+                initialPassword = await ClusterCache.CreateClusterAsync(folder, pgCtl, SuperUser, password, cancellationToken).ConfigureAwait(false);
             }
 
             int port;

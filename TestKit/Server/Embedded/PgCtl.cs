@@ -29,22 +29,42 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
     internal string StopCommand(EmbeddedFolder folder) =>
         $"{(user.IsOtherUser ? $"runuser -u {user.UserName} -- " : string.Empty)}{binaries.PgCtl} stop -D {folder.DataDirectory} && rm -rf {folder.Root}";
 
-    /// <summary>initdb: a UTF-8 cluster with a superuser <paramref name="superUser"/> whose password is in <paramref name="passwordFile"/>.</summary>
-    internal Task InitDbAsync(EmbeddedFolder folder, string superUser, string passwordFile, CancellationToken cancellationToken) =>
-        RunAsync(
-            binaries.InitDb,
-            [
-                "--pgdata", folder.DataDirectory,
-                "--username", superUser,
-                "--pwfile", passwordFile,
-                "--auth", "scram-sha-256",
-                "--encoding", "UTF8",
-                "--locale", "C.UTF-8",
-                // Throw-away data: skipping the final fsync saves most of initdb's time.
-                "--no-sync",
-            ],
-            "initdb",
-            cancellationToken);
+    /// <summary>
+    /// initdb: a UTF-8 cluster in <paramref name="folder"/>, which it gives to the server's user, with a superuser
+    /// <paramref name="superUser"/> whose password is <paramref name="password"/> (handed over in a file only that user reads).
+    /// </summary>
+    internal async Task InitDbAsync(EmbeddedFolder folder, string superUser, string password, CancellationToken cancellationToken)
+    {
+        var passwordFile = Path.Combine(folder.Root, "password");
+        await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        await user.GiveAsync(folder.Root, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RunAsync(
+                binaries.InitDb,
+                [
+                    "--pgdata", folder.DataDirectory,
+                    "--username", superUser,
+                    "--pwfile", passwordFile,
+                    "--auth", "scram-sha-256",
+                    "--encoding", "UTF8",
+                    "--locale", "C.UTF-8",
+                    // Throw-away data: skipping the final fsync saves most of initdb's time.
+                    "--no-sync",
+                ],
+                "initdb",
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
 
     /// <summary>
     /// pg_ctl start with <paramref name="settings"/> (postgres -c options), waiting up to <paramref name="wait"/>; false, with
