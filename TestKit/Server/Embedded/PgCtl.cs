@@ -1,6 +1,4 @@
 using System.Globalization;
-using CliWrap;
-using CliWrap.Buffered;
 
 namespace TestKit.Server.Embedded;
 
@@ -74,18 +72,17 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
     /// </summary>
     internal async Task<(bool Started, string Error)> TryStartAsync(EmbeddedFolder folder, string settings, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var start = user.Wrap(binaries.PgCtl,
-                [
-                    "start",
-                    "--pgdata", folder.DataDirectory,
-                    "--log", folder.LogFile,
-                    "--wait",
-                    "--timeout", ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-                    "-o", settings,
-                ])
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
-            .Task;
+        var start = user.RunAsync(
+            binaries.PgCtl,
+            [
+                "start",
+                "--pgdata", folder.DataDirectory,
+                "--log", folder.LogFile,
+                "--wait",
+                "--timeout", ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+                "-o", settings,
+            ],
+            cancellationToken);
         using (var looking = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             var ready = WaitForReadyMarkAsync(folder, looking.Token);
@@ -141,9 +138,7 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
             return;
         }
 
-        var fast = await user.Wrap(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "fast", "--wait", "--timeout", "30"])
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
+        var fast = await user.RunAsync(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "fast", "--wait", "--timeout", "30"], cancellationToken)
             .ConfigureAwait(false);
         // A server killed outright (the machine's container restarted, say) leaves its postmaster.pid behind: pg_ctl stop
         // then fails for want of a process, and pg_ctl status says no server runs there.
@@ -156,10 +151,7 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
     /// <summary>pg_ctl status: whether the process postmaster.pid names runs (exit code 0; 3 when it does not).</summary>
     private async Task<bool> IsRunningAsync(EmbeddedFolder folder, CancellationToken cancellationToken)
     {
-        var status = await user.Wrap(binaries.PgCtl, ["status", "--pgdata", folder.DataDirectory])
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
-            .ConfigureAwait(false);
+        var status = await user.RunAsync(binaries.PgCtl, ["status", "--pgdata", folder.DataDirectory], cancellationToken).ConfigureAwait(false);
         return status.ExitCode != 3;
     }
 
@@ -172,8 +164,8 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
         }
 
         // At process exit: blocking is all that is left to do.
-        user.Wrap(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"])
-            .WithValidation(CommandResultValidation.None).ExecuteAsync().Task.Wait(Limits.ServerStopAtExit);
+        user.RunAsync(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"], CancellationToken.None)
+            .Wait(Limits.ServerStopAtExit);
     }
 
     /// <summary>Runs pg_ctl as the server's user; a failure is a <see cref="TestKitException"/> naming <paramref name="what"/>.</summary>
@@ -182,7 +174,7 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
 
     private async Task RunAsync(string program, IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken)
     {
-        var result = await user.Wrap(program, arguments).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        var result = await user.RunAsync(program, arguments, cancellationToken).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
             throw new TestKitException($"{what} failed for the embedded PostgreSQL (exit code {result.ExitCode}): {result.StandardError.Trim()} {Remedy}");
