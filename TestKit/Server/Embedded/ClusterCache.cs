@@ -125,12 +125,7 @@ internal sealed class ClusterCache
             CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var files = Copy(dataDirectory, Path.Combine(staging, "data"));
             await File.WriteAllLinesAsync(Path.Combine(staging, "files"), files.Order(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
-            var passwordFile = Path.Combine(staging, "password");
-            await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            await EmbeddedFolder.WritePrivateFileAsync(Path.Combine(staging, "password"), password, cancellationToken).ConfigureAwait(false);
 
             // The password is written last and the folder renamed into place whole: an entry with a password is complete.
             Directory.Move(staging, _entry);

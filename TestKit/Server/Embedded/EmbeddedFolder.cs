@@ -81,12 +81,16 @@ internal sealed class EmbeddedFolder(string root)
         !File.Exists(KeptFile) && File.Exists(OwnerFile) && !OwnerStamp.IsAlive(await File.ReadAllTextAsync(OwnerFile, cancellationToken).ConfigureAwait(false));
 
     /// <summary>A libpq password file, so that a psql command printed for a kept database needs no password in it.</summary>
-    internal async Task WritePassFileAsync(string host, int port, string user, string password, CancellationToken cancellationToken)
+    internal Task WritePassFileAsync(string host, int port, string user, string password, CancellationToken cancellationToken) =>
+        WritePrivateFileAsync(PassFile, $"{host}:{port}:*:{user}:{password}\n", cancellationToken);
+
+    /// <summary>Writes a file that only this OS user may read and write: a password, in any of the kit's files that hold one.</summary>
+    internal static async Task WritePrivateFileAsync(string path, string text, CancellationToken cancellationToken)
     {
-        await File.WriteAllTextAsync(PassFile, $"{host}:{port}:*:{user}:{password}\n", cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(path, text, cancellationToken).ConfigureAwait(false);
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(PassFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
     }
 

@@ -180,9 +180,7 @@ internal sealed class EmbeddedServer : IPostgresServer
                 continue;
             }
 
-            throw new TestKitException(
-                $"The embedded PostgreSQL did not start ({error}). " +
-                "Check that the machine's PostgreSQL installation works, or set TESTKIT_CONNECTION_STRING to a server you run yourself.");
+            throw new TestKitException($"The embedded PostgreSQL did not start ({error}). {PgCtl.Remedy}");
         }
     }
 

@@ -8,7 +8,8 @@ namespace TestKit.Server.Embedded;
 /// </summary>
 internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
 {
-    private const string Remedy = "Check that the machine's PostgreSQL installation works, or set TESTKIT_CONNECTION_STRING to a server you run yourself.";
+    /// <summary>What to do when the machine's server programs fail, for the end of an error message.</summary>
+    internal const string Remedy = "Check that the machine's PostgreSQL installation works, or set TESTKIT_CONNECTION_STRING to a server you run yourself.";
 
     internal static async Task<PgCtl> LocateAsync(CancellationToken cancellationToken)
     {
@@ -34,11 +35,7 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
     internal async Task InitDbAsync(EmbeddedFolder folder, string superUser, string password, CancellationToken cancellationToken)
     {
         var passwordFile = Path.Combine(folder.Root, "password");
-        await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        await EmbeddedFolder.WritePrivateFileAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
 
         await user.GiveAsync(folder.Root, cancellationToken).ConfigureAwait(false);
         try
