@@ -20,7 +20,8 @@ internal sealed class ClusterCache
 
     private readonly string _entry;
 
-    private ClusterCache(string entry) => _entry = entry;
+    /// <summary>The entry in the folder <paramref name="entry"/>; <see cref="For"/> names the user's.</summary>
+    internal ClusterCache(string entry) => _entry = entry;
 
     /// <summary>The cached cluster's data folder.</summary>
     internal string DataDirectory => Path.Combine(_entry, "data");
