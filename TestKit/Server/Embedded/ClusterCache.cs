@@ -5,12 +5,13 @@ using TestKit.Server;
 namespace TestKit.Server.Embedded;
 
 /// <summary>
-/// Keeps initdb's output (a cluster never started) per server installation in the user's cache folder, with its superuser's
-/// password: an embedded server copies it to its own folder instead of running initdb (about 0.9 s of a 1.5 s start on two
-/// cores), and then gives its superuser a new password. The first run that misses it fills it, atomically (a folder renamed
-/// into place), so that runs starting at the same time never see half of one. An entry lists its files: one that lacks
-/// a listed file or cannot be read is damaged, and is removed, so that this run's initdb output replaces it. A cache that
-/// cannot be read or written is passed over: the server runs initdb as before.
+/// Makes a new embedded server's cluster, from a copy of initdb's output when it can. That output (a cluster never started)
+/// is kept per server installation in the user's cache folder, with its superuser's password: an embedded server copies it
+/// to its own folder instead of running initdb (about 0.9 s of a 1.5 s start on two cores), and then gives its superuser a
+/// new password. The first run that misses it runs initdb and fills it, atomically (a folder renamed into place), so that
+/// runs starting at the same time never see half of one. An entry lists its files: one that lacks a listed file or cannot be
+/// read is damaged, and is removed, so that this run's initdb output replaces it. A cache that cannot be read or written is
+/// passed over: the server runs initdb as before.
 /// </summary>
 internal sealed class ClusterCache
 {
@@ -19,7 +20,8 @@ internal sealed class ClusterCache
 
     private readonly string _entry;
 
-    private ClusterCache(string entry) => _entry = entry;
+    /// <summary>The entry in the folder <paramref name="entry"/>; <see cref="For"/> names the user's.</summary>
+    internal ClusterCache(string entry) => _entry = entry;
 
     /// <summary>The cached cluster's data folder.</summary>
     internal string DataDirectory => Path.Combine(_entry, "data");
@@ -52,6 +54,29 @@ internal sealed class ClusterCache
         var identity = string.Join('\n', initDb.FullName, initDb.Length.ToString(CultureInfo.InvariantCulture), initDb.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture), Layout);
         var key = Hashes.Hex(identity)[..16];
         return new ClusterCache(Path.Combine(root, "testkit", "clusters", key));
+    }
+
+    /// <summary>
+    /// Makes the cluster in <paramref name="folder"/> and gives it to the server's OS user: a copy of the cached cluster, or
+    /// initdb's output (which then fills the cache). Answers the password its superuser has: the cached cluster's, or
+    /// <paramref name="password"/> when initdb made it.
+    /// </summary>
+    internal static async Task<string> CreateClusterAsync(EmbeddedFolder folder, PgCtl pgCtl, string superUser, string password, CancellationToken cancellationToken)
+    {
+        var cache = For(pgCtl.Binaries);
+        if (cache is not null && await cache.TryCopyToAsync(folder.DataDirectory, cancellationToken).ConfigureAwait(false) is { } cachedPassword)
+        {
+            await pgCtl.User.GiveAsync(folder.Root, cancellationToken).ConfigureAwait(false);
+            return cachedPassword;
+        }
+
+        await pgCtl.InitDbAsync(folder, superUser, password, cancellationToken).ConfigureAwait(false);
+        if (cache is not null)
+        {
+            await cache.FillAsync(folder.DataDirectory, password, cancellationToken).ConfigureAwait(false);
+        }
+
+        return password;
     }
 
     /// <summary>
@@ -101,12 +126,7 @@ internal sealed class ClusterCache
             CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var files = Copy(dataDirectory, Path.Combine(staging, "data"));
             await File.WriteAllLinesAsync(Path.Combine(staging, "files"), files.Order(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
-            var passwordFile = Path.Combine(staging, "password");
-            await File.WriteAllTextAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            await EmbeddedFolder.WritePrivateFileAsync(Path.Combine(staging, "password"), password, cancellationToken).ConfigureAwait(false);
 
             // The password is written last and the folder renamed into place whole: an entry with a password is complete.
             Directory.Move(staging, _entry);

@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Logging;
+
 namespace TestKit.Server.Embedded;
 
 /// <summary>
-/// The folder of one embedded server (testkit-pg-*, on tmpfs where there is one): its data folder, log, owner stamp,
-/// libpq password file and "kept" mark. Knows the layout; starts and stops nothing.
+/// The folder of one embedded server (testkit-pg-*, on tmpfs where there is one), from its creation to its removal: its
+/// data folder, log, owner stamp, libpq password file and "kept" mark; and the removal of the folders dead runs left.
 /// </summary>
 internal sealed class EmbeddedFolder(string root)
 {
@@ -47,17 +49,48 @@ internal sealed class EmbeddedFolder(string root)
         return folder;
     }
 
+    /// <summary>
+    /// Stops and removes the embedded servers of runs whose process is gone (killed before they could clean up): a folder
+    /// whose owner stamp names a dead process and that is not kept. A folder this process cannot judge is left alone; one it
+    /// cannot remove is logged, and the run goes on.
+    /// </summary>
+    internal static async Task SweepOrphansAsync(PgCtl pgCtl, ILogger logger, CancellationToken cancellationToken)
+    {
+        foreach (var folder in All())
+        {
+            try
+            {
+                if (!await folder.IsOrphanAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
+                await pgCtl.StopAsync(folder, cancellationToken).ConfigureAwait(false);
+                await folder.DeleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or TestKitException)
+            {
+                // Someone else's leftover must not stop this run; say what is left so a person can remove it.
+                logger.LogWarning(e, "TestKit could not remove the orphaned embedded server in {Folder}: {Reason}", folder.Root, e.Message);
+            }
+        }
+    }
+
     /// <summary>True when no live process owns the folder and it is not kept: a dead run's leftover.</summary>
-    internal async Task<bool> IsOrphanAsync(CancellationToken cancellationToken) =>
+    private async Task<bool> IsOrphanAsync(CancellationToken cancellationToken) =>
         !File.Exists(KeptFile) && File.Exists(OwnerFile) && !OwnerStamp.IsAlive(await File.ReadAllTextAsync(OwnerFile, cancellationToken).ConfigureAwait(false));
 
     /// <summary>A libpq password file, so that a psql command printed for a kept database needs no password in it.</summary>
-    internal async Task WritePassFileAsync(string host, int port, string user, string password, CancellationToken cancellationToken)
+    internal Task WritePassFileAsync(string host, int port, string user, string password, CancellationToken cancellationToken) =>
+        WritePrivateFileAsync(PassFile, $"{host}:{port}:*:{user}:{password}\n", cancellationToken);
+
+    /// <summary>Writes a file that only this OS user may read and write: a password, in any of the kit's files that hold one.</summary>
+    internal static async Task WritePrivateFileAsync(string path, string text, CancellationToken cancellationToken)
     {
-        await File.WriteAllTextAsync(PassFile, $"{host}:{port}:*:{user}:{password}\n", cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(path, text, cancellationToken).ConfigureAwait(false);
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(PassFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
     }
 

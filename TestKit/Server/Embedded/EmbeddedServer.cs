@@ -62,7 +62,7 @@ internal sealed class EmbeddedServer : IPostgresServer
 
         using (KitTracing.StartChild("testkit.server.sweep"))
         {
-            await EmbeddedOrphanSweep.RunAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+            await EmbeddedFolder.SweepOrphansAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
         }
 
         var folder = await EmbeddedFolder.CreateAsync(RandomNumberGenerator.GetHexString(12, lowercase: true), cancellationToken).ConfigureAwait(false);
@@ -72,7 +72,7 @@ internal sealed class EmbeddedServer : IPostgresServer
             string initialPassword;
             using (KitTracing.StartChild("testkit.server.cluster"))
             {
-                initialPassword = await EmbeddedCluster.CreateAsync(folder, pgCtl, SuperUser, password, cancellationToken).ConfigureAwait(false);
+                initialPassword = await ClusterCache.CreateClusterAsync(folder, pgCtl, SuperUser, password, cancellationToken).ConfigureAwait(false);
             }
 
             int port;
@@ -101,7 +101,7 @@ internal sealed class EmbeddedServer : IPostgresServer
             try
             {
                 using var ready = KitTracing.StartChild("testkit.server.ready");
-                await server.WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
+                await server.ReadVersionAsync(cancellationToken).ConfigureAwait(false);
                 return server;
             }
             catch
@@ -180,9 +180,7 @@ internal sealed class EmbeddedServer : IPostgresServer
                 continue;
             }
 
-            throw new TestKitException(
-                $"The embedded PostgreSQL did not start ({error}). " +
-                "Check that the machine's PostgreSQL installation works, or set TESTKIT_CONNECTION_STRING to a server you run yourself.");
+            throw new TestKitException($"The embedded PostgreSQL did not start ({error}). {PgCtl.Remedy}");
         }
     }
 
@@ -193,15 +191,22 @@ internal sealed class EmbeddedServer : IPostgresServer
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Waits until the server answers, then reads its version.</summary>
-    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the server's version; connecting needs no retry: the start ended on the postmaster's "ready" mark, written once it lets connections in.</summary>
+    private async Task ReadVersionAsync(CancellationToken cancellationToken)
     {
-        var connection = await EmbeddedReadiness.OpenWhenReadyAsync(() => Admin.OpenConnectionAsync(cancellationToken).AsTask(), _builder, cancellationToken).ConfigureAwait(false);
         string? version;
-        await using (connection.ConfigureAwait(false))
+        try
         {
-            version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version')", cancellationToken).ConfigureAwait(false);
-            Version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version_num')", cancellationToken).ConfigureAwait(false) ?? string.Empty;
+            var connection = await Admin.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version')", cancellationToken).ConfigureAwait(false);
+                Version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version_num')", cancellationToken).ConfigureAwait(false) ?? string.Empty;
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw ServerErrors.Translate(e, _builder, "the embedded PostgreSQL");
         }
 
         Description = $"embedded PostgreSQL {version} at {_builder.Host}:{_builder.Port} (data in {_folder.Root})";
@@ -212,17 +217,17 @@ internal sealed class EmbeddedServer : IPostgresServer
     {
         var dataSource = NpgsqlDataSource.Create(cached);
         await using var disposing = dataSource.ConfigureAwait(false);
-        var connection = await EmbeddedReadiness.OpenWhenReadyAsync(() => dataSource.OpenConnectionAsync(cancellationToken).AsTask(), cached, cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        try
         {
-            try
+            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
             {
                 await Sql.ExecuteFormattedAsync(connection, "ALTER ROLE %I PASSWORD %L", cancellationToken, SuperUser, password).ConfigureAwait(false);
             }
-            catch (NpgsqlException e)
-            {
-                throw ServerErrors.Translate(e, cached, "the embedded PostgreSQL");
-            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw ServerErrors.Translate(e, cached, "the embedded PostgreSQL");
         }
     }
 

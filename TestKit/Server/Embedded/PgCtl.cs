@@ -1,6 +1,4 @@
 using System.Globalization;
-using CliWrap;
-using CliWrap.Buffered;
 
 namespace TestKit.Server.Embedded;
 
@@ -10,7 +8,8 @@ namespace TestKit.Server.Embedded;
 /// </summary>
 internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
 {
-    private const string Remedy = "Check that the machine's PostgreSQL installation works, or set TESTKIT_CONNECTION_STRING to a server you run yourself.";
+    /// <summary>What to do when the machine's server programs fail, for the end of an error message.</summary>
+    internal const string Remedy = "Check that the machine's PostgreSQL installation works, or set TESTKIT_CONNECTION_STRING to a server you run yourself.";
 
     internal static async Task<PgCtl> LocateAsync(CancellationToken cancellationToken)
     {
@@ -29,22 +28,38 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
     internal string StopCommand(EmbeddedFolder folder) =>
         $"{(user.IsOtherUser ? $"runuser -u {user.UserName} -- " : string.Empty)}{binaries.PgCtl} stop -D {folder.DataDirectory} && rm -rf {folder.Root}";
 
-    /// <summary>initdb: a UTF-8 cluster with a superuser <paramref name="superUser"/> whose password is in <paramref name="passwordFile"/>.</summary>
-    internal Task InitDbAsync(EmbeddedFolder folder, string superUser, string passwordFile, CancellationToken cancellationToken) =>
-        RunAsync(
-            binaries.InitDb,
-            [
-                "--pgdata", folder.DataDirectory,
-                "--username", superUser,
-                "--pwfile", passwordFile,
-                "--auth", "scram-sha-256",
-                "--encoding", "UTF8",
-                "--locale", "C.UTF-8",
-                // Throw-away data: skipping the final fsync saves most of initdb's time.
-                "--no-sync",
-            ],
-            "initdb",
-            cancellationToken);
+    /// <summary>
+    /// initdb: a UTF-8 cluster in <paramref name="folder"/>, which it gives to the server's user, with a superuser
+    /// <paramref name="superUser"/> whose password is <paramref name="password"/> (handed over in a file only that user reads).
+    /// </summary>
+    internal async Task InitDbAsync(EmbeddedFolder folder, string superUser, string password, CancellationToken cancellationToken)
+    {
+        var passwordFile = Path.Combine(folder.Root, "password");
+        await EmbeddedFolder.WritePrivateFileAsync(passwordFile, password, cancellationToken).ConfigureAwait(false);
+
+        await user.GiveAsync(folder.Root, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RunAsync(
+                binaries.InitDb,
+                [
+                    "--pgdata", folder.DataDirectory,
+                    "--username", superUser,
+                    "--pwfile", passwordFile,
+                    "--auth", "scram-sha-256",
+                    "--encoding", "UTF8",
+                    "--locale", "C.UTF-8",
+                    // Throw-away data: skipping the final fsync saves most of initdb's time.
+                    "--no-sync",
+                ],
+                "initdb",
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
 
     /// <summary>
     /// pg_ctl start with <paramref name="settings"/> (postgres -c options), waiting up to <paramref name="wait"/>; false, with
@@ -54,18 +69,17 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
     /// </summary>
     internal async Task<(bool Started, string Error)> TryStartAsync(EmbeddedFolder folder, string settings, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var start = user.Wrap(binaries.PgCtl,
-                [
-                    "start",
-                    "--pgdata", folder.DataDirectory,
-                    "--log", folder.LogFile,
-                    "--wait",
-                    "--timeout", ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture),
-                    "-o", settings,
-                ])
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
-            .Task;
+        var start = user.RunAsync(
+            binaries.PgCtl,
+            [
+                "start",
+                "--pgdata", folder.DataDirectory,
+                "--log", folder.LogFile,
+                "--wait",
+                "--timeout", ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+                "-o", settings,
+            ],
+            cancellationToken);
         using (var looking = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             var ready = WaitForReadyMarkAsync(folder, looking.Token);
@@ -121,9 +135,7 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
             return;
         }
 
-        var fast = await user.Wrap(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "fast", "--wait", "--timeout", "30"])
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
+        var fast = await user.RunAsync(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "fast", "--wait", "--timeout", "30"], cancellationToken)
             .ConfigureAwait(false);
         // A server killed outright (the machine's container restarted, say) leaves its postmaster.pid behind: pg_ctl stop
         // then fails for want of a process, and pg_ctl status says no server runs there.
@@ -136,10 +148,7 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
     /// <summary>pg_ctl status: whether the process postmaster.pid names runs (exit code 0; 3 when it does not).</summary>
     private async Task<bool> IsRunningAsync(EmbeddedFolder folder, CancellationToken cancellationToken)
     {
-        var status = await user.Wrap(binaries.PgCtl, ["status", "--pgdata", folder.DataDirectory])
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
-            .ConfigureAwait(false);
+        var status = await user.RunAsync(binaries.PgCtl, ["status", "--pgdata", folder.DataDirectory], cancellationToken).ConfigureAwait(false);
         return status.ExitCode != 3;
     }
 
@@ -152,8 +161,8 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
         }
 
         // At process exit: blocking is all that is left to do.
-        user.Wrap(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"])
-            .WithValidation(CommandResultValidation.None).ExecuteAsync().Task.Wait(Limits.ServerStopAtExit);
+        user.RunAsync(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"], CancellationToken.None)
+            .Wait(Limits.ServerStopAtExit);
     }
 
     /// <summary>Runs pg_ctl as the server's user; a failure is a <see cref="TestKitException"/> naming <paramref name="what"/>.</summary>
@@ -162,7 +171,7 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
 
     private async Task RunAsync(string program, IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken)
     {
-        var result = await user.Wrap(program, arguments).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        var result = await user.RunAsync(program, arguments, cancellationToken).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
             throw new TestKitException($"{what} failed for the embedded PostgreSQL (exit code {result.ExitCode}): {result.StandardError.Trim()} {Remedy}");

@@ -1,5 +1,3 @@
-using CliWrap;
-using CliWrap.Buffered;
 using TestKit.Diagnostics;
 
 namespace TestKit.Server.Embedded;
@@ -50,11 +48,7 @@ internal sealed record PostgresBinaries(string Directory)
             return null;
         }
 
-        var result = await Cli.Wrap(pgConfig)
-            .WithArguments("--bindir")
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken)
-            .ConfigureAwait(false);
+        var result = await ServerProcessUser.Current.RunAsync(pgConfig, ["--bindir"], cancellationToken).ConfigureAwait(false);
         return result.IsSuccess ? result.StandardOutput.Trim() : null;
     }
 

@@ -5,8 +5,9 @@ using TestKit.Diagnostics;
 namespace TestKit.Server.Embedded;
 
 /// <summary>
-/// Who runs the embedded server's programs. initdb and postgres refuse to run as root, so a root
-/// process runs them as the unprivileged <c>postgres</c> OS user through <c>runuser</c>; anyone else runs them directly.
+/// Who runs the embedded server's programs, and the kit's one way to run a program as them. initdb and postgres refuse to
+/// run as root, so a root process runs them as the unprivileged <c>postgres</c> OS user through <c>runuser</c>; anyone else
+/// runs them directly.
 /// </summary>
 internal sealed record ServerProcessUser(string? UserName)
 {
@@ -23,7 +24,7 @@ internal sealed record ServerProcessUser(string? UserName)
             return Current;
         }
 
-        var probe = await RunAsync("id", ["-u", UnprivilegedUser], cancellationToken).ConfigureAwait(false);
+        var probe = await Current.RunAsync("id", ["-u", UnprivilegedUser], cancellationToken).ConfigureAwait(false);
         if (!probe.IsSuccess)
         {
             throw new TestKitException(
@@ -34,11 +35,17 @@ internal sealed record ServerProcessUser(string? UserName)
         return new ServerProcessUser(UnprivilegedUser);
     }
 
-    /// <summary>A command for <paramref name="program"/> that runs as this user.</summary>
-    internal Command Wrap(string program, IReadOnlyList<string> arguments) =>
-        UserName is null
+    /// <summary>
+    /// Runs <paramref name="program"/> as this user (CliWrap quotes the arguments), its output buffered; the caller judges
+    /// its exit code.
+    /// </summary>
+    internal Task<BufferedCommandResult> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var command = UserName is null
             ? Cli.Wrap(program).WithArguments(arguments)
             : Cli.Wrap("runuser").WithArguments(["-u", UserName, "--", program, .. arguments]);
+        return command.WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken).Task;
+    }
 
     /// <summary>Gives <paramref name="path"/> (recursively) to this user, when it is another user.</summary>
     internal async Task GiveAsync(string path, CancellationToken cancellationToken)
@@ -48,7 +55,7 @@ internal sealed record ServerProcessUser(string? UserName)
             return;
         }
 
-        var result = await RunAsync("chown", ["-R", UserName, path], cancellationToken).ConfigureAwait(false);
+        var result = await Current.RunAsync("chown", ["-R", UserName, path], cancellationToken).ConfigureAwait(false);
         if (!result.IsSuccess)
         {
             throw new TestKitException(
@@ -56,8 +63,4 @@ internal sealed record ServerProcessUser(string? UserName)
                 "Run the tests as an ordinary user, or set TESTKIT_CONNECTION_STRING to a server you run yourself.");
         }
     }
-
-    /// <summary>Runs a system program as this process's user; the caller judges its exit code.</summary>
-    private static Task<BufferedCommandResult> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        Cli.Wrap(program).WithArguments(arguments).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cancellationToken).Task;
 }

@@ -1,0 +1,117 @@
+namespace TestKit.Tests;
+
+/// <summary>
+/// The cluster cache falls back without a server: TESTKIT_CLUSTER_CACHE=off gives no entry; an entry missing one of its
+/// files is reported as missing and removed, so that the next fill replaces it; a cache folder that cannot be written makes
+/// the fill give up quietly (the embedded server then keeps initdb's output). The entries here are in folders of their own,
+/// filled from a small stand-in for initdb's output.
+/// </summary>
+public sealed class ClusterCacheFallbackTests
+{
+    [Test]
+    [NotInParallel] // It sets TESTKIT_CLUSTER_CACHE, which every embedded server start in this process reads.
+    [Arguments("off")]
+    [Arguments("OFF")]
+    public async Task TESTKIT_CLUSTER_CACHE_off_gives_no_cache_entry(string setting)
+    {
+        var programs = TempFolders.Create();
+        // For names an entry only for an installation whose initdb is there.
+        await File.WriteAllTextAsync(Path.Combine(programs, "initdb"), string.Empty);
+        var binaries = new PostgresBinaries(programs);
+        var before = Environment.GetEnvironmentVariable("TESTKIT_CLUSTER_CACHE");
+        try
+        {
+            Environment.SetEnvironmentVariable("TESTKIT_CLUSTER_CACHE", setting);
+            await Assert.That(ClusterCache.For(binaries)).IsNull();
+
+            Environment.SetEnvironmentVariable("TESTKIT_CLUSTER_CACHE", null);
+            await Assert.That(ClusterCache.For(binaries)).IsNotNull().Because("the same installation has an entry when the cache is on");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TESTKIT_CLUSTER_CACHE", before);
+            Directory.Delete(programs, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task An_entry_missing_a_file_is_reported_missing_and_removed_and_the_next_fill_replaces_it(CancellationToken cancellationToken)
+    {
+        var scratch = TempFolders.Create();
+        try
+        {
+            var cluster = StandInCluster(scratch);
+            var cache = new ClusterCache(Path.Combine(scratch, "entry"));
+            await cache.FillAsync(cluster, "first", cancellationToken);
+            File.Delete(Path.Combine(cache.DataDirectory, "global", "pg_control"));
+
+            var copy = Path.Combine(scratch, "copy");
+            await Assert.That(await cache.TryCopyToAsync(copy, cancellationToken)).IsNull();
+            await Assert.That(Directory.Exists(Path.Combine(scratch, "entry"))).IsFalse().Because("a damaged entry is removed");
+            await Assert.That(Directory.Exists(copy)).IsFalse().Because("the half copy is removed too");
+
+            await cache.FillAsync(cluster, "second", cancellationToken);
+            await Assert.That(await cache.TryCopyToAsync(copy, cancellationToken)).IsEqualTo("second");
+            await Assert.That(File.Exists(Path.Combine(copy, "global", "pg_control"))).IsTrue();
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task A_fill_leaves_a_complete_entry_as_it_is(CancellationToken cancellationToken)
+    {
+        var scratch = TempFolders.Create();
+        try
+        {
+            var cluster = StandInCluster(scratch);
+            var cache = new ClusterCache(Path.Combine(scratch, "entry"));
+            await cache.FillAsync(cluster, "first", cancellationToken);
+            await cache.FillAsync(cluster, "second", cancellationToken);
+
+            await Assert.That(await cache.TryCopyToAsync(Path.Combine(scratch, "copy"), cancellationToken)).IsEqualTo("first");
+            await Assert.That(Directory.GetDirectories(scratch, "entry.filling-*")).IsEmpty().Because("the second fill's staging folder is removed");
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task A_cache_folder_that_cannot_be_written_makes_the_fill_give_up_quietly(CancellationToken cancellationToken)
+    {
+        var scratch = TempFolders.Create();
+        try
+        {
+            var cluster = StandInCluster(scratch);
+            // A file where the cache folder should be: nothing can be made under it, whoever runs the tests (root included).
+            var root = Path.Combine(scratch, "cache");
+            await File.WriteAllTextAsync(root, string.Empty, cancellationToken);
+            var cache = new ClusterCache(Path.Combine(root, "testkit", "clusters", "entry"));
+
+            await cache.FillAsync(cluster, "password", cancellationToken);
+
+            await Assert.That(await cache.TryCopyToAsync(Path.Combine(scratch, "copy"), cancellationToken)).IsNull().Because("nothing was cached");
+            await Assert.That(File.Exists(Path.Combine(cluster, "global", "pg_control"))).IsTrue().Because("the server's own cluster is untouched");
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    /// <summary>A few files in folders, as initdb leaves them, for the cache to copy.</summary>
+    private static string StandInCluster(string scratch)
+    {
+        var cluster = Path.Combine(scratch, "cluster");
+        Directory.CreateDirectory(Path.Combine(cluster, "global"));
+        Directory.CreateDirectory(Path.Combine(cluster, "base", "1"));
+        File.WriteAllText(Path.Combine(cluster, "PG_VERSION"), "17\n");
+        File.WriteAllText(Path.Combine(cluster, "global", "pg_control"), "control");
+        File.WriteAllText(Path.Combine(cluster, "base", "1", "1259"), "pg_class");
+        return cluster;
+    }
+}
