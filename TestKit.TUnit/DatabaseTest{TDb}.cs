@@ -80,7 +80,9 @@ public abstract class DatabaseTest<TDb>
         ArgumentNullException.ThrowIfNull(context);
         var watch = Stopwatch.StartNew();
         (_options, var databases) = TestKitSession.For(context, () => Options);
+        TestKitSession.NoteAsked();
         _lease = await databases.LeaseAsync(cancellationToken).ConfigureAwait(false);
+        TestKitSession.NoteHanded();
         _db = CreateDb(_lease);
         _setUpMilliseconds = watch.Elapsed.TotalMilliseconds;
         context.Output.WriteLine(

@@ -20,37 +20,27 @@ internal sealed class SessionBroker : IAsyncDisposable
     private readonly ConcurrentDictionary<(string Pool, object? DataSource, object? DataOptions), Lazy<Task<IIsolationStrategy>>> _strategies = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly ConcurrentQueue<KeptDatabase> _kept = new();
-    private readonly FirstLease _first = new();
 
     /// <summary>The databases kept for inspection in this session, with the command that opens each.</summary>
     internal IReadOnlyCollection<KeptDatabase> Kept => _kept;
 
-    /// <summary>What each server of the session saw: its description, databases created and dropped, roles left on it.</summary>
+    /// <summary>What each server of the session saw: its description, databases created and dropped, its start time, roles left on it.</summary>
     internal IEnumerable<ServerReport> ServerReports() =>
         _servers.Values
             .Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
             .Select(lazy => lazy.Value.Result)
-            .Select(run => new ServerReport(run.Server.Description, run.Catalog.Created, run.Catalog.Dropped, run.RolesLeft));
-
-    /// <summary>The summary's line about the first lease (see <see cref="FirstLease"/>), or null before any.</summary>
-    internal string? FirstLeaseReport() =>
-        _first.Describe(_servers.Values
-            .Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
-            .Select(lazy => lazy.Value.Result.StartMilliseconds)
-            .FirstOrDefault());
+            .Select(run => new ServerReport(run.Server.Description, run.Catalog.Created, run.Catalog.Dropped, run.StartMilliseconds, run.RolesLeft));
 
     /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
     internal async Task<DatabaseLease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
     {
         using var step = KitTracing.StartStep("testkit.acquire");
         step?.SetTag("testkit.strategy", IsolationStrategyNames.NameOf(options.Isolation));
-        _first.Asked();
         try
         {
             var strategy = await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
             var run = await RunAsync(options.Server, options).WaitAsync(cancellationToken).ConfigureAwait(false);
             var database = await strategy.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            _first.Handed();
             return new DatabaseLease(this, strategy, run, database);
         }
         catch (Exception error) when (!Errors.IsAllowed(error))
