@@ -39,7 +39,7 @@ internal sealed class SessionBroker : IAsyncDisposable
         try
         {
             var strategy = await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
-            var run = await RunAsync(options.Server, options).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var run = await RunAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
             var database = await strategy.AcquireAsync(cancellationToken).ConfigureAwait(false);
             return new DatabaseLease(this, strategy, run, database);
         }
@@ -63,7 +63,7 @@ internal sealed class SessionBroker : IAsyncDisposable
         try
         {
             await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
-            return (await RunAsync(options.Server, options).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
+            return (await RunAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
         }
         catch (Exception error) when (!Errors.IsAllowed(error))
         {
@@ -71,12 +71,9 @@ internal sealed class SessionBroker : IAsyncDisposable
         }
     }
 
-    /// <summary>The server for <paramref name="source"/>, started or connected once.</summary>
-    internal async Task<IPostgresServer> ServerAsync(ServerSource source, CancellationToken cancellationToken)
-    {
-        using var step = KitTracing.StartStep("testkit.start");
-        return (await RunAsync(source, options: null).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
-    }
+    /// <summary>The run on the server of <paramref name="options"/>, which starts or connects to it once.</summary>
+    internal Task<ServerRun> RunAsync(ResolvedOptions options) =>
+        _servers.GetOrAdd(options.Server, key => new Lazy<Task<ServerRun>>(() => ServerRun.StartAsync(key, options.Logger, _disposing.Token))).Value;
 
     public async ValueTask DisposeAsync()
     {
@@ -113,9 +110,6 @@ internal sealed class SessionBroker : IAsyncDisposable
         Errors.Rethrow(errors, "TestKit could not clean up everything at the end of the session.");
     }
 
-    private Task<ServerRun> RunAsync(ServerSource source, ResolvedOptions? options) =>
-        _servers.GetOrAdd(source, key => new Lazy<Task<ServerRun>>(() => ServerRun.StartAsync(key, options?.Logger, _disposing.Token))).Value;
-
     private Task<IIsolationStrategy> StrategyAsync(ResolvedOptions options) =>
         // The shaping callbacks by identity too: a pool's databases each have one data source, built with them.
         _strategies.GetOrAdd((options.PoolKey, options.ConfigureDataSource, options.ConfigureDataOptions), _ => new Lazy<Task<IIsolationStrategy>>(() => CreateStrategyAsync(options))).Value;
@@ -123,7 +117,7 @@ internal sealed class SessionBroker : IAsyncDisposable
     private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)
     {
         var migrations = MigrationSet.Load(options.MigrationFolders, options.SeedFiles, options.Schemas, options.Placeholders, options.ChangelogSchema);
-        var run = await RunAsync(options.Server, options).ConfigureAwait(false);
+        var run = await RunAsync(options).ConfigureAwait(false);
         if (options.ServerMaxDatabases is { } serverMaxDatabases)
         {
             run.Budget.BoundServer(serverMaxDatabases);
