@@ -22,7 +22,7 @@ public sealed class TestKitSession : IAsyncDisposable
 {
     private const string SummaryFile = "testkit-summary.txt";
     private readonly ConcurrentQueue<TestRecord> _tests = new();
-    private readonly ConcurrentDictionary<(Type Class, string Arguments, string Seeds), Lazy<(ResolvedOptions Options, TestDatabases Databases)>> _classes = new();
+    private readonly ConcurrentDictionary<(Type Class, string Arguments, string Seeds), Lazy<TestDatabases>> _classes = new();
     private readonly Lock _firstLease = new();
     private long _firstAsked;
     private double? _firstAskedAfterProcessStart;
@@ -31,11 +31,10 @@ public sealed class TestKitSession : IAsyncDisposable
     internal SessionBroker Broker { get; } = new();
 
     /// <summary>
-    /// The resolved options and the test databases of one test class (with its constructor's arguments, and the seed files
-    /// its test adds), resolved against the environment on first use and kept for the session: options are a class's, not
-    /// a test's.
+    /// The test databases of one test class (with its constructor's arguments, and the seed files its test adds), their
+    /// options resolved against the environment on first use and kept for the session: options are a class's, not a test's.
     /// </summary>
-    internal (ResolvedOptions Options, TestDatabases Databases) For(TestContext context, Func<TestKitOptions> options)
+    internal TestDatabases For(TestContext context, Func<TestKitOptions> options)
     {
         var details = context.Metadata.TestDetails;
         var seeds = SeedFiles.Of(context);
@@ -43,11 +42,8 @@ public sealed class TestKitSession : IAsyncDisposable
         return _classes.GetOrAdd(key, _ => new(() => Resolve(options(), seeds))).Value;
     }
 
-    private (ResolvedOptions Options, TestDatabases Databases) Resolve(TestKitOptions options, IReadOnlyList<string> seeds)
-    {
-        var resolved = OptionsResolver.FromEnvironment(seeds.Count == 0 ? options : options with { SeedFiles = [.. options.SeedFiles ?? [], .. seeds] });
-        return (resolved, new TestDatabases(Broker, resolved, ownsBroker: false));
-    }
+    private TestDatabases Resolve(TestKitOptions options, IReadOnlyList<string> seeds) =>
+        new(Broker, OptionsResolver.FromEnvironment(seeds.Count == 0 ? options : options with { SeedFiles = [.. options.SeedFiles ?? [], .. seeds] }), ownsBroker: false);
 
     /// <summary>Notes one test's lifecycle for the summary.</summary>
     internal void Record(TestRecord test) => _tests.Enqueue(test);
