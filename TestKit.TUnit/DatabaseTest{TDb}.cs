@@ -3,10 +3,8 @@ using System.Diagnostics;
 using LinqToDB;
 using LinqToDB.Data;
 using Npgsql;
-using TestKit.Configuration;
 using TestKit.Diagnostics;
 using TestKit.Isolation;
-using TestKit.Session;
 using TUnit.Core;
 
 namespace TestKit;
@@ -34,8 +32,8 @@ namespace TestKit;
 public abstract class DatabaseTest<TDb>
     where TDb : DataConnection
 {
+    private TestDatabases? _databases;
     private DatabaseLease? _lease;
-    private ResolvedOptions? _options;
     private TDb? _db;
     private double? _setUpMilliseconds;
 
@@ -79,8 +77,10 @@ public abstract class DatabaseTest<TDb>
     {
         ArgumentNullException.ThrowIfNull(context);
         var watch = Stopwatch.StartNew();
-        (_options, var databases) = TestKitSession.For(context, () => Options);
-        _lease = await databases.LeaseAsync(cancellationToken).ConfigureAwait(false);
+        _databases = TestKitSession.For(context, () => Options);
+        TestKitSession.NoteAsked();
+        _lease = await _databases.LeaseAsync(cancellationToken).ConfigureAwait(false);
+        TestKitSession.NoteHanded();
         _db = CreateDb(_lease);
         _setUpMilliseconds = watch.Elapsed.TotalMilliseconds;
         context.Output.WriteLine(
@@ -106,16 +106,9 @@ public abstract class DatabaseTest<TDb>
 
         if (_db is not null)
         {
-            try
-            {
-                await _db.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                errors.Add(e);
-            }
-
+            var db = _db;
             _db = null;
+            await Errors.CollectAsync(errors, () => db.DisposeAsync().AsTask()).ConfigureAwait(false);
         }
 
         var failed = context.Execution.Result?.State is not null and not TestState.Passed;
@@ -124,9 +117,9 @@ public abstract class DatabaseTest<TDb>
             var lease = _lease;
             _lease = null;
             double? tearDownMilliseconds = null;
-            try
+            await Errors.CollectAsync(errors, async () =>
             {
-                if (failed && _options?.KeepFailedDatabases == true)
+                if (failed && _databases?.Options.KeepFailedDatabases == true)
                 {
                     var kept = await lease.KeepAsync(context.Metadata.TestDetails.TestName, deadline.Token).ConfigureAwait(false);
                     context.Output.WriteLine($"TestKit: kept the failed test's database as {kept.Name}; open it with: {kept.PsqlCommand}");
@@ -137,11 +130,7 @@ public abstract class DatabaseTest<TDb>
                     tearDownMilliseconds = watch.Elapsed.TotalMilliseconds;
                     context.Output.WriteLine($"TestKit: database {lease.Name} {Describe(result)} in {tearDownMilliseconds:0.0} ms.");
                 }
-            }
-            catch (Exception e)
-            {
-                errors.Add(e);
-            }
+            }).ConfigureAwait(false);
 
             if (failed)
             {

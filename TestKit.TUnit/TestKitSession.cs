@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
 using TestKit.Configuration;
 using TestKit.Session;
 using TUnit.Core;
@@ -11,23 +13,28 @@ namespace TestKit;
 /// What one TUnit test session shares: the servers TestKit started or connected to, the pools of test databases on them,
 /// and the options of each test class, resolved once. TUnit creates one per session for <see cref="DatabaseTest"/> and
 /// disposes it after the last test, which drops every database TestKit created, stops the embedded server and publishes
-/// the session summary.
+/// the session summary. It times the session's first lease for it: when the first test asked for a database, counted from
+/// the start of the process (what .NET and the test framework took before it), and how long TestKit then took to hand one
+/// out (the server start and the first migration or template included).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class TestKitSession : IAsyncDisposable
 {
     private const string SummaryFile = "testkit-summary.txt";
     private readonly ConcurrentQueue<TestRecord> _tests = new();
-    private readonly ConcurrentDictionary<(Type Class, string Arguments, string Seeds), Lazy<(ResolvedOptions Options, TestDatabases Databases)>> _classes = new();
+    private readonly ConcurrentDictionary<(Type Class, string Arguments, string Seeds), Lazy<TestDatabases>> _classes = new();
+    private readonly Lock _firstLease = new();
+    private long _firstAsked;
+    private double? _firstAskedAfterProcessStart;
+    private double? _firstTookMilliseconds;
 
     internal SessionBroker Broker { get; } = new();
 
     /// <summary>
-    /// The resolved options and the test databases of one test class (with its constructor's arguments, and the seed files
-    /// its test adds), resolved against the environment on first use and kept for the session: options are a class's, not
-    /// a test's.
+    /// The test databases of one test class (with its constructor's arguments, and the seed files its test adds), their
+    /// options resolved against the environment on first use and kept for the session: options are a class's, not a test's.
     /// </summary>
-    internal (ResolvedOptions Options, TestDatabases Databases) For(TestContext context, Func<TestKitOptions> options)
+    internal TestDatabases For(TestContext context, Func<TestKitOptions> options)
     {
         var details = context.Metadata.TestDetails;
         var seeds = SeedFiles.Of(context);
@@ -35,14 +42,50 @@ public sealed class TestKitSession : IAsyncDisposable
         return _classes.GetOrAdd(key, _ => new(() => Resolve(options(), seeds))).Value;
     }
 
-    private (ResolvedOptions Options, TestDatabases Databases) Resolve(TestKitOptions options, IReadOnlyList<string> seeds)
-    {
-        var resolved = OptionsResolver.FromEnvironment(seeds.Count == 0 ? options : options with { SeedFiles = [.. options.SeedFiles ?? [], .. seeds] });
-        return (resolved, new TestDatabases(Broker, resolved, ownsBroker: false));
-    }
+    private TestDatabases Resolve(TestKitOptions options, IReadOnlyList<string> seeds) =>
+        new(Broker, OptionsResolver.FromEnvironment(seeds.Count == 0 ? options : options with { SeedFiles = [.. options.SeedFiles ?? [], .. seeds] }), ownsBroker: false);
 
     /// <summary>Notes one test's lifecycle for the summary.</summary>
     internal void Record(TestRecord test) => _tests.Enqueue(test);
+
+    /// <summary>A test asks for a database; only the first call counts.</summary>
+    internal void NoteAsked()
+    {
+        lock (_firstLease)
+        {
+            if (_firstAsked == 0)
+            {
+                _firstAsked = Stopwatch.GetTimestamp();
+                _firstAskedAfterProcessStart = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+            }
+        }
+    }
+
+    /// <summary>A test got its database; only the first call counts.</summary>
+    internal void NoteHanded()
+    {
+        lock (_firstLease)
+        {
+            if (_firstAsked != 0 && _firstTookMilliseconds is null)
+            {
+                _firstTookMilliseconds = Stopwatch.GetElapsedTime(_firstAsked).TotalMilliseconds;
+            }
+        }
+    }
+
+    /// <summary>The summary's line about the first lease, or null when no test got a database.</summary>
+    internal string? FirstLease(double? serverStartMilliseconds)
+    {
+        lock (_firstLease)
+        {
+            return _firstTookMilliseconds is { } took
+                ? string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"first test: asked for its database {_firstAskedAfterProcessStart:0} ms after the process started (.NET and the test framework), had it {took:0} ms later") +
+                  (serverStartMilliseconds is { } start ? string.Create(CultureInfo.InvariantCulture, $" (server start {start:0} ms)") : string.Empty)
+                : null;
+        }
+    }
 
     /// <summary>
     /// Drops the databases TestKit created in this session and stops the embedded server; then writes the session summary
@@ -60,7 +103,7 @@ public sealed class TestKitSession : IAsyncDisposable
             if (!_tests.IsEmpty && TestSessionContext.Current is { } session)
             {
                 var reports = Broker.ServerReports().ToList();
-                var summary = SessionSummary.Format([.. _tests], reports, Broker.Kept, Broker.FirstLeaseReport());
+                var summary = SessionSummary.Format([.. _tests], reports, Broker.Kept, FirstLease(reports.FirstOrDefault()?.StartMilliseconds));
                 var folder = ResultsFolder(Environment.GetCommandLineArgs());
                 Directory.CreateDirectory(folder);
                 var file = Path.Combine(folder, SummaryFile);

@@ -13,7 +13,7 @@ public abstract class KitTest
 
     internal static ResolvedOptions DefaultOptions => OptionsResolver.FromEnvironment(TestKitOptions.Default);
 
-    internal Task<IPostgresServer> ServerAsync() => Session.Broker.ServerAsync(DefaultOptions.Server, CancellationToken.None);
+    internal async Task<IPostgresServer> ServerAsync() => (await Session.Broker.RunAsync(DefaultOptions)).Server;
 
     /// <summary>The options of a strategy of a test's own: the environment's (verification mode included), then these.</summary>
     internal static ResolvedOptions OptionsOf(IsolationStrategy kind, int maxDatabases = 1, bool isolateLeftoverClients = false) =>

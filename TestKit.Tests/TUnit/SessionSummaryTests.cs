@@ -8,7 +8,7 @@ public sealed class SessionSummaryTests
     {
         var tests = Enumerable.Range(1, 20).Select(i => new TestRecord("reset", i, 2 * i, Failed: i == 20)).ToList();
 
-        var text = SessionSummary.Format(tests, [new ServerReport("embedded PostgreSQL 15", 4, 4, [])], []);
+        var text = SessionSummary.Format(tests, [new ServerReport("embedded PostgreSQL 15", 4, 4, 12, [])], []);
 
         await Assert.That(text).Contains("20 tests, 1 failed");
         await Assert.That(text).Contains("reset: 20 tests; set-up median 10.0 ms, p95 19.0 ms; tear-down median 20.0 ms, p95 38.0 ms");
@@ -18,7 +18,7 @@ public sealed class SessionSummaryTests
     [Test]
     public async Task The_summary_lists_the_roles_left_on_an_external_server_and_says_why_they_stay()
     {
-        var text = SessionSummary.Format([], [new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, ["app_reader", "app_writer"])], []);
+        var text = SessionSummary.Format([], [new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, 12, ["app_reader", "app_writer"])], []);
 
         await Assert.That(text).Contains("are left on external PostgreSQL 15 at db:5432").And.Contains("roles belong to the whole server").And.Contains("app_reader, app_writer");
     }
@@ -26,18 +26,18 @@ public sealed class SessionSummaryTests
     [Test]
     public async Task The_first_lease_is_timed_from_the_process_start_and_from_the_first_request()
     {
-        var first = new FirstLease();
-        await Assert.That(first.Describe(serverStartMilliseconds: 12)).IsNull().Because("no test has had a database yet");
+        await using var session = new TestKitSession();
+        await Assert.That(session.FirstLease(serverStartMilliseconds: 12)).IsNull().Because("no test has had a database yet");
 
-        first.Asked();
+        session.NoteAsked();
         // Measured, not assumed: a timer may fire a millisecond or two before the delay it was given.
         var waiting = System.Diagnostics.Stopwatch.StartNew();
         await Task.Delay(20);
         var waited = (int)Math.Floor(waiting.Elapsed.TotalMilliseconds);
-        first.Handed();
-        first.Asked();
-        first.Handed();
-        var line = first.Describe(serverStartMilliseconds: 12)!;
+        session.NoteHanded();
+        session.NoteAsked();
+        session.NoteHanded();
+        var line = session.FirstLease(serverStartMilliseconds: 12)!;
 
         await Assert.That(line).Contains("first test: asked for its database").And.Contains("ms after the process started").And.EndsWith("(server start 12 ms)");
         var took = int.Parse(System.Text.RegularExpressions.Regex.Match(line, "had it ([0-9]+) ms later").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
@@ -55,7 +55,7 @@ public sealed class SessionSummaryTests
     [Test]
     public async Task Roles_left_on_a_server_are_a_warning_of_their_own_and_nothing_else_is()
     {
-        var warnings = SessionSummary.Warnings([new ServerReport("embedded PostgreSQL 15", 4, 4, []), new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, ["app_reader"])]).ToList();
+        var warnings = SessionSummary.Warnings([new ServerReport("embedded PostgreSQL 15", 4, 4, 12, []), new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, 12, ["app_reader"])]).ToList();
 
         await Assert.That(warnings).Count().IsEqualTo(1);
         await Assert.That(warnings[0]).StartsWith("TestKit: roles created during the run are left on external PostgreSQL 15 at db:5432").And.EndsWith("app_reader");

@@ -1,20 +1,25 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using LinqToDB.DataProvider.PostgreSQL;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using TestKit.Configuration;
 using TestKit.Server;
+using TestKit.Server.Embedded;
 
 namespace TestKit.Databases;
 
 /// <summary>
-/// One run of the kit on one server: its identity (the marker it writes, the names it gives) and the parts that act for it
-/// there — the catalog of its databases, its login roles, its advisory locks and its database budget. Disposing it
-/// releases the run's locks; the databases are the strategies' to drop first.
+/// One run of the kit on one server, the server the session uses: its identity (the marker it writes, the names it gives),
+/// the parts that act for it there — the catalog of its databases, its login roles, its advisory locks and its database
+/// budget — and what the session summary says of it (its start time, the roles left on it). Disposing it releases the
+/// run's locks; the databases are the strategies' to drop first, and the server is the session's to stop last.
 /// </summary>
 internal sealed class ServerRun : IAsyncDisposable
 {
     private int _names;
+    private IReadOnlySet<string>? _rolesAtStart;
 
     /// <param name="server">The server.</param>
     /// <param name="logger">Where what concerns no single test goes (a leftover the sweep could not drop).</param>
@@ -30,6 +35,19 @@ internal sealed class ServerRun : IAsyncDisposable
     }
 
     internal IPostgresServer Server { get; }
+
+    /// <summary>The embedded server when <see cref="Server"/> is it; null for the user's.</summary>
+    internal EmbeddedServer? Embedded => Server as EmbeddedServer;
+
+    /// <summary>How long the server took to start (or reach) and sweep, in milliseconds; 0 for a run on a server started elsewhere.</summary>
+    internal double StartMilliseconds { get; private set; }
+
+    /// <summary>
+    /// The roles that appeared on a server that outlives the run (a migration or a test created them) and are still there,
+    /// after <see cref="NoteRolesLeftAsync"/>: roles belong to the whole server, and the kit drops only what it created, so
+    /// the session summary lists them. The embedded server's go with it.
+    /// </summary>
+    internal IReadOnlyList<string> RolesLeft { get; private set; } = [];
 
     /// <summary>linq2db's dialect for <see cref="Server"/>.</summary>
     internal PostgreSQLVersion Dialect => DialectOf(Server.Version);
@@ -56,10 +74,56 @@ internal sealed class ServerRun : IAsyncDisposable
     /// <summary>A new name of this run, for a database or a login role: testkit_ID_NNN.</summary>
     internal string NextName() => Marker.Name(Interlocked.Increment(ref _names));
 
+    /// <summary>
+    /// Starts the embedded server or connects to the user's, and a run on it; drops what dead runs left there (a run killed
+    /// before its cleanup — SIGKILL, a crashed CI agent — left databases that nobody else would drop), and notes the roles of
+    /// the user's server.
+    /// </summary>
+    internal static async Task<ServerRun> StartAsync(ServerSource source, ILogger? logger, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        IPostgresServer server = source.IsEmbedded
+            ? await EmbeddedServer.StartAsync(logger, cancellationToken).ConfigureAwait(false)
+            : await ExternalServer.ConnectAsync(source, cancellationToken).ConfigureAwait(false);
+        var run = new ServerRun(server, logger);
+        await run.SweepOrphansAsync(cancellationToken).ConfigureAwait(false);
+        if (run.Embedded is null)
+        {
+            run._rolesAtStart = (await run.RolesAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        }
+
+        run.StartMilliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        return run;
+    }
+
     /// <summary>Drops what dead runs left on the server (see <see cref="OrphanSweep"/>).</summary>
     internal Task SweepOrphansAsync(CancellationToken cancellationToken) => OrphanSweep.RunAsync(this, cancellationToken);
 
+    /// <summary>Notes which roles appeared on the user's server since the run started (see <see cref="RolesLeft"/>).</summary>
+    internal async Task NoteRolesLeftAsync()
+    {
+        if (_rolesAtStart is not null)
+        {
+            RolesLeft = [.. (await RolesAsync(CancellationToken.None).ConfigureAwait(false)).Except(_rolesAtStart)];
+        }
+    }
+
     public ValueTask DisposeAsync() => Locks.DisposeAsync();
+
+    /// <summary>The roles of the server, but the kit's own login roles (which it drops itself).</summary>
+    private async Task<List<string>> RolesAsync(CancellationToken cancellationToken)
+    {
+        var connection = await ServerErrors.OpenAsync(Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await Sql.QueryAsync(
+                connection,
+                "SELECT rolname FROM pg_roles WHERE NOT starts_with(coalesce(shobj_description(oid, 'pg_authid'), ''), $1) ORDER BY rolname",
+                reader => reader.GetString(0),
+                cancellationToken,
+                RunMarker.Prefix).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// linq2db's dialect for a server of version <paramref name="serverVersion"/> (server_version_num), as its own detection

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using LinqToDB;
 using LinqToDB.Data;
 using Npgsql;
+using TestKit.Databases;
 using TestKit.Diagnostics;
 using TestKit.Isolation;
 using TestKit.Session;
@@ -24,15 +25,15 @@ public sealed partial class DatabaseLease : IAsyncDisposable
 {
     private readonly SessionBroker _broker;
     private readonly IIsolationStrategy _strategy;
-    private readonly ServerEntry _server;
+    private readonly ServerRun _run;
     private readonly PooledDatabase _database;
     private int _ended;
 
-    internal DatabaseLease(SessionBroker broker, IIsolationStrategy strategy, ServerEntry server, PooledDatabase database)
+    internal DatabaseLease(SessionBroker broker, IIsolationStrategy strategy, ServerRun run, PooledDatabase database)
     {
         _broker = broker;
         _strategy = strategy;
-        _server = server;
+        _run = run;
         _database = database;
         // As the test got it: the kit gives a database a new name for its next lease under IsolateLeftoverClients.
         Name = database.Name;
@@ -57,7 +58,7 @@ public sealed partial class DatabaseLease : IAsyncDisposable
     /// <summary>The strategy's name as written in TESTKIT_ISOLATION.</summary>
     internal string Strategy => _strategy.Name;
 
-    internal string ServerDescription => _server.Server.Description;
+    internal string ServerDescription => _run.Server.Description;
 
     /// <summary>A new linq2db connection to the database; the caller disposes it.</summary>
     public DataConnection CreateConnection() => new(DataOptions);
@@ -90,7 +91,7 @@ public sealed partial class DatabaseLease : IAsyncDisposable
         try
         {
             var name = await _strategy.KeepAsync(_database, KeptName(testName), cancellationToken).ConfigureAwait(false);
-            return _broker.NoteKept(new KeptDatabase(name, testName, _server.Server.PsqlCommand(name), _server.Server.Description, _server.Embedded?.StopCommand));
+            return _broker.NoteKept(new KeptDatabase(name, testName, _run.Server.PsqlCommand(name), _run.Server.Description, _run.Embedded?.StopCommand));
         }
         catch (Exception error) when (!Errors.IsAllowed(error))
         {

@@ -5,7 +5,6 @@ using TestKit.Diagnostics;
 using TestKit.Isolation;
 using TestKit.Migrations;
 using TestKit.Server;
-using TestKit.Server.Embedded;
 
 namespace TestKit.Session;
 
@@ -17,42 +16,32 @@ namespace TestKit.Session;
 /// </summary>
 internal sealed class SessionBroker : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<ServerSource, Lazy<Task<ServerEntry>>> _servers = new();
+    private readonly ConcurrentDictionary<ServerSource, Lazy<Task<ServerRun>>> _servers = new();
     private readonly ConcurrentDictionary<(string Pool, object? DataSource, object? DataOptions), Lazy<Task<IIsolationStrategy>>> _strategies = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly ConcurrentQueue<KeptDatabase> _kept = new();
-    private readonly FirstLease _first = new();
 
     /// <summary>The databases kept for inspection in this session, with the command that opens each.</summary>
     internal IReadOnlyCollection<KeptDatabase> Kept => _kept;
 
-    /// <summary>What each server of the session saw: its description, databases created and dropped, roles left on it.</summary>
+    /// <summary>What each server of the session saw: its description, databases created and dropped, its start time, roles left on it.</summary>
     internal IEnumerable<ServerReport> ServerReports() =>
         _servers.Values
             .Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
             .Select(lazy => lazy.Value.Result)
-            .Select(entry => new ServerReport(entry.Server.Description, entry.Run.Catalog.Created, entry.Run.Catalog.Dropped, entry.Roles.Left));
-
-    /// <summary>The summary's line about the first lease (see <see cref="FirstLease"/>), or null before any.</summary>
-    internal string? FirstLeaseReport() =>
-        _first.Describe(_servers.Values
-            .Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
-            .Select(lazy => lazy.Value.Result.StartMilliseconds)
-            .FirstOrDefault());
+            .Select(run => new ServerReport(run.Server.Description, run.Catalog.Created, run.Catalog.Dropped, run.StartMilliseconds, run.RolesLeft));
 
     /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
     internal async Task<DatabaseLease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)
     {
         using var step = KitTracing.StartStep("testkit.acquire");
         step?.SetTag("testkit.strategy", IsolationStrategyNames.NameOf(options.Isolation));
-        _first.Asked();
         try
         {
             var strategy = await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
-            var entry = await EntryAsync(options.Server, options).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var run = await RunAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
             var database = await strategy.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            _first.Handed();
-            return new DatabaseLease(this, strategy, entry, database);
+            return new DatabaseLease(this, strategy, run, database);
         }
         catch (Exception error) when (!Errors.IsAllowed(error))
         {
@@ -74,7 +63,7 @@ internal sealed class SessionBroker : IAsyncDisposable
         try
         {
             await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
-            return (await EntryAsync(options.Server, options).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
+            return (await RunAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
         }
         catch (Exception error) when (!Errors.IsAllowed(error))
         {
@@ -82,12 +71,9 @@ internal sealed class SessionBroker : IAsyncDisposable
         }
     }
 
-    /// <summary>The server for <paramref name="source"/>, started or connected once.</summary>
-    internal async Task<IPostgresServer> ServerAsync(ServerSource source, CancellationToken cancellationToken)
-    {
-        using var step = KitTracing.StartStep("testkit.start");
-        return (await EntryAsync(source, options: null).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
-    }
+    /// <summary>The run on the server of <paramref name="options"/>, which starts or connects to it once.</summary>
+    internal Task<ServerRun> RunAsync(ResolvedOptions options) =>
+        _servers.GetOrAdd(options.Server, key => new Lazy<Task<ServerRun>>(() => ServerRun.StartAsync(key, options.Logger, _disposing.Token))).Value;
 
     public async ValueTask DisposeAsync()
     {
@@ -106,38 +92,22 @@ internal sealed class SessionBroker : IAsyncDisposable
 
         foreach (var lazy in _servers.Values.Where(lazy => lazy.IsValueCreated))
         {
-            if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } entry)
+            if (await StartedAsync(lazy.Value).ConfigureAwait(false) is { } run)
             {
-                await Errors.CollectAsync(errors, () => entry.Run.DisposeAsync().AsTask()).ConfigureAwait(false);
-                await Errors.CollectAsync(errors, () => entry.Roles.NoteLeftAsync()).ConfigureAwait(false);
-                if (entry.Embedded is not null && _kept.Any(kept => kept.StopCommand == entry.Embedded.StopCommand))
+                await Errors.CollectAsync(errors, () => run.DisposeAsync().AsTask()).ConfigureAwait(false);
+                await Errors.CollectAsync(errors, run.NoteRolesLeftAsync).ConfigureAwait(false);
+                if (run.Embedded is { } embedded && _kept.Any(kept => kept.StopCommand == embedded.StopCommand))
                 {
                     // Its kept databases live in it: it outlives the session, and the summary says how to stop it.
-                    entry.Embedded.KeepRunning();
+                    embedded.KeepRunning();
                 }
 
-                await Errors.CollectAsync(errors, () => entry.Server.DisposeAsync().AsTask()).ConfigureAwait(false);
+                await Errors.CollectAsync(errors, () => run.Server.DisposeAsync().AsTask()).ConfigureAwait(false);
             }
         }
 
         _disposing.Dispose();
         Errors.Rethrow(errors, "TestKit could not clean up everything at the end of the session.");
-    }
-
-    private Task<ServerEntry> EntryAsync(ServerSource source, ResolvedOptions? options) =>
-        _servers.GetOrAdd(source, key => new Lazy<Task<ServerEntry>>(() => StartServerAsync(key, options))).Value;
-
-    private async Task<ServerEntry> StartServerAsync(ServerSource source, ResolvedOptions? options)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var logger = options?.Logger;
-        var embedded = source.IsEmbedded ? await EmbeddedServer.StartAsync(logger, _disposing.Token).ConfigureAwait(false) : null;
-        IPostgresServer server = embedded ?? (IPostgresServer)await ExternalServer.ConnectAsync(source, _disposing.Token).ConfigureAwait(false);
-        var run = new ServerRun(server, logger);
-        // A run killed before its cleanup (SIGKILL, a crashed CI agent) left databases that nobody else would drop.
-        await run.SweepOrphansAsync(_disposing.Token).ConfigureAwait(false);
-        var roles = await ServerRoles.StartAsync(server, watch: embedded is null, _disposing.Token).ConfigureAwait(false);
-        return new ServerEntry(server, embedded, run, roles, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private Task<IIsolationStrategy> StrategyAsync(ResolvedOptions options) =>
@@ -147,13 +117,13 @@ internal sealed class SessionBroker : IAsyncDisposable
     private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)
     {
         var migrations = MigrationSet.Load(options.MigrationFolders, options.SeedFiles, options.Schemas, options.Placeholders, options.ChangelogSchema);
-        var entry = await EntryAsync(options.Server, options).ConfigureAwait(false);
+        var run = await RunAsync(options).ConfigureAwait(false);
         if (options.ServerMaxDatabases is { } serverMaxDatabases)
         {
-            entry.Run.Budget.BoundServer(serverMaxDatabases);
+            run.Budget.BoundServer(serverMaxDatabases);
         }
 
-        return StrategyFactory.Create(options, entry.Run, new EvolveMigrator(migrations, options.Logger));
+        return StrategyFactory.Create(options, run, new EvolveMigrator(migrations, options.Logger));
     }
 
     /// <summary>The result of a start, or null when it failed: a server or pool that never started holds nothing to clean.</summary>

@@ -24,13 +24,12 @@ namespace TestKit;
 public sealed class TestDatabases : IAsyncDisposable
 {
     private readonly SessionBroker _broker;
-    private readonly ResolvedOptions _options;
     private readonly bool _ownsBroker;
 
     internal TestDatabases(SessionBroker broker, ResolvedOptions options, bool ownsBroker)
     {
         _broker = broker;
-        _options = options;
+        Options = options;
         _ownsBroker = ownsBroker;
     }
 
@@ -39,6 +38,9 @@ public sealed class TestDatabases : IAsyncDisposable
     /// included: keep it out of output). TestKit never touches what it did not create there.
     /// </summary>
     public string ServerConnectionString { get; private set; } = string.Empty;
+
+    /// <summary>The options these test databases were started with, resolved against the environment.</summary>
+    internal ResolvedOptions Options { get; }
 
     /// <summary>
     /// Starts once: resolves <paramref name="options"/> against the environment (<c>TESTKIT_*</c>, <c>PG*</c>), starts the
@@ -66,7 +68,7 @@ public sealed class TestDatabases : IAsyncDisposable
 
     /// <summary>A database at head that no other test uses until the lease is disposed; waits while every database is leased.</summary>
     /// <param name="cancellationToken">Cancels the wait and the preparation of the database.</param>
-    public Task<DatabaseLease> LeaseAsync(CancellationToken cancellationToken = default) => _broker.AcquireAsync(_options, cancellationToken);
+    public Task<DatabaseLease> LeaseAsync(CancellationToken cancellationToken = default) => _broker.AcquireAsync(Options, cancellationToken);
 
     /// <summary>Drops every database these test databases created and stops the embedded server (when they started it).</summary>
     public ValueTask DisposeAsync() => _ownsBroker ? _broker.DisposeAsync() : ValueTask.CompletedTask;
@@ -74,7 +76,7 @@ public sealed class TestDatabases : IAsyncDisposable
     /// <summary>Starts what these options need on the broker: the server and the strategy (the migrations loaded and checked).</summary>
     internal async Task StartAsync(CancellationToken cancellationToken)
     {
-        var server = await _broker.StartAsync(_options, cancellationToken).ConfigureAwait(false);
+        var server = await _broker.StartAsync(Options, cancellationToken).ConfigureAwait(false);
         var admin = new NpgsqlConnectionStringBuilder(server.Admin.ConnectionString);
         ServerConnectionString = server.ConnectionStringFor(admin.Database!).ConnectionString;
     }
