@@ -117,6 +117,8 @@ public abstract class DatabaseTest<TDb>
             var lease = _lease;
             _lease = null;
             double? tearDownMilliseconds = null;
+            // As the test got it: once given back, the database may be the next test's, under a login of its own.
+            var ranOn = failed ? ConnectionStrings.Mask(lease.ConnectionString) : null;
             await Errors.CollectAsync(errors, async () =>
             {
                 if (failed && _databases?.Options.KeepFailedDatabases == true)
@@ -132,9 +134,9 @@ public abstract class DatabaseTest<TDb>
                 }
             }).ConfigureAwait(false);
 
-            if (failed)
+            if (ranOn is not null)
             {
-                context.Output.WriteLine($"TestKit: the test ran on {ConnectionStrings.Mask(lease.ConnectionString)}");
+                context.Output.WriteLine($"TestKit: the test ran on {ranOn}");
             }
 
             TestKitSession.Record(new TestRecord(lease.Strategy, _setUpMilliseconds, tearDownMilliseconds, failed || errors.Count > 0));
