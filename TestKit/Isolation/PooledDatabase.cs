@@ -125,7 +125,8 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// their sessions hold locks and a session alive, or were ended on the server. With <paramref name="everyPool"/>, every
     /// pool of connection strings in the process too: a test that derived a string of its own (a longer command timeout,
     /// say) has a pool the kit cannot name, and once the kit has ended an idle session, that pool may hold the dead
-    /// connection. Closing another test's idle connections costs it a new one, nothing more.
+    /// connection. Closing another test's idle connections costs it a new one, nothing more. Npgsql's pool for the string is
+    /// left alone until a test was given the string (see <see cref="ConnectionString"/>).
     /// </summary>
     internal void ClearTestConnections(bool everyPool = false)
     {
@@ -138,16 +139,6 @@ internal sealed class PooledDatabase : IAsyncDisposable
             NpgsqlConnection.ClearPool(new NpgsqlConnection(_connectionString));
         }
 
-        ClearDataSource();
-    }
-
-    /// <summary>
-    /// Closes the idle connections of the test's data source alone, for a database that is dropped next: the drop ends
-    /// every other session, and no test uses its connection string again. (Naming Npgsql's pool for a string it has not
-    /// seen makes that pool, about 0.2 ms, only to empty it.)
-    /// </summary>
-    internal void ClearDataSource()
-    {
         if (_dataSource.IsValueCreated)
         {
             _dataSource.Value.Clear();
@@ -160,19 +151,15 @@ internal sealed class PooledDatabase : IAsyncDisposable
     /// types. With <paramref name="loadSchema"/>, each backend also plans an INSERT into each of the first 100 tables
     /// (LoadSchema.sql; EXPLAIN: nothing runs), about 1 ms per table the test's first write would spend; best effort. With the
     /// kit's own connection, if any, they stay within the sizing's <c>1 + c</c> connections per database. With
-    /// <paramref name="reloadTypes"/> (the schema was created anew: an enum's OID changes with every migration), the data
-    /// source's idle connections are closed first and the first connection loads the database's types again, for the data
-    /// source and itself (a data source keeps the types it loaded at its first connection).
+    /// <paramref name="reloadTypes"/> (the schema was created anew: an enum's OID changes with every migration), the first
+    /// connection loads the database's types again, for the data source and itself (a data source keeps the types it loaded
+    /// at its first connection).
     /// </summary>
     internal async Task OpenTestConnectionsAheadAsync(int count, bool loadSchema, CancellationToken cancellationToken, bool reloadTypes = false)
     {
         var connections = new List<NpgsqlConnection>(count);
+        // The release closed the data source's idle connections (and those given back since): none has the old types.
         reloadTypes &= _dataSource.IsValueCreated;
-        if (reloadTypes)
-        {
-            ClearDataSource();
-        }
-
         try
         {
             for (var i = 0; i < count; i++)
@@ -259,5 +246,4 @@ internal sealed class PooledDatabase : IAsyncDisposable
         var options = new DataOptions().UsePostgreSQL(_connectionString, _dialect).UseConnectionFactory(_ => dataSource.CreateConnection());
         return _options.ConfigureDataOptions is { } configure ? Errors.UserCallback(nameof(TestKitOptions.ConfigureDataOptions), () => configure(options)) : options;
     }
-
 }

@@ -63,7 +63,7 @@ internal sealed class TemplateStrategy : IIsolationStrategy
 
     public Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        database.ClearDataSource();
+        database.ClearTestConnections();
         _pool.ReleaseSlot();
         // The next test does not need this clone gone, only the end of the run does.
         _pool.DiscardInBackground(database);
