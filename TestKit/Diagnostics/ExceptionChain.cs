@@ -17,16 +17,4 @@ internal static class ExceptionChain
 
         return null;
     }
-
-    /// <summary>The innermost exception: usually the one that says what really happened.</summary>
-    internal static Exception Innermost(Exception error)
-    {
-        var current = error;
-        while (current.InnerException is not null)
-        {
-            current = current.InnerException;
-        }
-
-        return current;
-    }
 }

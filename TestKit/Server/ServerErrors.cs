@@ -55,7 +55,7 @@ internal static class ServerErrors
             PostgresException postgres =>
                 $"PostgreSQL at {where} refused the connection: {postgres.SqlState} {postgres.MessageText}. Check {origin}.",
             _ when ExceptionChain.Find<SocketException>(error) is not null || ExceptionChain.Find<TimeoutException>(error) is not null =>
-                $"Cannot reach PostgreSQL at {builder.Host}:{builder.Port} ({ExceptionChain.Innermost(error).Message}). " +
+                $"Cannot reach PostgreSQL at {builder.Host}:{builder.Port} ({error.GetBaseException().Message}). " +
                 $"Start that server or correct the host and port in {origin}; or unset it to let TestKit start its own embedded PostgreSQL.",
             _ =>
                 $"Cannot connect to PostgreSQL at {where}: {error.Message}. Check {origin}.",
