@@ -60,6 +60,23 @@ internal static class Errors
     internal static Exception Allowed(Exception error, string what) =>
         IsAllowed(error) ? error : Wrap(what, [error]);
 
+    /// <summary>
+    /// Runs the work of a public member: what it throws outside the policy leaves as a <see cref="TestKitException"/> that
+    /// starts with <paramref name="what"/> and holds it, so that a driver or process error that no layer translated still
+    /// leaves as the kit's own.
+    /// </summary>
+    internal static async Task<T> AtEdgeAsync<T>(string what, Func<Task<T>> work)
+    {
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        catch (Exception error) when (!IsAllowed(error))
+        {
+            throw Wrap(what, [error]);
+        }
+    }
+
     private static TestKitException Wrap(string summary, IReadOnlyList<Exception> errors) =>
         new(
             $"{summary} {string.Join(" ", errors.Select((error, index) => errors.Count == 1 ? error.Message : $"({index + 1}) {error.Message}"))}",
