@@ -54,13 +54,6 @@ internal static class Errors
     }
 
     /// <summary>
-    /// <paramref name="error"/> itself when the policy lets it out, else a <see cref="TestKitException"/> around it: for
-    /// the kit's edges, so that a driver or process error that no layer translated still leaves as the kit's own.
-    /// </summary>
-    internal static Exception Allowed(Exception error, string what) =>
-        IsAllowed(error) ? error : Wrap(what, [error]);
-
-    /// <summary>
     /// Runs the work of a public member: what it throws outside the policy leaves as a <see cref="TestKitException"/> that
     /// starts with <paramref name="what"/> and holds it, so that a driver or process error that no layer translated still
     /// leaves as the kit's own.

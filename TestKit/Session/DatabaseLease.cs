@@ -88,29 +88,18 @@ public sealed partial class DatabaseLease : IAsyncDisposable
     {
         Interlocked.Exchange(ref _ended, 1);
         using var step = KitTracing.StartStep("testkit.keep");
-        try
+        return await Errors.AtEdgeAsync($"TestKit could not keep database '{Name}'.", async () =>
         {
             var name = await _strategy.KeepAsync(_database, KeptName(testName), cancellationToken).ConfigureAwait(false);
             return _broker.NoteKept(new KeptDatabase(name, testName, _run.Server.PsqlCommand(name), _run.Server.Description, _run.Embedded?.StopCommand));
-        }
-        catch (Exception error) when (!Errors.IsAllowed(error))
-        {
-            throw Errors.Allowed(error, $"TestKit could not keep database '{Name}'.");
-        }
+        }).ConfigureAwait(false);
     }
 
     private async Task<ReleaseResult> GiveBackAsync(CancellationToken cancellationToken)
     {
         using var step = KitTracing.StartStep("testkit.release");
         step?.SetTag("testkit.database", Name);
-        try
-        {
-            return await _strategy.ReleaseAsync(_database, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error) when (!Errors.IsAllowed(error))
-        {
-            throw Errors.Allowed(error, $"TestKit could not take database '{Name}' back.");
-        }
+        return await Errors.AtEdgeAsync($"TestKit could not take database '{Name}' back.", () => _strategy.ReleaseAsync(_database, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>"testkit_failed_" and the test's name in lower-case letters, digits and underscores, within PostgreSQL's 63 bytes.</summary>

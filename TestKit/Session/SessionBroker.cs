@@ -36,17 +36,13 @@ internal sealed class SessionBroker : IAsyncDisposable
     {
         using var step = KitTracing.StartStep("testkit.acquire");
         step?.SetTag("testkit.strategy", IsolationStrategyNames.NameOf(options.Isolation));
-        try
+        return await Errors.AtEdgeAsync("TestKit could not give the test a database.", async () =>
         {
             var strategy = await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
             var run = await RunAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
             var database = await strategy.AcquireAsync(cancellationToken).ConfigureAwait(false);
             return new DatabaseLease(this, strategy, run, database);
-        }
-        catch (Exception error) when (!Errors.IsAllowed(error))
-        {
-            throw Errors.Allowed(error, "TestKit could not give the test a database.");
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Notes a database kept for inspection, for the summary.</summary>
@@ -60,15 +56,11 @@ internal sealed class SessionBroker : IAsyncDisposable
     internal async Task<IPostgresServer> StartAsync(ResolvedOptions options, CancellationToken cancellationToken)
     {
         using var step = KitTracing.StartStep("testkit.start");
-        try
+        return await Errors.AtEdgeAsync("TestKit could not start.", async () =>
         {
             await StrategyAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false);
             return (await RunAsync(options).WaitAsync(cancellationToken).ConfigureAwait(false)).Server;
-        }
-        catch (Exception error) when (!Errors.IsAllowed(error))
-        {
-            throw Errors.Allowed(error, "TestKit could not start.");
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>The run on the server of <paramref name="options"/>, which starts or connects to it once.</summary>
