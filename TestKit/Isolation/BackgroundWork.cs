@@ -26,14 +26,7 @@ internal sealed class BackgroundWork
     {
         foreach (var task in _running.Keys)
         {
-            try
-            {
-                await task.ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                errors.Add(e);
-            }
+            await Errors.CollectAsync(errors, () => task).ConfigureAwait(false);
         }
     }
 }

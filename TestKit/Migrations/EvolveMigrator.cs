@@ -8,17 +8,19 @@ using TestKit.Diagnostics;
 namespace TestKit.Migrations;
 
 /// <summary>
-/// Evolve 3.2 behind <see cref="IMigrator"/>: migrates and erases through a <see cref="StandardBodyConnection"/>, applies
+/// Brings a database to head and back to its empty baseline, with Evolve 3.2: migrates and erases through a <see cref="StandardBodyConnection"/>, applies
 /// the seeds, sends Evolve's log to the logger, and turns failures into <see cref="TestKitException"/>s (see
 /// <see cref="MigrationErrors"/>) that carry the log's last lines.
 /// </summary>
-internal sealed class EvolveMigrator(MigrationSet migrations, ILogger? logger = null) : IMigrator
+internal sealed class EvolveMigrator(MigrationSet migrations, ILogger? logger = null)
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
-    public MigrationSet Migrations { get; } = migrations;
+    /// <summary>The scripts this migrator applies.</summary>
+    internal MigrationSet Migrations { get; } = migrations;
 
-    public Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+    /// <summary>Applies every pending script, then the seeds, to the database of <paramref name="connection"/>.</summary>
+    internal Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         RunAsync(
             connection,
             evolve =>
@@ -30,7 +32,8 @@ internal sealed class EvolveMigrator(MigrationSet migrations, ILogger? logger = 
             "migrate",
             cancellationToken);
 
-    public Task SeedAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+    /// <summary>Applies only the seeds, to a database at head (a clone of the template without seeds).</summary>
+    internal Task SeedAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         Task.Run(
             () =>
             {
@@ -39,9 +42,11 @@ internal sealed class EvolveMigrator(MigrationSet migrations, ILogger? logger = 
             },
             cancellationToken);
 
-    public IMigrator WithoutSeeds() => new EvolveMigrator(Migrations.WithoutSeeds(), _logger);
+    /// <summary>A migrator of the same scripts without the seeds: it brings a database to head itself.</summary>
+    internal EvolveMigrator WithoutSeeds() => new EvolveMigrator(Migrations.WithoutSeeds(), _logger);
 
-    public Task EraseAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+    /// <summary>Erases what the migrations (and the test) made, back to the baseline; fails if a schema was skipped.</summary>
+    internal Task EraseAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         RunAsync(
             connection,
             evolve =>

@@ -18,7 +18,7 @@ namespace TestKit.Isolation.MigrateErase;
 internal sealed class MigrateEraseStrategy : IIsolationStrategy
 {
     private readonly ServerRun _run;
-    private readonly IMigrator _migrator;
+    private readonly EvolveMigrator _migrator;
     private readonly DatabasePool _pool;
     private readonly FirstMigration _firstMigration;
     private readonly bool _renameAtRelease;
@@ -29,7 +29,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     /// <param name="migrator">Migrates and erases.</param>
     /// <param name="options">The most databases leased at once, how tests connect, and whether a release renames the database (IsolateLeftoverClients).</param>
     /// <param name="verification">Verification mode: every database migrated for a test is compared with head, in the foreground.</param>
-    internal MigrateEraseStrategy(ServerRun run, IMigrator migrator, ResolvedOptions options, HeadVerification? verification = null)
+    internal MigrateEraseStrategy(ServerRun run, EvolveMigrator migrator, ResolvedOptions options, HeadVerification? verification = null)
     {
         _run = run;
         _migrator = migrator;

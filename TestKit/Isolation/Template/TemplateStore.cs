@@ -21,14 +21,14 @@ namespace TestKit.Isolation.Template;
 internal sealed class TemplateStore : IAsyncDisposable
 {
     private readonly ServerRun _run;
-    private readonly IMigrator _migrator;
+    private readonly EvolveMigrator _migrator;
     private readonly TemplateIdentity _identity;
     private readonly SemaphoreSlim _once = new(1, 1);
     private readonly TemplateStore? _head;
     private bool _holdsUseLock;
     private string? _name;
 
-    internal TemplateStore(ServerRun run, IMigrator migrator)
+    internal TemplateStore(ServerRun run, EvolveMigrator migrator)
     {
         _run = run;
         _migrator = migrator;
