@@ -57,7 +57,13 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
             }
 
             // Rolled back by the release (migrate-erase), or with the database it was left in (reset, template).
-            await Release.Cleans.CheckAsync(own.Strategy, first);
+            var released = await own.Strategy.ReleaseAsync(first, cancellationToken);
+            if (kind == IsolationStrategy.Reset)
+            {
+                await Assert.That(released.Outcome).IsEqualTo(ReleaseOutcome.Replaced);
+                await Assert.That(released.Reason).Contains("the test left a prepared transaction");
+            }
+
             var next = await own.Strategy.AcquireAsync(cancellationToken);
             await AssertAtHeadAsync(next, head);
             await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
