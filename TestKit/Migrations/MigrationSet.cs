@@ -67,7 +67,7 @@ internal sealed partial class MigrationSet
         var changed = Scripts.Concat(Seeds).FirstOrDefault(script => MigrationScript.StampOf(script.Path) != script.Stamp)
             ?? Folders.SelectMany(folder => Directory.GetFiles(folder, "*.sql", SearchOption.AllDirectories))
                 .Where(path => !known.Contains(path))
-                .Select(path => new MigrationScript(path, Path.GetFileName(path), null))
+                .Select(path => new MigrationScript(path, null))
                 .FirstOrDefault();
         Interlocked.Exchange(ref _lookedAt, Stopwatch.GetTimestamp());
         if (changed is not null)
@@ -145,7 +145,7 @@ internal sealed partial class MigrationSet
         hash.AppendData(Encoding.UTF8.GetBytes(headFingerprint + "\n"));
         foreach (var seed in seedFiles ?? [])
         {
-            seeds.Add(new MigrationScript(seed, Path.GetFileName(seed), null));
+            seeds.Add(new MigrationScript(seed, null));
             hash.AppendData(Encoding.UTF8.GetBytes("seed " + seed + "\n"));
             hash.AppendData(File.ReadAllBytes(seed));
         }
@@ -169,12 +169,12 @@ internal sealed partial class MigrationSet
         var versioned = VersionedName().Match(name);
         if (versioned.Success)
         {
-            return new MigrationScript(path, name, versioned.Groups["version"].Value);
+            return new MigrationScript(path, versioned.Groups["version"].Value);
         }
 
         if (RepeatableName().IsMatch(name))
         {
-            return new MigrationScript(path, name, null);
+            return new MigrationScript(path, null);
         }
 
         throw new TestKitException(
