@@ -28,9 +28,8 @@ internal static class OptionsResolver
     /// <param name="searchRoots">Folders from which relative migration folders are looked up, upwards.</param>
     internal static ResolvedOptions Resolve(TestKitOptions options, Func<string, string?> environment, IReadOnlyList<string> searchRoots)
     {
+        // The options come from the test author (TestKitSession, TestDatabases); the rest is the kit's own.
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(environment);
-        ArgumentNullException.ThrowIfNull(searchRoots);
 
         if (options.MaxDatabases is < 1)
         {
