@@ -40,7 +40,6 @@ public sealed class SqlScriptTests
         await Assert.That(statements[0].HasStandardBody).IsTrue();
         await Assert.That(statements[1].HasStandardBody).IsTrue();
         await Assert.That(statements[2].HasStandardBody).IsFalse();
-        await Assert.That(SqlScript.HasStandardBody(script)).IsTrue();
     }
 
     [Test]

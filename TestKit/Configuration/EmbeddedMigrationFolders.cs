@@ -11,7 +11,6 @@ internal static class EmbeddedMigrationFolders
 {
     internal static string Extract(EmbeddedMigrations embedded)
     {
-        ArgumentNullException.ThrowIfNull(embedded);
         var scripts = embedded.Assembly.GetManifestResourceNames()
             .Where(name => name.StartsWith(embedded.Prefix, StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal)

@@ -24,13 +24,12 @@ internal static class OptionsResolver
 
     /// <summary>Resolves <paramref name="options"/> against the environment.</summary>
     /// <param name="options">What the code set.</param>
-    /// <param name="environment">Reads an environment variable; null or empty means unset.</param>
+    /// <param name="environment">Reads an environment variable; null, empty or blank means unset.</param>
     /// <param name="searchRoots">Folders from which relative migration folders are looked up, upwards.</param>
     internal static ResolvedOptions Resolve(TestKitOptions options, Func<string, string?> environment, IReadOnlyList<string> searchRoots)
     {
+        // The options come from the test author (TestKitSession, TestDatabases); the rest is the kit's own.
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(environment);
-        ArgumentNullException.ThrowIfNull(searchRoots);
 
         if (options.MaxDatabases is < 1)
         {
@@ -53,15 +52,15 @@ internal static class OptionsResolver
         }
 
         return new ResolvedOptions(
-            ResolveServer(options, environment),
-            ResolveMigrationFolders(options, environment, searchRoots),
-            ResolveIsolation(options, environment),
+            ResolveServer(options, Variable),
+            ResolveMigrationFolders(options, Variable, searchRoots),
+            ResolveIsolation(options, Variable),
             options.MaxDatabases ?? Math.Max(4, Environment.ProcessorCount * 2))
         {
-            KeepFailedDatabases = options.KeepFailedDatabases ?? ParseFlag(environment(KeepFailedVariable), KeepFailedVariable),
-            IsolateLeftoverClients = options.IsolateLeftoverClients ?? ParseFlag(environment(IsolateLeftoverClientsVariable), IsolateLeftoverClientsVariable),
-            VerifyHead = options.VerifyHead ?? ParseFlag(environment(VerifyHeadVariable), VerifyHeadVariable),
-            ServerMaxDatabases = options.ServerMaxDatabases ?? ParseCount(environment(ServerMaxDatabasesVariable), ServerMaxDatabasesVariable),
+            KeepFailedDatabases = options.KeepFailedDatabases ?? ParseFlag(Variable(KeepFailedVariable), KeepFailedVariable),
+            IsolateLeftoverClients = options.IsolateLeftoverClients ?? ParseFlag(Variable(IsolateLeftoverClientsVariable), IsolateLeftoverClientsVariable),
+            VerifyHead = options.VerifyHead ?? ParseFlag(Variable(VerifyHeadVariable), VerifyHeadVariable),
+            ServerMaxDatabases = options.ServerMaxDatabases ?? ParseNumber(Variable(ServerMaxDatabasesVariable), ServerMaxDatabasesVariable),
             Schemas = options.Schemas ?? [],
             ChangelogSchema = options.ChangelogSchema,
             Logger = options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
@@ -70,22 +69,26 @@ internal static class OptionsResolver
             Placeholders = [.. (options.Placeholders ?? new Dictionary<string, string>()).OrderBy(pair => pair.Key, StringComparer.Ordinal)],
             SeedFiles = [.. (options.SeedFiles ?? []).Select(file => PathLocator.Locate(file, "TestKitOptions.SeedFiles", searchRoots, isFile: true))],
         };
+
+        // One meaning of unset (null, empty or blank) for every variable.
+        string? Variable(string name) => string.IsNullOrWhiteSpace(environment(name)) ? null : environment(name);
     }
 
     private static bool ParseFlag(string? value, string variable) =>
         value?.Trim().ToLowerInvariant() switch
         {
-            null or "" or "0" or "false" or "no" => false,
+            null or "0" or "false" or "no" => false,
             "1" or "true" or "yes" => true,
             _ => throw new TestKitException($"{variable} is '{value}': set it to 1 or true to turn it on, 0 or false (or unset it) to turn it off."),
         };
 
-    private static int? ParseCount(string? value, string variable) =>
-        string.IsNullOrWhiteSpace(value)
+    /// <summary>A whole number from 1 to <paramref name="most"/> (a count, a port), or null for an unset variable.</summary>
+    private static int? ParseNumber(string? value, string variable, int most = int.MaxValue) =>
+        value is null
             ? null
-            : int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= 1
-                ? count
-                : throw new TestKitException($"{variable} is '{value}': set it to a whole number of at least 1, or unset it.");
+            : int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= 1 && number <= most
+                ? number
+                : throw new TestKitException($"{variable} is '{value}': set it to a whole number {(most == int.MaxValue ? "of at least 1" : $"from 1 to {most}")}, or unset it.");
 
     /// <summary>Resolves <paramref name="options"/> against this process's environment and folders.</summary>
     internal static ResolvedOptions FromEnvironment(TestKitOptions options) =>
@@ -98,13 +101,12 @@ internal static class OptionsResolver
             return new ServerSource(Parse(options.ConnectionString, "TestKitOptions.ConnectionString", fromCode: true), "TestKitOptions.ConnectionString");
         }
 
-        var fromVariable = environment(ConnectionStringVariable);
-        if (!string.IsNullOrWhiteSpace(fromVariable))
+        if (environment(ConnectionStringVariable) is { } fromVariable)
         {
             return new ServerSource(Parse(fromVariable, ConnectionStringVariable, fromCode: false), ConnectionStringVariable);
         }
 
-        if (LibpqVariables.Any(name => !string.IsNullOrWhiteSpace(environment(name))))
+        if (LibpqVariables.Any(name => environment(name) is not null))
         {
             return new ServerSource(FromLibpqVariables(environment), "PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE");
         }
@@ -133,17 +135,13 @@ internal static class OptionsResolver
     /// </summary>
     private static NpgsqlConnectionStringBuilder FromLibpqVariables(Func<string, string?> environment)
     {
-        var builder = new NpgsqlConnectionStringBuilder { Host = Value("PGHOST") ?? "localhost", Database = Value("PGDATABASE") };
-        if (Value("PGPORT") is { } port)
+        var builder = new NpgsqlConnectionStringBuilder { Host = environment("PGHOST") ?? "localhost", Database = environment("PGDATABASE") };
+        if (ParseNumber(environment("PGPORT"), "PGPORT", most: 65535) is { } port)
         {
-            builder.Port = int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is > 0 and < 65536
-                ? number
-                : throw new TestKitException($"PGPORT is '{port}', not a port number: set it to a number from 1 to 65535, or unset it.");
+            builder.Port = port;
         }
 
         return WithDefaults(builder);
-
-        string? Value(string name) => string.IsNullOrWhiteSpace(environment(name)) ? null : environment(name);
     }
 
     private static NpgsqlConnectionStringBuilder WithDefaults(NpgsqlConnectionStringBuilder builder)
@@ -190,8 +188,7 @@ internal static class OptionsResolver
             return [.. options.MigrationFolders.Select(folder => PathLocator.Locate(folder, "TestKitOptions.MigrationFolders", searchRoots))];
         }
 
-        var fromVariable = environment(MigrationsVariable);
-        if (!string.IsNullOrWhiteSpace(fromVariable))
+        if (environment(MigrationsVariable) is { } fromVariable)
         {
             var folders = fromVariable.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             return [.. folders.Select(folder => PathLocator.Locate(folder, MigrationsVariable, searchRoots))];
@@ -209,8 +206,7 @@ internal static class OptionsResolver
                 : throw new ArgumentOutOfRangeException(nameof(options), fromCode, "TestKitOptions.Isolation is not a known strategy.");
         }
 
-        var fromVariable = environment(IsolationVariable);
-        if (string.IsNullOrWhiteSpace(fromVariable))
+        if (environment(IsolationVariable) is not { } fromVariable)
         {
             return IsolationStrategy.MigrateErase;
         }

@@ -4,7 +4,9 @@ using System.Security.Cryptography;
 using LinqToDB.DataProvider.PostgreSQL;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using TestKit.Configuration;
+using TestKit.Diagnostics;
 using TestKit.Server;
 using TestKit.Server.Embedded;
 
@@ -18,6 +20,7 @@ namespace TestKit.Databases;
 /// </summary>
 internal sealed class ServerRun : IAsyncDisposable
 {
+    private readonly SemaphoreSlim _lockConnections = new(1, 1);
     private int _names;
     private IReadOnlySet<string>? _rolesAtStart;
 
@@ -66,10 +69,26 @@ internal sealed class ServerRun : IAsyncDisposable
     internal LoginRoles LoginRoles { get; }
 
     /// <summary>
-    /// One template build or first migration of this run at a time opens its lock connection and waits on the server-wide
-    /// locks: without it, a run of many templates would hold a connection per template while they wait for each other.
+    /// Runs <paramref name="work"/> on a lock connection of its own (unpooled, to the lock database), one such work of this
+    /// run at a time: a template build or a first migration waits there on server-wide locks, and a run of many templates
+    /// would otherwise hold a connection per template while they wait for each other.
     /// </summary>
-    internal SemaphoreSlim Builds { get; } = new(1, 1);
+    internal async Task OnLockConnectionAsync(Func<NpgsqlConnection, Task> work, CancellationToken cancellationToken)
+    {
+        await _lockConnections.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await KitConnections.OpenUnpooledAsync(Server, Server.LockDatabase, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                await work(connection).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _lockConnections.Release();
+        }
+    }
 
     /// <summary>A new name of this run, for a database or a login role: testkit_ID_NNN.</summary>
     internal string NextName() => Marker.Name(Interlocked.Increment(ref _names));

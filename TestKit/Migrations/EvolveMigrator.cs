@@ -119,15 +119,13 @@ internal sealed class EvolveMigrator(MigrationSet migrations, ILogger? logger = 
     /// <summary>Runs each seed file in its own transaction (sent like a migration: SQL-standard bodies unsplit).</summary>
     private void ApplySeeds(NpgsqlConnection connection)
     {
+        using var migrating = new StandardBodyConnection(connection);
         foreach (var seed in Migrations.Seeds)
         {
             using var transaction = connection.BeginTransaction();
             try
             {
-                using var migrating = new StandardBodyConnection(connection);
-                using var command = migrating.CreateCommand();
-                command.CommandText = File.ReadAllText(seed.Path);
-                command.Transaction = transaction;
+                using var command = new StandardBodyCommand(migrating, new NpgsqlCommand(File.ReadAllText(seed.Path), connection, transaction));
                 command.ExecuteNonQuery();
                 transaction.Commit();
             }

@@ -41,42 +41,37 @@ internal static partial class MigrationErrors
                 $"Evolve {what} failed on database '{connection.Database}': {error.Message}",
         };
 
-        return new TestKitException(message + LogTail(evolveLog), error)
-        {
-            SqlState = postgres?.SqlState,
-            MigrationFile = script?.FileName ?? fileName,
-            Position = postgres?.Position > 0 ? postgres.Position : null,
-            Line = line,
-        };
+        return Failure(message + LogTail(evolveLog), error, postgres, fileName, line);
     }
 
     /// <summary>A seed file that failed.</summary>
     internal static TestKitException SeedFailed(MigrationScript seed, PostgresException error, NpgsqlConnection connection)
     {
         var line = LineOf(seed, error, connection);
-        return new TestKitException(
+        return Failure(
             $"Seed {seed.Path}{(line is null ? string.Empty : $" line {line}")} failed: {error.SqlState} {error.MessageText}. Fix the seed file and run again.",
-            error)
-        {
-            SqlState = error.SqlState,
-            MigrationFile = seed.FileName,
-            Position = error.Position > 0 ? error.Position : null,
-            Line = line,
-        };
+            error,
+            error,
+            seed.FileName,
+            line);
     }
 
     /// <summary>Evolve lost its connection (a server restart, or a session ended by someone else): the driver's error came through.</summary>
     internal static TestKitException ConnectionLost(Exception lost, string what, NpgsqlConnection connection, IReadOnlyList<string> evolveLog)
     {
         var cause = ExceptionChain.Find<NpgsqlException>(lost)!;
-        return new TestKitException(
+        return Failure(
             $"Evolve {what} on database '{connection.Database}' lost its connection: {(cause as PostgresException)?.SqlState} {cause.Message}. " +
             "The server restarted or another session ended this one; run the tests again." + LogTail(evolveLog),
-            lost)
-        {
-            SqlState = (cause as PostgresException)?.SqlState,
-        };
+            lost,
+            cause as PostgresException,
+            null,
+            null);
     }
+
+    /// <summary>The exception of a failed migration, erase or seed, with what the server said of it as properties.</summary>
+    private static TestKitException Failure(string message, Exception error, PostgresException? server, string? file, int? line) =>
+        new(message, error) { SqlState = server?.SqlState, MigrationFile = file, Position = server?.Position > 0 ? server.Position : null, Line = line };
 
     private static string LogTail(IReadOnlyList<string> evolveLog) =>
         evolveLog.Count == 0 ? string.Empty : $" Evolve's log: {string.Join(" | ", evolveLog.TakeLast(8))}";

@@ -7,20 +7,13 @@ using TestKit.Diagnostics;
 namespace TestKit.Migrations;
 
 /// <summary>
-/// The scripts of one or more migration folders, checked before Evolve sees them: Evolve skips a
-/// missing folder silently and stumbles late on bad names, so the kit checks both up front.
+/// The scripts of one or more migration folders, checked before Evolve sees them: Evolve skips an empty folder silently
+/// and stumbles late on bad names, so the kit checks both up front (a missing folder is refused with the options).
 /// </summary>
 internal sealed partial class MigrationSet
 {
     private long _lookedAt = Stopwatch.GetTimestamp();
     private MigrationScript? _change;
-
-    private MigrationSet(IReadOnlyList<string> folders, IReadOnlyList<MigrationScript> scripts, string migrationsFingerprint)
-    {
-        Folders = folders;
-        Scripts = scripts;
-        MigrationsFingerprint = migrationsFingerprint;
-    }
 
     /// <summary>The schemas Evolve manages; empty for the connection's default schema.</summary>
     internal IReadOnlyList<string> Schemas { get; private init; } = [];
@@ -34,22 +27,22 @@ internal sealed partial class MigrationSet
     /// <summary>SQL files applied after the migrations, in order.</summary>
     internal IReadOnlyList<MigrationScript> Seeds { get; private init; } = [];
 
-    internal IReadOnlyList<string> Folders { get; }
+    internal IReadOnlyList<string> Folders { get; private init; } = [];
 
-    internal IReadOnlyList<MigrationScript> Scripts { get; }
+    internal IReadOnlyList<MigrationScript> Scripts { get; private init; } = [];
 
     /// <summary>
     /// SHA-256 over every script's folder-relative name and content, the schemas and the placeholder values: any change
-    /// that could change the migrated database, seeds aside, gives a new value.
+    /// that could change the migrated database gives a new value. With seeds, the hash of that (head's) and of the seeds.
     /// </summary>
-    internal string MigrationsFingerprint { get; }
-
-    /// <summary>The fingerprint of head plus the seeds: <see cref="MigrationsFingerprint"/> when there are none.</summary>
     internal string Fingerprint { get; private init; } = string.Empty;
+
+    /// <summary>The fingerprint of the migrations alone (head's): <see cref="Fingerprint"/> when there are no seeds.</summary>
+    private string HeadFingerprint { get; init; } = string.Empty;
 
     /// <summary>The same migrations without seeds: head itself, which the seeded states are built on.</summary>
     internal MigrationSet WithoutSeeds() =>
-        new(Folders, Scripts, MigrationsFingerprint) { Schemas = Schemas, ChangelogSchema = ChangelogSchema, Placeholders = Placeholders, Fingerprint = MigrationsFingerprint };
+        new() { Folders = Folders, Scripts = Scripts, Schemas = Schemas, ChangelogSchema = ChangelogSchema, Placeholders = Placeholders, Fingerprint = HeadFingerprint, HeadFingerprint = HeadFingerprint };
 
     /// <summary>
     /// Throws when a script or seed changed, vanished or appeared since the set was loaded: the run's databases (and its
@@ -74,7 +67,7 @@ internal sealed partial class MigrationSet
         var changed = Scripts.Concat(Seeds).FirstOrDefault(script => MigrationScript.StampOf(script.Path) != script.Stamp)
             ?? Folders.SelectMany(folder => Directory.GetFiles(folder, "*.sql", SearchOption.AllDirectories))
                 .Where(path => !known.Contains(path))
-                .Select(path => new MigrationScript(path, Path.GetFileName(path), null))
+                .Select(path => new MigrationScript(path, null))
                 .FirstOrDefault();
         Interlocked.Exchange(ref _lookedAt, Stopwatch.GetTimestamp());
         if (changed is not null)
@@ -92,7 +85,7 @@ internal sealed partial class MigrationSet
             MigrationFile = changed.FileName,
         };
 
-    /// <summary>Reads and checks the scripts of <paramref name="folders"/> (absolute paths).</summary>
+    /// <summary>Reads and checks the scripts of <paramref name="folders"/> (absolute paths of folders that exist: see <see cref="Configuration.PathLocator"/>).</summary>
     internal static MigrationSet Load(
         IReadOnlyList<string> folders,
         IReadOnlyList<string>? seedFiles = null,
@@ -104,11 +97,6 @@ internal sealed partial class MigrationSet
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var folder in folders)
         {
-            if (!Directory.Exists(folder))
-            {
-                throw new TestKitException($"Migrations folder '{folder}' does not exist. Create it, or point TESTKIT_MIGRATIONS or TestKitOptions.MigrationFolders at your scripts.");
-            }
-
             // Evolve scans folders recursively for files that end in .sql; so does this check.
             var files = Directory.GetFiles(folder, "*.sql", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
             if (files.Count == 0)
@@ -152,23 +140,26 @@ internal sealed partial class MigrationSet
             hash.AppendData(Encoding.UTF8.GetBytes($"placeholder {name}={value}\n"));
         }
 
-        var migrationsFingerprint = Convert.ToHexStringLower(hash.GetHashAndReset());
+        var headFingerprint = Convert.ToHexStringLower(hash.GetHashAndReset());
         var seeds = new List<MigrationScript>();
-        hash.AppendData(Encoding.UTF8.GetBytes(migrationsFingerprint + "\n"));
+        hash.AppendData(Encoding.UTF8.GetBytes(headFingerprint + "\n"));
         foreach (var seed in seedFiles ?? [])
         {
-            seeds.Add(new MigrationScript(seed, Path.GetFileName(seed), null));
+            seeds.Add(new MigrationScript(seed, null));
             hash.AppendData(Encoding.UTF8.GetBytes("seed " + seed + "\n"));
             hash.AppendData(File.ReadAllBytes(seed));
         }
 
-        return new MigrationSet(folders, scripts, migrationsFingerprint)
+        return new MigrationSet
         {
+            Folders = folders,
+            Scripts = scripts,
+            HeadFingerprint = headFingerprint,
             Seeds = seeds,
             Schemas = schemas ?? [],
             ChangelogSchema = changelogSchema,
             Placeholders = placeholders ?? [],
-            Fingerprint = seeds.Count == 0 ? migrationsFingerprint : Convert.ToHexStringLower(hash.GetHashAndReset()),
+            Fingerprint = seeds.Count == 0 ? headFingerprint : Convert.ToHexStringLower(hash.GetHashAndReset()),
         };
     }
 
@@ -178,12 +169,12 @@ internal sealed partial class MigrationSet
         var versioned = VersionedName().Match(name);
         if (versioned.Success)
         {
-            return new MigrationScript(path, name, versioned.Groups["version"].Value);
+            return new MigrationScript(path, versioned.Groups["version"].Value);
         }
 
         if (RepeatableName().IsMatch(name))
         {
-            return new MigrationScript(path, name, null);
+            return new MigrationScript(path, null);
         }
 
         throw new TestKitException(

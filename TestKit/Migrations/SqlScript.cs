@@ -9,7 +9,7 @@ namespace TestKit.Migrations;
 internal static class SqlScript
 {
     /// <summary>One statement: where it starts in the script, its text, and whether it has an SQL-standard body.</summary>
-    internal readonly record struct Statement(int Offset, string Text, bool HasStandardBody = false);
+    internal readonly record struct Statement(int Offset, string Text, bool HasStandardBody);
 
     internal static List<Statement> Split(string script)
     {
@@ -76,10 +76,6 @@ internal static class SqlScript
         Add(statements, script, start, script.Length, state.SawBegin);
         return statements;
     }
-
-    /// <summary>True when the script holds a statement with an SQL-standard body (<c>BEGIN ATOMIC</c>), which Npgsql splits.</summary>
-    internal static bool HasStandardBody(string script) =>
-        Split(script).Any(statement => statement.HasStandardBody);
 
     /// <summary>The 1-based line of a 1-based <paramref name="position"/> within <paramref name="statement"/>.</summary>
     internal static int LineOf(string script, Statement statement, int position)

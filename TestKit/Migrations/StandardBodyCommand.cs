@@ -68,13 +68,15 @@ internal sealed class StandardBodyCommand(StandardBodyConnection connection, Npg
 
     public override int ExecuteNonQuery()
     {
-        if (inner.Parameters.Count > 0 || !MayHoldStandardBody(inner.CommandText) || !SqlScript.HasStandardBody(inner.CommandText))
+        // A cheap test first: only a text with the word BEGIN in it is scanned, and only once.
+        var statements = inner.Parameters.Count == 0 && inner.CommandText.Contains("begin", StringComparison.OrdinalIgnoreCase) ? SqlScript.Split(inner.CommandText) : [];
+        if (!statements.Any(statement => statement.HasStandardBody))
         {
             return inner.ExecuteNonQuery();
         }
 
         using var batch = new NpgsqlBatch(inner.Connection, inner.Transaction) { Timeout = inner.CommandTimeout };
-        foreach (var statement in SqlScript.Split(inner.CommandText))
+        foreach (var statement in statements)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
         }
@@ -99,7 +101,4 @@ internal sealed class StandardBodyCommand(StandardBodyConnection connection, Npg
 
         base.Dispose(disposing);
     }
-
-    /// <summary>A cheap test first: only a text with the word BEGIN in it is scanned.</summary>
-    private static bool MayHoldStandardBody(string text) => text.Contains("begin", StringComparison.OrdinalIgnoreCase);
 }

@@ -89,11 +89,8 @@ internal sealed class TemplateStore : IAsyncDisposable
     {
         // Before the gate: the template of head is built (or found) under the same gate.
         var head = _head is null ? null : await _head.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        await _run.Builds.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var connection = await KitConnections.OpenUnpooledAsync(_run.Server, _run.Server.LockDatabase, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+        await _run.OnLockConnectionAsync(
+            async connection =>
             {
                 await AdvisoryLocks.LockAsync(connection, _identity.Lock("build"), cancellationToken).ConfigureAwait(false);
                 try
@@ -125,12 +122,8 @@ internal sealed class TemplateStore : IAsyncDisposable
                 }
 
                 await DropStaleAsync(connection, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _run.Builds.Release();
-        }
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     private Task<string?> MarkerAsync(NpgsqlConnection admin, CancellationToken cancellationToken) =>
@@ -183,9 +176,7 @@ internal sealed class TemplateStore : IAsyncDisposable
                 }
                 else
                 {
-                    // One first migration at a time on the server (see AdvisoryLockKeys.FirstMigrations), on the lock connection.
-                    await AdvisoryLocks.WhileHeldAsync(admin, AdvisoryLockKeys.FirstMigrations, () => _migrator.MigrateAsync(template, cancellationToken), cancellationToken)
-                        .ConfigureAwait(false);
+                    await FirstMigration.AloneAsync(admin, () => _migrator.MigrateAsync(template, cancellationToken), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
