@@ -31,10 +31,6 @@ internal sealed class EmbeddedFolder(string root)
     internal static string Parent() =>
         OperatingSystem.IsLinux() && Directory.Exists(SharedMemory) ? SharedMemory : Path.GetTempPath();
 
-    /// <summary>The folders of every embedded server on this machine, this run's included.</summary>
-    internal static IEnumerable<EmbeddedFolder> All() =>
-        Directory.GetDirectories(Parent(), Prefix + "*").Select(root => new EmbeddedFolder(root));
-
     /// <summary>Creates a new folder, private to this user, stamped with this process as its owner.</summary>
     internal static async Task<EmbeddedFolder> CreateAsync(string name, CancellationToken cancellationToken)
     {
@@ -56,7 +52,8 @@ internal sealed class EmbeddedFolder(string root)
     /// </summary>
     internal static async Task SweepOrphansAsync(PgCtl pgCtl, ILogger logger, CancellationToken cancellationToken)
     {
-        foreach (var folder in All())
+        // The folders of every embedded server on this machine, this run's included.
+        foreach (var folder in Directory.GetDirectories(Parent(), Prefix + "*").Select(root => new EmbeddedFolder(root)))
         {
             try
             {
