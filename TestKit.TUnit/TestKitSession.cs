@@ -35,7 +35,7 @@ public sealed class TestKitSession : IAsyncDisposable
     internal TestDatabases For(TestContext context, Func<TestKitOptions> options)
     {
         var details = context.Metadata.TestDetails;
-        var seeds = SeedFiles.Of(context);
+        var seeds = SeedAttribute.Of(context);
         var key = (details.ClassType, string.Join('\n', details.TestClassArguments.Select(argument => argument?.ToString())), string.Join('\n', seeds));
         return _classes.GetOrAdd(key, _ => new(() => Resolve(options(), seeds))).Value;
     }
