@@ -18,17 +18,14 @@ internal static class ServerErrors
         try
         {
             var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            try
+            if (await KitConnections.IsAliveAsync(connection, cancellationToken).ConfigureAwait(false))
             {
-                await Sql.ExecuteAsync(connection, "SELECT 1", cancellationToken).ConfigureAwait(false);
                 return connection;
             }
-            catch (NpgsqlException)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-                dataSource.Clear();
-                return await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
+            dataSource.Clear();
+            return await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
