@@ -37,7 +37,7 @@ internal static class ServerErrors
     internal static TestKitException Translate(Exception error, NpgsqlConnectionStringBuilder builder, string origin)
     {
         var masked = ConnectionStrings.Mask(builder);
-        var where = ConnectionStrings.Describe(builder);
+        var where = $"{builder.Host}:{builder.Port}/{builder.Database}";
         var message = error switch
         {
             PostgresException { SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification } =>

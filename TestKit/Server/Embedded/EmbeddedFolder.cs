@@ -88,7 +88,7 @@ internal sealed class EmbeddedFolder(string root)
     }
 
     /// <summary>Marks the folder kept (it holds kept databases): no run's sweep removes it.</summary>
-    internal void MarkKept(string stopHint) => File.WriteAllText(KeptFile, "kept for inspection: " + stopHint);
+    internal void MarkKept(string stopCommand) => File.WriteAllText(KeptFile, "kept for inspection; when done: " + stopCommand);
 
     internal bool HasRunningServer => File.Exists(Path.Combine(DataDirectory, "postmaster.pid"));
 

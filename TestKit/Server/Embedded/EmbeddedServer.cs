@@ -128,7 +128,7 @@ internal sealed class EmbeddedServer : IPostgresServer
     internal void KeepRunning()
     {
         _keepRunning = true;
-        _folder.MarkKept("stop with pg_ctl stop -D " + _folder.DataDirectory);
+        _folder.MarkKept(StopCommand);
     }
 
     public async ValueTask DisposeAsync()
