@@ -1,3 +1,5 @@
+using TUnit.Core;
+
 namespace TestKit;
 
 /// <summary>
@@ -17,4 +19,16 @@ public sealed class SeedAttribute(params string[] files) : Attribute
 {
     /// <summary>The seed files, in the order they are applied.</summary>
     public IReadOnlyList<string> Files { get; } = files;
+
+    /// <summary>The seed files a test asks for: those of its class, then of its method, in order.</summary>
+    internal static IReadOnlyList<string> Of(TestContext context)
+    {
+        var details = context.Metadata.TestDetails;
+        var method = details.ClassType.GetMethods().FirstOrDefault(candidate => candidate.Name == details.MethodName);
+        return details.ClassType.GetCustomAttributes(typeof(SeedAttribute), inherit: true)
+            .Concat(method?.GetCustomAttributes(typeof(SeedAttribute), inherit: true) ?? [])
+            .Cast<SeedAttribute>()
+            .SelectMany(attribute => attribute.Files)
+            .ToList();
+    }
 }

@@ -23,10 +23,8 @@ public sealed class TestKitSession : IAsyncDisposable
     private const string SummaryFile = "testkit-summary.txt";
     private readonly ConcurrentQueue<TestRecord> _tests = new();
     private readonly ConcurrentDictionary<(Type Class, string Arguments, string Seeds), Lazy<TestDatabases>> _classes = new();
-    private readonly Lock _firstLease = new();
-    private long _firstAsked;
-    private double? _firstAskedAfterProcessStart;
-    private double? _firstTookMilliseconds;
+    private long _firstAsked; // Stopwatch timestamps; 0 until noted
+    private long _firstHanded;
 
     internal SessionBroker Broker { get; } = new();
 
@@ -37,7 +35,7 @@ public sealed class TestKitSession : IAsyncDisposable
     internal TestDatabases For(TestContext context, Func<TestKitOptions> options)
     {
         var details = context.Metadata.TestDetails;
-        var seeds = SeedFiles.Of(context);
+        var seeds = SeedAttribute.Of(context);
         var key = (details.ClassType, string.Join('\n', details.TestClassArguments.Select(argument => argument?.ToString())), string.Join('\n', seeds));
         return _classes.GetOrAdd(key, _ => new(() => Resolve(options(), seeds))).Value;
     }
@@ -49,42 +47,25 @@ public sealed class TestKitSession : IAsyncDisposable
     internal void Record(TestRecord test) => _tests.Enqueue(test);
 
     /// <summary>A test asks for a database; only the first call counts.</summary>
-    internal void NoteAsked()
-    {
-        lock (_firstLease)
-        {
-            if (_firstAsked == 0)
-            {
-                _firstAsked = Stopwatch.GetTimestamp();
-                _firstAskedAfterProcessStart = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
-            }
-        }
-    }
+    internal void NoteAsked() => Interlocked.CompareExchange(ref _firstAsked, Stopwatch.GetTimestamp(), 0);
 
     /// <summary>A test got its database; only the first call counts.</summary>
-    internal void NoteHanded()
-    {
-        lock (_firstLease)
-        {
-            if (_firstAsked != 0 && _firstTookMilliseconds is null)
-            {
-                _firstTookMilliseconds = Stopwatch.GetElapsedTime(_firstAsked).TotalMilliseconds;
-            }
-        }
-    }
+    internal void NoteHanded() => Interlocked.CompareExchange(ref _firstHanded, Stopwatch.GetTimestamp(), 0);
 
     /// <summary>The summary's line about the first lease, or null when no test got a database.</summary>
     internal string? FirstLease(double? serverStartMilliseconds)
     {
-        lock (_firstLease)
+        var (asked, handed) = (Volatile.Read(ref _firstAsked), Volatile.Read(ref _firstHanded));
+        if (asked == 0 || handed == 0)
         {
-            return _firstTookMilliseconds is { } took
-                ? string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"first test: asked for its database {_firstAskedAfterProcessStart:0} ms after the process started (.NET and the test framework), had it {took:0} ms later") +
-                  (serverStartMilliseconds is { } start ? string.Create(CultureInfo.InvariantCulture, $" (server start {start:0} ms)") : string.Empty)
-                : null;
+            return null;
         }
+
+        var afterProcessStart = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds - Stopwatch.GetElapsedTime(asked).TotalMilliseconds;
+        return string.Create(
+                CultureInfo.InvariantCulture,
+                $"first test: asked for its database {afterProcessStart:0} ms after the process started (.NET and the test framework), had it {Stopwatch.GetElapsedTime(asked, handed).TotalMilliseconds:0} ms later") +
+            (serverStartMilliseconds is { } start ? string.Create(CultureInfo.InvariantCulture, $" (server start {start:0} ms)") : string.Empty);
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
     private int _capacity;
     private int _used;
     private int _blocked;
-    private int? _serverSlots;
+    private int _serverSlots; // 0: no bound across runs
 
     /// <summary>Raises the bound to at least <paramref name="maxDatabases"/> (each pool's own bound fits within it).</summary>
     internal void Allow(int maxDatabases)
@@ -33,7 +33,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
     {
         lock (_sync)
         {
-            _serverSlots = _serverSlots is { } bound ? Math.Min(bound, slots) : slots;
+            _serverSlots = _serverSlots == 0 ? slots : Math.Min(_serverSlots, slots);
         }
     }
 
@@ -99,7 +99,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
         Interlocked.Increment(ref _blocked);
         try
         {
-            await (ServerBounded ? Task.WhenAny(changed, Task.Delay(Server.Limits.SlotPoll, cancellationToken)) : changed).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitForChangeAsync(changed, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -108,8 +108,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
     }
 
     /// <summary>Waits for the next change, as a warm-clone filler that found no spare place (it blocks no one).</summary>
-    internal Task WaitForSpareAsync(CancellationToken cancellationToken) =>
-        (ServerBounded ? Task.WhenAny(Changed, Task.Delay(Server.Limits.SlotPoll, cancellationToken)) : Changed).WaitAsync(cancellationToken);
+    internal Task WaitForSpareAsync(CancellationToken cancellationToken) => WaitForChangeAsync(Changed, cancellationToken);
 
     /// <summary>A place for a database nobody asked for yet (a warm clone): only when the bound allows it and no pool waits for one.</summary>
     internal Task<BudgetToken?> TryAcquireSpareAsync(CancellationToken cancellationToken) =>
@@ -139,20 +138,13 @@ internal sealed class DatabaseBudget(ServerLocks locks)
     /// <summary>A database became idle in some pool: a waiting pool may have it given up.</summary>
     internal void NotifyIdle() => Signal();
 
-    private bool ServerBounded
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return _serverSlots is not null;
-            }
-        }
-    }
+    /// <summary><paramref name="changed"/>, or, when slots across runs are bounded, the next poll of them: other runs free slots without telling.</summary>
+    private Task WaitForChangeAsync(Task changed, CancellationToken cancellationToken) =>
+        (Volatile.Read(ref _serverSlots) > 0 ? Task.WhenAny(changed, Task.Delay(Server.Limits.SlotPoll, cancellationToken)) : changed).WaitAsync(cancellationToken);
 
     private async Task<BudgetToken?> TryTakeAsync(CancellationToken cancellationToken)
     {
-        int? serverSlots;
+        int serverSlots;
         lock (_sync)
         {
             if (_used >= _capacity)
@@ -164,7 +156,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
             serverSlots = _serverSlots;
         }
 
-        if (serverSlots is not { } slots)
+        if (serverSlots == 0)
         {
             return new BudgetToken(null);
         }
@@ -172,7 +164,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
         int? slot = null;
         try
         {
-            slot = await locks.TryTakeSlotAsync(slots, cancellationToken).ConfigureAwait(false);
+            slot = await locks.TryTakeSlotAsync(serverSlots, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -16,12 +16,10 @@ internal sealed record RunMarker(string RunId, int? ProcessId, string? Host)
     private const string KeptPrefix = "testkit:kept;";
 
     /// <summary>The start of every name the run gives its databases and login roles.</summary>
-    internal string NamePrefix => NamePrefixOf(RunId);
+    internal string NamePrefix => $"testkit_{RunId}_";
 
     /// <summary>The marker of this process's run <paramref name="runId"/> on <paramref name="host"/>.</summary>
     internal static RunMarker ForThisProcess(string runId, string host) => new(runId, Environment.ProcessId, host);
-
-    internal static string NamePrefixOf(string runId) => $"testkit_{runId}_";
 
     /// <summary>A POSIX pattern of the names runs give their databases and login roles: testkit_RUNID_NNN.</summary>
     internal const string NamePattern = "^testkit_[0-9a-f]{10}_[0-9]{3,}$";

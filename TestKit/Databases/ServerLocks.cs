@@ -149,7 +149,7 @@ internal sealed class ServerLocks(IPostgresServer server, string runId) : IAsync
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_connection is not null && checkAlive && !await IsAliveAsync(_connection, cancellationToken).ConfigureAwait(false))
+            if (_connection is not null && checkAlive && !await KitConnections.IsAliveAsync(_connection, cancellationToken).ConfigureAwait(false))
             {
                 await CloseAsync().ConfigureAwait(false);
             }
@@ -180,20 +180,6 @@ internal sealed class ServerLocks(IPostgresServer server, string runId) : IAsync
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
-        }
-    }
-
-    private static async Task<bool> IsAliveAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Sql.ExecuteAsync(connection, "SELECT 1", cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-        {
-            // Broken (its backend ended, or the server restarted): the locks went with it.
-            return false;
         }
     }
 

@@ -12,11 +12,9 @@ internal static class ApplicationNames
     /// <summary>The sessions of the connection strings tests are given.</summary>
     internal const string Test = "testkit-test";
 
-    private const string RunPrefix = "testkit-run-";
-
     /// <summary>
     /// The session that holds a run's advisory locks: a session of that run that another run's sweep can see in
     /// pg_stat_activity, even while it waits for a lock (after a server restart, say).
     /// </summary>
-    internal static string Run(string runId) => RunPrefix + runId;
+    internal static string Run(string runId) => "testkit-run-" + runId;
 }

@@ -5,8 +5,6 @@ namespace TestKit.Diagnostics;
 /// <summary>Connection-string helpers that keep passwords out of messages and output.</summary>
 internal static class ConnectionStrings
 {
-    internal const string PasswordMask = "********";
-
     /// <summary>The connection string with any password replaced by a mask; a fixed text when it cannot be parsed.</summary>
     internal static string Mask(string? connectionString)
     {
@@ -35,13 +33,9 @@ internal static class ConnectionStrings
         var copy = new NpgsqlConnectionStringBuilder(builder.ConnectionString);
         if (!string.IsNullOrEmpty(copy.Password))
         {
-            copy.Password = PasswordMask;
+            copy.Password = "********";
         }
 
         return copy.ConnectionString;
     }
-
-    /// <summary>A short "host:port/database" name for messages.</summary>
-    internal static string Describe(NpgsqlConnectionStringBuilder builder) =>
-        $"{builder.Host}:{builder.Port}/{builder.Database}";
 }

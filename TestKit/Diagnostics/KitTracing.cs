@@ -20,16 +20,8 @@ internal static class KitTracing
     /// the caller's activity behind for the rest of the calling async method (so it must be called from the async method
     /// that does the step's work).
     /// </summary>
-    internal static Activity? StartStep(string name)
-    {
-        var caller = Activity.Current;
-        if (caller?.Source == Source)
-        {
-            return Source.StartActivity(name);
-        }
-
-        return StartBackground(name);
-    }
+    internal static Activity? StartStep(string name) =>
+        Activity.Current?.Source == Source ? Source.StartActivity(name) : StartBackground(name);
 
     /// <summary>
     /// Starts a step the kit does in the background (a warm database made, a used one dropped, sequences put back): always

@@ -33,11 +33,6 @@ internal sealed class ExternalServer : IPostgresServer
         var admin = NpgsqlDataSource.Create(KitConnections.AdminPool(builder));
         try
         {
-            string version;
-            string versionNumber;
-            bool mayCreateDatabases;
-            bool postgresForLocks;
-            string? userName;
             var connection = await ServerErrors.OpenAsync(admin, source.Origin, cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
@@ -50,23 +45,22 @@ internal sealed class ExternalServer : IPostgresServer
                     """,
                     reader => (Version: reader.GetString(0), Number: reader.GetString(1), MayCreateDatabases: reader.GetBoolean(2), PostgresForLocks: reader.GetBoolean(3)),
                     cancellationToken).ConfigureAwait(false);
-                (version, versionNumber, mayCreateDatabases, postgresForLocks) = rows.Single();
-                userName = connection.UserName;
-            }
-
-            if (!mayCreateDatabases)
-            {
-                throw new TestKitException(
-                    $"Role '{userName}' on {builder.Host}:{builder.Port} may not create databases, and TestKit needs to create one per concurrent test. " +
-                    $"Run ALTER ROLE \"{userName}\" CREATEDB as a superuser, or use another role in {source.Origin}.")
+                var (version, versionNumber, mayCreateDatabases, postgresForLocks) = rows.Single();
+                var userName = connection.UserName;
+                if (!mayCreateDatabases)
                 {
-                    ConnectionString = ConnectionStrings.Mask(builder),
-                };
-            }
+                    throw new TestKitException(
+                        $"Role '{userName}' on {builder.Host}:{builder.Port} may not create databases, and TestKit needs to create one per concurrent test. " +
+                        $"Run ALTER ROLE \"{userName}\" CREATEDB as a superuser, or use another role in {source.Origin}.")
+                    {
+                        ConnectionString = ConnectionStrings.Mask(builder),
+                    };
+                }
 
-            // The user name Npgsql took (PGUSER, or the OS user's) when the connection string names none: the kit's messages say it.
-            var named = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Username = builder.Username ?? userName };
-            return new ExternalServer(named, admin, version, versionNumber, postgresForLocks ? "postgres" : builder.Database!);
+                // The user name Npgsql took (PGUSER, or the OS user's) when the connection string names none: the kit's messages say it.
+                var named = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Username = builder.Username ?? userName };
+                return new ExternalServer(named, admin, version, versionNumber, postgresForLocks ? "postgres" : builder.Database!);
+            }
         }
         catch
         {

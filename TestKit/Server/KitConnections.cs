@@ -51,6 +51,23 @@ internal static class KitConnections
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="connection"/> still answers a command. An open connection whose backend ended (a test
+    /// terminated it, or the server restarted) only fails on its next command, and what its session held went with it.
+    /// </summary>
+    internal static async Task<bool> IsAliveAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Sql.ExecuteAsync(connection, "SELECT 1", cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     private static NpgsqlConnectionStringBuilder DurableCopy(NpgsqlConnectionStringBuilder builder) =>
         new(builder.ConnectionString) { Options = $"{builder.Options} {Durable}".Trim() };
 }

@@ -18,17 +18,14 @@ internal static class ServerErrors
         try
         {
             var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            try
+            if (await KitConnections.IsAliveAsync(connection, cancellationToken).ConfigureAwait(false))
             {
-                await Sql.ExecuteAsync(connection, "SELECT 1", cancellationToken).ConfigureAwait(false);
                 return connection;
             }
-            catch (NpgsqlException)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-                dataSource.Clear();
-                return await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
+            dataSource.Clear();
+            return await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
@@ -40,7 +37,7 @@ internal static class ServerErrors
     internal static TestKitException Translate(Exception error, NpgsqlConnectionStringBuilder builder, string origin)
     {
         var masked = ConnectionStrings.Mask(builder);
-        var where = ConnectionStrings.Describe(builder);
+        var where = $"{builder.Host}:{builder.Port}/{builder.Database}";
         var message = error switch
         {
             PostgresException { SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification } =>

@@ -106,11 +106,11 @@ internal sealed class ClusterCache
             // A file went missing or cannot be read (the parallel copy wraps what it met): the entry is damaged.
         }
 
-        Remove(dataDirectory);
+        EmbeddedFolder.Remove(dataDirectory);
         if (password is null || password == ReadPassword())
         {
             // Unless another run replaced the entry while this one copied it (a new entry has a new password).
-            Remove(_entry);
+            EmbeddedFolder.Remove(_entry);
         }
 
         return null;
@@ -123,7 +123,7 @@ internal sealed class ClusterCache
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_entry)!);
-            CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            EmbeddedFolder.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var files = Copy(dataDirectory, Path.Combine(staging, "data"));
             await File.WriteAllLinesAsync(Path.Combine(staging, "files"), files.Order(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
             await EmbeddedFolder.WritePrivateFileAsync(Path.Combine(staging, "password"), password, cancellationToken).ConfigureAwait(false);
@@ -137,7 +137,7 @@ internal sealed class ClusterCache
         }
         finally
         {
-            Remove(staging);
+            EmbeddedFolder.Remove(staging);
         }
     }
 
@@ -166,41 +166,13 @@ internal sealed class ClusterCache
         }
     }
 
-    /// <summary>Removes a folder tree if it is there; another run removing it at the same time is no error.</summary>
-    private static void Remove(string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Gone already, or not ours to remove: initdb runs either way.
-        }
-    }
-
     private static void CopyFolders(string source, string target, List<string> files)
     {
-        CreateDirectory(target, OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(source));
+        EmbeddedFolder.CreateDirectory(target, OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(source));
         files.AddRange(Directory.EnumerateFiles(source));
         foreach (var directory in Directory.EnumerateDirectories(source))
         {
             CopyFolders(directory, Path.Combine(target, Path.GetFileName(directory)), files);
-        }
-    }
-
-    private static void CreateDirectory(string path, UnixFileMode mode)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-        }
-        else
-        {
-            Directory.CreateDirectory(path, mode);
         }
     }
 }

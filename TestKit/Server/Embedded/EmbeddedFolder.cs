@@ -31,19 +31,11 @@ internal sealed class EmbeddedFolder(string root)
     internal static string Parent() =>
         OperatingSystem.IsLinux() && Directory.Exists(SharedMemory) ? SharedMemory : Path.GetTempPath();
 
-    /// <summary>The folders of every embedded server on this machine, this run's included.</summary>
-    internal static IEnumerable<EmbeddedFolder> All() =>
-        Directory.GetDirectories(Parent(), Prefix + "*").Select(root => new EmbeddedFolder(root));
-
     /// <summary>Creates a new folder, private to this user, stamped with this process as its owner.</summary>
     internal static async Task<EmbeddedFolder> CreateAsync(string name, CancellationToken cancellationToken)
     {
         var folder = new EmbeddedFolder(Path.Combine(Parent(), Prefix + name));
-        Directory.CreateDirectory(folder.Root);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(folder.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        CreateDirectory(folder.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         await File.WriteAllTextAsync(folder.OwnerFile, OwnerStamp.Of(Environment.ProcessId), cancellationToken).ConfigureAwait(false);
         return folder;
@@ -56,7 +48,8 @@ internal sealed class EmbeddedFolder(string root)
     /// </summary>
     internal static async Task SweepOrphansAsync(PgCtl pgCtl, ILogger logger, CancellationToken cancellationToken)
     {
-        foreach (var folder in All())
+        // The folders of every embedded server on this machine, this run's included.
+        foreach (var folder in Directory.GetDirectories(Parent(), Prefix + "*").Select(root => new EmbeddedFolder(root)))
         {
             try
             {
@@ -95,7 +88,7 @@ internal sealed class EmbeddedFolder(string root)
     }
 
     /// <summary>Marks the folder kept (it holds kept databases): no run's sweep removes it.</summary>
-    internal void MarkKept(string stopHint) => File.WriteAllText(KeptFile, "kept for inspection: " + stopHint);
+    internal void MarkKept(string stopCommand) => File.WriteAllText(KeptFile, "kept for inspection; when done: " + stopCommand);
 
     internal bool HasRunningServer => File.Exists(Path.Combine(DataDirectory, "postmaster.pid"));
 
@@ -127,11 +120,34 @@ internal sealed class EmbeddedFolder(string root)
     }
 
     /// <summary>Deletes the folder now, synchronously (at process exit), as far as it goes.</summary>
-    internal void DeleteNow()
+    internal void DeleteNow() => Remove(Root);
+
+    /// <summary>Removes a folder tree if it is there; another run removing it at the same time is no error, nor one not ours to remove.</summary>
+    internal static void Remove(string folder)
     {
-        if (Directory.Exists(Root))
+        try
         {
-            Directory.Delete(Root, recursive: true);
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone already, or not ours to remove: what is left is the next run's sweep's, or a person's.
+        }
+    }
+
+    /// <summary>Creates a folder with <paramref name="mode"/> (where the OS has Unix file modes).</summary>
+    internal static void CreateDirectory(string path, UnixFileMode mode)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, mode);
         }
     }
 }

@@ -128,7 +128,7 @@ internal sealed class EmbeddedServer : IPostgresServer
     internal void KeepRunning()
     {
         _keepRunning = true;
-        _folder.MarkKept("stop with pg_ctl stop -D " + _folder.DataDirectory);
+        _folder.MarkKept(StopCommand);
     }
 
     public async ValueTask DisposeAsync()
@@ -194,22 +194,14 @@ internal sealed class EmbeddedServer : IPostgresServer
     /// <summary>Reads the server's version; connecting needs no retry: the start ended on the postmaster's "ready" mark, written once it lets connections in.</summary>
     private async Task ReadVersionAsync(CancellationToken cancellationToken)
     {
-        string? version;
-        try
+        var connection = await ServerErrors.OpenAsync(Admin, "the embedded PostgreSQL", cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
         {
-            var connection = await Admin.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version')", cancellationToken).ConfigureAwait(false);
-                Version = await Sql.ScalarAsync<string>(connection, "SELECT current_setting('server_version_num')", cancellationToken).ConfigureAwait(false) ?? string.Empty;
-            }
+            var rows = await Sql.QueryAsync(
+                connection, "SELECT current_setting('server_version'), current_setting('server_version_num')", reader => (reader.GetString(0), reader.GetString(1)), cancellationToken).ConfigureAwait(false);
+            (var version, Version) = rows.Single();
+            Description = $"embedded PostgreSQL {version} at {_builder.Host}:{_builder.Port} (data in {_folder.Root})";
         }
-        catch (NpgsqlException e)
-        {
-            throw ServerErrors.Translate(e, _builder, "the embedded PostgreSQL");
-        }
-
-        Description = $"embedded PostgreSQL {version} at {_builder.Host}:{_builder.Port} (data in {_folder.Root})";
     }
 
     /// <summary>Gives the superuser of a server started from the cached cluster (logging in with <paramref name="cached"/>) the run's own <paramref name="password"/>.</summary>
@@ -217,17 +209,10 @@ internal sealed class EmbeddedServer : IPostgresServer
     {
         var dataSource = NpgsqlDataSource.Create(cached);
         await using var disposing = dataSource.ConfigureAwait(false);
-        try
+        var connection = await ServerErrors.OpenAsync(dataSource, "the embedded PostgreSQL", cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
         {
-            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                await Sql.ExecuteFormattedAsync(connection, "ALTER ROLE %I PASSWORD %L", cancellationToken, SuperUser, password).ConfigureAwait(false);
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw ServerErrors.Translate(e, cached, "the embedded PostgreSQL");
+            await Sql.ExecuteFormattedAsync(connection, "ALTER ROLE %I PASSWORD %L", cancellationToken, SuperUser, password).ConfigureAwait(false);
         }
     }
 

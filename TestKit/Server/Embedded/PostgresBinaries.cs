@@ -12,28 +12,15 @@ internal sealed record PostgresBinaries(string Directory)
     /// <summary>Looks on PATH, then asks <c>pg_config --bindir</c>, then tries the usual install folders.</summary>
     internal static async Task<PostgresBinaries> LocateAsync(CancellationToken cancellationToken)
     {
-        var candidates = new List<string>();
-        candidates.AddRange(PathDirectories());
-        if (await PgConfigBinDirectoryAsync(cancellationToken).ConfigureAwait(false) is { } fromPgConfig)
-        {
-            candidates.Add(fromPgConfig);
-        }
-
-        candidates.AddRange(UsualInstallDirectories());
-
-        foreach (var directory in candidates)
-        {
-            if (File.Exists(Path.Combine(directory, "initdb")) && File.Exists(Path.Combine(directory, "pg_ctl")))
-            {
-                return new PostgresBinaries(directory);
-            }
-        }
-
-        throw new TestKitException(
-            "TestKit found no PostgreSQL server programs (initdb and pg_ctl) on PATH, through pg_config --bindir, " +
-            "or in /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, /usr/local/pgsql/bin. Either install PostgreSQL's server package " +
-            "(Debian/Ubuntu: apt-get install postgresql) so that TestKit can start its embedded server, " +
-            "or set TESTKIT_CONNECTION_STRING to a server you run yourself.");
+        string[] fromPgConfig = await PgConfigBinDirectoryAsync(cancellationToken).ConfigureAwait(false) is { } directory ? [directory] : [];
+        return PathDirectories().Concat(fromPgConfig).Concat(UsualInstallDirectories())
+            .Select(candidate => new PostgresBinaries(candidate))
+            .FirstOrDefault(binaries => File.Exists(binaries.InitDb) && File.Exists(binaries.PgCtl))
+            ?? throw new TestKitException(
+                "TestKit found no PostgreSQL server programs (initdb and pg_ctl) on PATH, through pg_config --bindir, " +
+                "or in /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, /usr/local/pgsql/bin. Either install PostgreSQL's server package " +
+                "(Debian/Ubuntu: apt-get install postgresql) so that TestKit can start its embedded server, " +
+                "or set TESTKIT_CONNECTION_STRING to a server you run yourself.");
     }
 
     private static IEnumerable<string> PathDirectories() =>
