@@ -60,8 +60,9 @@ internal sealed class StateDigest
 
     private static async Task<StateDigest> TakeAsync(NpgsqlConnection connection, bool full, CancellationToken cancellationToken, bool rowContents = true)
     {
-        var lines = await Sql.QueryAsync(connection, full ? Full : Catalog, ReadLine, cancellationToken).ConfigureAwait(false);
-        var sources = await Sql.QueryAsync(
+        // Prepared: planning the catalog's many branches costs more than reading an erased database (about 4 of 5 ms).
+        var lines = await Sql.QueryPreparedAsync(connection, full ? Full : Catalog, ReadLine, cancellationToken).ConfigureAwait(false);
+        var sources = await Sql.QueryPreparedAsync(
             connection,
             Sources,
             reader => (Schema: reader.GetString(0), Name: reader.GetString(1), Kind: reader.GetChar(2), IsChangelog: reader.GetBoolean(3)),

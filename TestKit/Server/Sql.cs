@@ -69,9 +69,24 @@ internal static class Sql
         return value is null or DBNull ? default : (T)value;
     }
 
-    internal static async Task<List<T>> QueryAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params object[] parameters)
+    internal static Task<List<T>> QueryAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params object[] parameters) =>
+        QueryAsync(Command(connection, sql, parameters), read, prepare: false, cancellationToken);
+
+    /// <summary>
+    /// A query the kit runs on a connection again and again, prepared: Npgsql keeps the prepared statement with the physical
+    /// connection (a pooled one's reset keeps it too), so the server plans it once per session instead of at every run.
+    /// </summary>
+    internal static Task<List<T>> QueryPreparedAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+        QueryAsync(Command(connection, sql, []), read, prepare: true, cancellationToken);
+
+    private static async Task<List<T>> QueryAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, bool prepare, CancellationToken cancellationToken)
     {
-        using var command = Command(connection, sql, parameters);
+        using var disposing = command;
+        if (prepare)
+        {
+            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
