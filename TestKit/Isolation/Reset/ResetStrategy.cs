@@ -75,10 +75,10 @@ internal sealed class ResetStrategy : IIsolationStrategy
                 pooled.ClearTestConnections(everyPool: verdict == ResetVerdict.ResetEndingEverySession);
             }
 
-            if (!ResetVerdicts.IsHead(verdict))
+            if (!verdict.IsHead)
             {
                 await _pool.DiscardAsync(pooled).ConfigureAwait(false);
-                replaced = ReleaseResult.Replaced(ResetVerdicts.Describe(verdict, detail));
+                replaced = ReleaseResult.Replaced(verdict.Describe(detail));
             }
             else if (login is not null)
             {
@@ -141,7 +141,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
                     endAll,
                     DatabaseSessions.IdleSessionLimit).ConfigureAwait(false);
                 KitTracing.TagSteps(step, rows.Single().Timings);
-                return (ResetVerdicts.Parse(rows.Single().Code), rows.Single().Detail);
+                return (ResetVerdict.Parse(rows.Single().Code), rows.Single().Detail);
             }
         }
         catch (NpgsqlException broken) when (broken is not PostgresException
