@@ -211,4 +211,71 @@ public sealed class OptionsResolverTests
         MigrationsFolder();
         await Assert.That(() => Resolve(new TestKitOptions { ServerMaxDatabases = 0 })).Throws<ArgumentOutOfRangeException>();
     }
+
+    private string BinFolder()
+    {
+        var folder = Path.Combine(_root, "bin");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "initdb"), string.Empty);
+        File.WriteAllText(Path.Combine(folder, "pg_ctl"), string.Empty);
+        return folder;
+    }
+
+    [Test]
+    public async Task The_postgres_bin_variable_names_the_embedded_servers_programs_and_code_beats_it()
+    {
+        MigrationsFolder();
+        var bin = BinFolder();
+        var fromVariable = Resolve(TestKitOptions.Default, ("TESTKIT_POSTGRES_BIN", bin));
+        await Assert.That(fromVariable.Server.IsEmbedded).IsTrue();
+        await Assert.That(fromVariable.Server.BinDirectory).IsEqualTo(bin);
+        await Assert.That(fromVariable.Server).IsNotEqualTo(ServerSource.Embedded).Because("servers of two sets of programs are two servers");
+
+        var other = Path.Combine(_root, "other");
+        Directory.CreateDirectory(other);
+        File.Copy(Path.Combine(bin, "initdb"), Path.Combine(other, "initdb"));
+        File.Copy(Path.Combine(bin, "pg_ctl"), Path.Combine(other, "pg_ctl"));
+        var fromCode = Resolve(new TestKitOptions { PostgresBinDirectory = other }, ("TESTKIT_POSTGRES_BIN", bin));
+        await Assert.That(fromCode.Server.BinDirectory).IsEqualTo(other);
+        await Assert.That(fromCode.Server.Origin).IsEqualTo("TestKitOptions.PostgresBinDirectory");
+    }
+
+    [Test]
+    public async Task A_named_server_beats_the_postgres_bin_folder()
+    {
+        MigrationsFolder();
+        var resolved = Resolve(TestKitOptions.Default, ("TESTKIT_POSTGRES_BIN", BinFolder()), ("TESTKIT_CONNECTION_STRING", "Host=db.example;Username=u"));
+        await Assert.That(resolved.Server.IsEmbedded).IsFalse();
+        await Assert.That(resolved.Server.BinDirectory).IsNull();
+    }
+
+    [Test]
+    public async Task A_postgres_bin_folder_without_the_programs_is_refused_with_the_setting_named()
+    {
+        MigrationsFolder();
+        var empty = Path.Combine(_root, "empty");
+        Directory.CreateDirectory(empty);
+        var fromVariable = await Assert.That(() => Resolve(TestKitOptions.Default, ("TESTKIT_POSTGRES_BIN", empty))).Throws<TestKitException>();
+        await Assert.That(fromVariable!.Message).Contains("TESTKIT_POSTGRES_BIN").And.Contains("initdb and pg_ctl");
+        var fromCode = await Assert.That(() => Resolve(new TestKitOptions { PostgresBinDirectory = " " })).Throws<ArgumentException>();
+        await Assert.That(fromCode!.Message).Contains("TestKitOptions.PostgresBinDirectory");
+    }
+
+    [Test]
+    [Arguments("130016", "13")]
+    [Arguments("90624", "9.6")]
+    public async Task A_server_older_than_14_is_refused_with_its_version_the_reason_and_the_remedy(string number, string version)
+    {
+        var refusal = ServerRun.RefusalOf(number, $"external PostgreSQL {version}.1 at db:5432");
+        await Assert.That(refusal).IsNotNull();
+        await Assert.That(refusal!).Contains($"PostgreSQL {version}.1 at db:5432").And.Contains("14 or later")
+            .And.Contains("sessions_killed").And.Contains("TESTKIT_POSTGRES_BIN");
+    }
+
+    [Test]
+    [Arguments("140000")]
+    [Arguments("150018")]
+    [Arguments("180004")]
+    public async Task A_server_of_14_or_later_is_accepted(string number) =>
+        await Assert.That(ServerRun.RefusalOf(number, "a server")).IsNull();
 }

@@ -38,7 +38,7 @@ public sealed class ErrorPolicyTests(IsolationStrategy kind) : KitTest
     [Test]
     public async Task A_server_that_dies_mid_test_fails_the_teardown_and_the_session_end_with_TestKitExceptions_only(CancellationToken cancellationToken)
     {
-        var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
+        var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
         var folder = await FolderOfAsync(server);
         try
         {
@@ -49,7 +49,7 @@ public sealed class ErrorPolicyTests(IsolationStrategy kind) : KitTest
             await test.Db.ExecuteAsync("INSERT INTO customers (name, email, country_code) VALUES ('Ann', 'ann@example.com', 'DE')");
 
             // The server goes away as a crash takes it: every session ends, nothing is cleaned.
-            var pgCtl = await PgCtl.LocateAsync(cancellationToken);
+            var pgCtl = await PgCtl.LocateAsync(KitTest.BinDirectory, cancellationToken);
             await pgCtl.RunPgCtlAsync(["stop", "--pgdata", Path.Combine(folder, "data"), "--mode", "immediate", "--wait"], "pg_ctl stop", cancellationToken);
 
             // Template drops its clone in the background: its teardown has nothing left to fail; the others clean in place.

@@ -20,7 +20,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     [Timeout(180_000)]
     public async Task A_server_restart_while_a_test_holds_its_database_leaves_the_next_test_at_head(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
         await RestartMidLeaseAsync(server, "fast", cancellationToken);
     }
 
@@ -28,7 +28,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     [Timeout(180_000)]
     public async Task A_server_crash_while_a_test_holds_its_database_leaves_the_next_test_at_head(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
         // Immediate shutdown is a crash to PostgreSQL: crash recovery on the next start empties unlogged tables.
         await RestartMidLeaseAsync(server, "immediate", cancellationToken);
     }
@@ -37,7 +37,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     [Timeout(180_000)]
     public async Task A_prepared_transaction_a_test_left_leaves_the_next_test_at_head_and_no_database(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
         await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
         {
             await ExecuteAsync(admin, "ALTER SYSTEM SET max_prepared_transactions = 4");
@@ -113,7 +113,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     internal static async Task RestartAsync(EmbeddedServer server, string mode, CancellationToken cancellationToken)
     {
         var folder = await FolderOfAsync(server);
-        var pgCtl = await PgCtl.LocateAsync(cancellationToken);
+        var pgCtl = await PgCtl.LocateAsync(KitTest.BinDirectory, cancellationToken);
         await pgCtl.RunPgCtlAsync(
             ["restart", "--pgdata", Path.Combine(folder, "data"), "--mode", mode, "--wait", "--log", Path.Combine(folder, "server.log")], "pg_ctl restart", cancellationToken);
     }

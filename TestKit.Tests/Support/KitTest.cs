@@ -13,6 +13,9 @@ public abstract class KitTest
 
     internal static ResolvedOptions DefaultOptions => OptionsResolver.FromEnvironment(TestKitOptions.Default);
 
+    /// <summary>The server programs the environment names (<c>TESTKIT_POSTGRES_BIN</c>, the version matrix), for tests that start embedded servers of their own.</summary>
+    internal static string? BinDirectory => DefaultOptions.Server.BinDirectory;
+
     internal async Task<IPostgresServer> ServerAsync() => (await Session.Broker.RunAsync(DefaultOptions)).Server;
 
     /// <summary>The options of a strategy of a test's own: the environment's (verification mode included), then these.</summary>

@@ -18,6 +18,7 @@ internal static class OptionsResolver
     internal const string IsolateLeftoverClientsVariable = "TESTKIT_ISOLATE_LEFTOVER_CLIENTS";
     internal const string ServerMaxDatabasesVariable = "TESTKIT_SERVER_MAX_DATABASES";
     internal const string VerifyHeadVariable = "TESTKIT_VERIFY_HEAD";
+    internal const string PostgresBinVariable = "TESTKIT_POSTGRES_BIN";
     internal const string DefaultMigrationsFolder = "migrations";
 
     private static readonly string[] LibpqVariables = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
@@ -111,7 +112,26 @@ internal static class OptionsResolver
             return new ServerSource(FromLibpqVariables(environment), "PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE");
         }
 
-        return ServerSource.Embedded;
+        if (options.PostgresBinDirectory is { } fromCodeBin)
+        {
+            return EmbeddedWith(fromCodeBin, "TestKitOptions.PostgresBinDirectory", fromCode: true);
+        }
+
+        return environment(PostgresBinVariable) is { } bin ? EmbeddedWith(bin, PostgresBinVariable, fromCode: false) : ServerSource.Embedded;
+    }
+
+    /// <summary>The embedded server run from the programs in <paramref name="directory"/>, which must hold initdb and pg_ctl.</summary>
+    private static ServerSource EmbeddedWith(string directory, string origin, bool fromCode)
+    {
+        var full = string.IsNullOrWhiteSpace(directory) ? string.Empty : Path.GetFullPath(directory.Trim());
+        if (full.Length > 0 && File.Exists(Path.Combine(full, "initdb")) && File.Exists(Path.Combine(full, "pg_ctl")))
+        {
+            return new ServerSource(null, origin, full);
+        }
+
+        var message = $"{origin} is '{directory}', which holds no PostgreSQL server programs (initdb and pg_ctl). " +
+            "Name the bin folder of a PostgreSQL installation (pg_config --bindir prints it), or unset it to use the first one found on PATH.";
+        throw fromCode ? new ArgumentException(message, "options") : new TestKitException(message);
     }
 
     private static NpgsqlConnectionStringBuilder Parse(string connectionString, string origin, bool fromCode)

@@ -30,6 +30,14 @@ public sealed record TestKitOptions
     public string? ConnectionString { get; init; }
 
     /// <summary>
+    /// The folder of the PostgreSQL server programs (<c>initdb</c>, <c>pg_ctl</c>, <c>postgres</c>) the embedded server runs
+    /// (environment: <c>TESTKIT_POSTGRES_BIN</c>), to test on the major version the team runs (14 to 18). Unset: the first
+    /// found on <c>PATH</c>, through <c>pg_config --bindir</c>, then in the usual install folders. Not used when a server is
+    /// named (<see cref="ConnectionString"/>).
+    /// </summary>
+    public string? PostgresBinDirectory { get; init; }
+
+    /// <summary>
     /// Folders of raw SQL migrations in Evolve/Flyway naming (environment: <c>TESTKIT_MIGRATIONS</c>,
     /// separated by the OS path-list separator). Relative paths are looked up from the test assembly's
     /// folder upwards. Default: the nearest folder named <c>migrations</c> above the test assembly.

@@ -20,6 +20,9 @@ namespace TestKit.Databases;
 /// </summary>
 internal sealed class ServerRun : IAsyncDisposable
 {
+    /// <summary>The oldest server the kit runs on (server_version_num): see <see cref="RefusalOf"/>.</summary>
+    private const int MinimumVersion = 140000;
+
     private readonly SemaphoreSlim _lockConnections = new(1, 1);
     private int _names;
     private IReadOnlySet<string>? _rolesAtStart;
@@ -102,8 +105,14 @@ internal sealed class ServerRun : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         IPostgresServer server = source.IsEmbedded
-            ? await EmbeddedServer.StartAsync(logger, cancellationToken).ConfigureAwait(false)
+            ? await EmbeddedServer.StartAsync(source.BinDirectory, logger, cancellationToken).ConfigureAwait(false)
             : await ExternalServer.ConnectAsync(source, cancellationToken).ConfigureAwait(false);
+        if (RefusalOf(server.Version, server.Description) is { } refusal)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw new TestKitException(refusal);
+        }
+
         var run = new ServerRun(server, logger);
         await run.SweepOrphansAsync(cancellationToken).ConfigureAwait(false);
         if (run.Embedded is null)
@@ -114,6 +123,18 @@ internal sealed class ServerRun : IAsyncDisposable
         run.StartMilliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         return run;
     }
+
+    /// <summary>
+    /// Why the kit cannot run on the server of <paramref name="version"/> (server_version_num), or null: every strategy needs PostgreSQL 14 or later (reset reads
+    /// <c>pg_stat_database.sessions_killed</c>, new in 14; 13 is past its upstream end of life).
+    /// </summary>
+    internal static string? RefusalOf(string version, string description) =>
+        int.Parse(version, CultureInfo.InvariantCulture) >= MinimumVersion
+            ? null
+            : $"TestKit needs PostgreSQL 14 or later, and the {description} is older: the reset strategy reads " +
+              "pg_stat_database.sessions_killed, which PostgreSQL 14 added, and the kit is tested on 14 to 18 only. " +
+              "Use a server of version 14 to 18: set TESTKIT_CONNECTION_STRING to one, or point TESTKIT_POSTGRES_BIN at the " +
+              "programs of one for the embedded server.";
 
     /// <summary>Drops what dead runs left on the server (see <see cref="OrphanSweep"/>).</summary>
     internal Task SweepOrphansAsync(CancellationToken cancellationToken) => OrphanSweep.RunAsync(this, cancellationToken);

@@ -46,8 +46,8 @@ internal sealed class EmbeddedServer : IPostgresServer
     /// <summary>How to stop this server and remove it, for the session summary when it keeps running for kept databases.</summary>
     internal string StopCommand => _pgCtl.StopCommand(_folder);
 
-    /// <summary>Sweeps orphans of dead runs, then creates, starts and connects to a new server.</summary>
-    internal static async Task<EmbeddedServer> StartAsync(ILogger? logger, CancellationToken cancellationToken)
+    /// <summary>Sweeps orphans of dead runs, then creates, starts and connects to a new server of the programs in <paramref name="binDirectory"/> (null: searched for).</summary>
+    internal static async Task<EmbeddedServer> StartAsync(string? binDirectory, ILogger? logger, CancellationToken cancellationToken)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -57,7 +57,7 @@ internal sealed class EmbeddedServer : IPostgresServer
         PgCtl pgCtl;
         using (KitTracing.StartChild("testkit.server.locate"))
         {
-            pgCtl = await PgCtl.LocateAsync(cancellationToken).ConfigureAwait(false);
+            pgCtl = await PgCtl.LocateAsync(binDirectory, cancellationToken).ConfigureAwait(false);
         }
 
         using (KitTracing.StartChild("testkit.server.sweep"))

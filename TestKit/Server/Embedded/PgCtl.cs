@@ -11,10 +11,10 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
     /// <summary>What to do when the machine's server programs fail, for the end of an error message.</summary>
     internal const string Remedy = "Check that the machine's PostgreSQL installation works, or set TESTKIT_CONNECTION_STRING to a server you run yourself.";
 
-    internal static async Task<PgCtl> LocateAsync(CancellationToken cancellationToken)
+    internal static async Task<PgCtl> LocateAsync(string? binDirectory, CancellationToken cancellationToken)
     {
         // Each may start a process (pg_config, id): at once.
-        var binaries = PostgresBinaries.LocateAsync(cancellationToken);
+        var binaries = binDirectory is null ? PostgresBinaries.LocateAsync(cancellationToken) : Task.FromResult(new PostgresBinaries(binDirectory));
         var user = ServerProcessUser.ChooseAsync(cancellationToken);
         await Task.WhenAll(binaries, user).ConfigureAwait(false);
         return new(await binaries.ConfigureAwait(false), await user.ConfigureAwait(false));
