@@ -201,20 +201,12 @@ internal sealed class TemplateStore : IAsyncDisposable
             Name).ConfigureAwait(false);
         foreach (var (name, marker) in stale)
         {
-            var key = TemplateIdentity.UseLockOf(marker);
-            if (!await AdvisoryLocks.TryLockAsync(admin, key, cancellationToken).ConfigureAwait(false))
-            {
-                continue;
-            }
-
-            try
-            {
-                await Sql.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                await AdvisoryLocks.UnlockAsync(admin, key).ConfigureAwait(false);
-            }
+            await AdvisoryLocks.WhileHeldAsync(
+                admin,
+                TemplateIdentity.UseLockOf(marker),
+                () => Sql.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken),
+                cancellationToken,
+                onlyIfFree: true).ConfigureAwait(false);
         }
     }
 }
