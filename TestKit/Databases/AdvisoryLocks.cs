@@ -17,10 +17,21 @@ internal static class AdvisoryLocks
     internal static async Task<bool> TryLockAsync(NpgsqlConnection connection, long key, CancellationToken cancellationToken) =>
         await Sql.ScalarAsync<bool>(connection, "SELECT pg_try_advisory_lock($1)", cancellationToken, key).ConfigureAwait(false);
 
-    /// <summary>Runs <paramref name="action"/> while holding the exclusive lock on <paramref name="key"/>, and releases it after.</summary>
-    internal static async Task WhileHeldAsync(NpgsqlConnection connection, long key, Func<Task> action, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="action"/> while holding the exclusive lock on <paramref name="key"/>, and releases it after; with
+    /// <paramref name="onlyIfFree"/>, runs nothing when another session holds it. True when it ran.
+    /// </summary>
+    internal static async Task<bool> WhileHeldAsync(NpgsqlConnection connection, long key, Func<Task> action, CancellationToken cancellationToken, bool onlyIfFree = false)
     {
-        await LockAsync(connection, key, cancellationToken).ConfigureAwait(false);
+        if (!onlyIfFree)
+        {
+            await LockAsync(connection, key, cancellationToken).ConfigureAwait(false);
+        }
+        else if (!await TryLockAsync(connection, key, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
         try
         {
             await action().ConfigureAwait(false);
@@ -29,6 +40,8 @@ internal static class AdvisoryLocks
         {
             await UnlockAsync(connection, key).ConfigureAwait(false);
         }
+
+        return true;
     }
 
     /// <summary>Releases one hold of the lock on <paramref name="key"/>; never cancelled, so that a lock is never left held.</summary>

@@ -42,16 +42,16 @@ internal sealed class DatabaseCatalog(ServerRun run)
             {
                 await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE {source}", CancellationToken.None).ConfigureAwait(false);
             }
-            catch (PostgresException refused) when (refused.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            catch (Exception error)
             {
                 await run.Locks.LetGoRunAsync().ConfigureAwait(false);
-                throw new TestKitException(
-                    $"The server refused to create database {name}: {refused.MessageText}. TestKit needs a role with CREATEDB; run ALTER ROLE ... CREATEDB as a superuser.",
-                    refused) { SqlState = refused.SqlState };
-            }
-            catch
-            {
-                await run.Locks.LetGoRunAsync().ConfigureAwait(false);
+                if (error is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } refused)
+                {
+                    throw new TestKitException(
+                        $"The server refused to create database {name}: {refused.MessageText}. TestKit needs a role with CREATEDB; run ALTER ROLE ... CREATEDB as a superuser.",
+                        refused) { SqlState = refused.SqlState };
+                }
+
                 throw;
             }
 

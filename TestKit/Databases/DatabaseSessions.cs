@@ -12,20 +12,6 @@ internal static class DatabaseSessions
 {
     private static readonly string EndTestSessions = Sql.Resource("EndTestSessions.sql");
 
-    /// <summary>The database named by the setting testkit.database (set as a parameter): every session in it ends, and is gone.</summary>
-    private const string EndAllIn = """
-        DO $$
-        BEGIN
-            PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_setting('testkit.database') AND pid <> pg_backend_pid();
-            FOR attempt IN 1..5000 LOOP
-                PERFORM pg_stat_clear_snapshot();
-                EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_setting('testkit.database'));
-                PERFORM pg_sleep(0.001);
-            END LOOP;
-        END
-        $$
-        """;
-
     /// <summary>
     /// Idle sessions a database may keep between tests: the test's pooled connections, reused by the next test (a new
     /// connection costs a backend start and Npgsql's type loading). More are connections tests never closed: all go.
@@ -69,7 +55,8 @@ internal static class DatabaseSessions
                 BatchCommands =
                 {
                     new NpgsqlBatchCommand("SELECT set_config('testkit.database', $1, false)") { Parameters = { new NpgsqlParameter { Value = database } } },
-                    new NpgsqlBatchCommand(EndAllIn),
+                    new NpgsqlBatchCommand("SET testkit.idle_limit = -1"),
+                    new NpgsqlBatchCommand(EndTestSessions),
                     new NpgsqlBatchCommand($"ALTER DATABASE {Sql.Quote(database)} RENAME TO {Sql.Quote(newName)}"),
                 },
             };

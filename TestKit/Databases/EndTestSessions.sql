@@ -2,10 +2,12 @@
 -- follows too (ResetTracking.sql): a busy session (in a transaction or a statement, or idle but holding an advisory lock)
 -- and a backend still starting up are ended; idle sessions (the test's pooled connections, which Npgsql resets with
 -- DISCARD ALL when it hands them out again) are kept, unless more than testkit.idle_limit pile up: then they are
--- connections tests never closed, and all go. Whether an idle session was ended is left in the setting testkit.ended_idle.
+-- connections tests never closed, and all go (every one with -1). Whether an idle session was ended is left in the setting
+-- testkit.ended_idle. The database is the session's own, or the one named by the setting testkit.database when set
+-- (DatabaseSessions.EndAllAndRenameAsync, from the admin connection).
 DO $$
 DECLARE
-    db oid := (SELECT d.oid FROM pg_database d WHERE d.datname = current_database());
+    db oid := (SELECT d.oid FROM pg_database d WHERE d.datname = coalesce(nullif(current_setting('testkit.database', true), ''), current_database()));
     starting integer[];
     holders integer[];
     sessions integer[];

@@ -146,25 +146,19 @@ internal sealed class OrphanSweep : IAsyncDisposable
             await AdvisoryLocks.LockAsync(_lockConnection, AdvisoryLockKeys.Sweep, _cancellationToken).ConfigureAwait(false);
         }
 
-        var key = AdvisoryLockKeys.Run(marker.RunId);
-        if (!await AdvisoryLocks.TryLockAsync(_lockConnection, key, _cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
-
-        try
-        {
-            return !await Sql.ScalarAsync<bool>(
+        var quiet = false;
+        await AdvisoryLocks.WhileHeldAsync(
+            _lockConnection,
+            AdvisoryLockKeys.Run(marker.RunId),
+            async () => quiet = !await Sql.ScalarAsync<bool>(
                 _admin,
                 "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'client backend' AND (starts_with(datname, $1) OR application_name = $2))",
                 _cancellationToken,
                 marker.NamePrefix,
-                ApplicationNames.Run(marker.RunId)).ConfigureAwait(false);
-        }
-        finally
-        {
-            await AdvisoryLocks.UnlockAsync(_lockConnection, key).ConfigureAwait(false);
-        }
+                ApplicationNames.Run(marker.RunId)).ConfigureAwait(false),
+            _cancellationToken,
+            onlyIfFree: true).ConfigureAwait(false);
+        return quiet;
     }
 
     private static bool IsAlive(int processId)

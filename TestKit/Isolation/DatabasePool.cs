@@ -194,7 +194,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
         catch
         {
-            await _retirement.ReleaseAsync(token).ConfigureAwait(false);
+            await _run.Budget.ReleaseAsync(token).ConfigureAwait(false);
             throw;
         }
     }

@@ -62,9 +62,6 @@ internal sealed class DatabaseRetirement(ServerRun run)
         }
     }
 
-    /// <summary>Gives back the budget place of a database that was never handed to the pool.</summary>
-    internal Task ReleaseAsync(BudgetToken token) => run.Budget.ReleaseAsync(token);
-
     private Task ReleaseTokenAsync(PooledDatabase database) =>
         database.Token is { } token ? run.Budget.ReleaseAsync(token) : Task.CompletedTask;
 }

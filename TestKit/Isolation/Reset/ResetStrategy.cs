@@ -210,13 +210,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
         }
         catch
         {
-            await database.DisposeAsync().ConfigureAwait(false);
-            if (database.LoginRole is { } role)
-            {
-                await _run.LoginRoles.DropAsync(role, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            await _run.Catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+            await _pool.DiscardAsync(database).ConfigureAwait(false);
             throw;
         }
     }

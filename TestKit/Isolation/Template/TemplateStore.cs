@@ -92,34 +92,33 @@ internal sealed class TemplateStore : IAsyncDisposable
         await _run.OnLockConnectionAsync(
             async connection =>
             {
-                await AdvisoryLocks.LockAsync(connection, _identity.Lock("build"), cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    var marker = await MarkerAsync(connection, cancellationToken).ConfigureAwait(false);
-                    // Ready is ready whatever folder the scripts came from: the same fingerprint is the same template.
-                    if (!_identity.IsReadyMarker(marker))
+                await AdvisoryLocks.WhileHeldAsync(
+                    connection,
+                    _identity.Lock("build"),
+                    async () =>
                     {
-                        try
+                        var marker = await MarkerAsync(connection, cancellationToken).ConfigureAwait(false);
+                        // Ready is ready whatever folder the scripts came from: the same fingerprint is the same template.
+                        if (!_identity.IsReadyMarker(marker))
                         {
-                            await BuildAsync(connection, marker, head, cancellationToken).ConfigureAwait(false);
+                            try
+                            {
+                                await BuildAsync(connection, marker, head, cancellationToken).ConfigureAwait(false);
+                            }
+                            catch (PostgresException clash) when (clash.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+                            {
+                                // Advisory locks are per database: a run that connects to another maintenance database
+                                // is building the same template right now. Wait for it to be marked ready.
+                                await WaitUntilReadyAsync(connection, cancellationToken).ConfigureAwait(false);
+                            }
                         }
-                        catch (PostgresException clash) when (clash.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
-                        {
-                            // Advisory locks are per database: a run that connects to another maintenance database
-                            // is building the same template right now. Wait for it to be marked ready.
-                            await WaitUntilReadyAsync(connection, cancellationToken).ConfigureAwait(false);
-                        }
-                    }
 
-                    // Held before the build lock goes: no run that builds a newer template of the same lineage can take
-                    // this one for stale in between.
-                    await _run.Locks.HoldSharedAsync(_identity.Lock("use"), cancellationToken).ConfigureAwait(false);
-                    _holdsUseLock = true;
-                }
-                finally
-                {
-                    await AdvisoryLocks.UnlockAsync(connection, _identity.Lock("build")).ConfigureAwait(false);
-                }
+                        // Held before the build lock goes: no run that builds a newer template of the same lineage can take
+                        // this one for stale in between.
+                        await _run.Locks.HoldSharedAsync(_identity.Lock("use"), cancellationToken).ConfigureAwait(false);
+                        _holdsUseLock = true;
+                    },
+                    cancellationToken).ConfigureAwait(false);
 
                 await DropStaleAsync(connection, cancellationToken).ConfigureAwait(false);
             },
@@ -202,20 +201,12 @@ internal sealed class TemplateStore : IAsyncDisposable
             Name).ConfigureAwait(false);
         foreach (var (name, marker) in stale)
         {
-            var key = TemplateIdentity.UseLockOf(marker);
-            if (!await AdvisoryLocks.TryLockAsync(admin, key, cancellationToken).ConfigureAwait(false))
-            {
-                continue;
-            }
-
-            try
-            {
-                await Sql.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                await AdvisoryLocks.UnlockAsync(admin, key).ConfigureAwait(false);
-            }
+            await AdvisoryLocks.WhileHeldAsync(
+                admin,
+                TemplateIdentity.UseLockOf(marker),
+                () => Sql.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken),
+                cancellationToken,
+                onlyIfFree: true).ConfigureAwait(false);
         }
     }
 }

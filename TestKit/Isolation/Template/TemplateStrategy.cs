@@ -95,8 +95,7 @@ internal sealed class TemplateStrategy : IIsolationStrategy
         }
         catch
         {
-            await database.DisposeAsync().ConfigureAwait(false);
-            await _run.Catalog.DropAsync(name, CancellationToken.None).ConfigureAwait(false);
+            await _pool.DiscardAsync(database).ConfigureAwait(false);
             throw;
         }
     }
