@@ -260,22 +260,4 @@ public sealed class OptionsResolverTests
         var fromCode = await Assert.That(() => Resolve(new TestKitOptions { PostgresBinDirectory = " " })).Throws<ArgumentException>();
         await Assert.That(fromCode!.Message).Contains("TestKitOptions.PostgresBinDirectory");
     }
-
-    [Test]
-    [Arguments("130016", "13")]
-    [Arguments("90624", "9.6")]
-    public async Task A_server_older_than_14_is_refused_with_its_version_the_reason_and_the_remedy(string number, string version)
-    {
-        var refusal = ServerRun.RefusalOf(number, $"external PostgreSQL {version}.1 at db:5432");
-        await Assert.That(refusal).IsNotNull();
-        await Assert.That(refusal!).Contains($"PostgreSQL {version}.1 at db:5432").And.Contains("14 or later")
-            .And.Contains("sessions_killed").And.Contains("TESTKIT_POSTGRES_BIN");
-    }
-
-    [Test]
-    [Arguments("140000")]
-    [Arguments("150018")]
-    [Arguments("180004")]
-    public async Task A_server_of_14_or_later_is_accepted(string number) =>
-        await Assert.That(ServerRun.RefusalOf(number, "a server")).IsNull();
 }
