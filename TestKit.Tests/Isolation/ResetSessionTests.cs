@@ -99,4 +99,62 @@ public sealed class ResetSessionTests : FaultKitTest
         await own.DisposeAsync();
         await AssertNothingLeftAsync(own.Catalog);
     }
+
+    [Test]
+    public async Task A_pooled_session_killed_after_the_statistics_were_reset_is_noticed()
+    {
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
+        // Two sessions left in a transaction: the reset ends them and expects the session count two higher.
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        var left = new List<NpgsqlConnection>();
+        for (var i = 0; i < 2; i++)
+        {
+            var connection = await OpenAsync(new NpgsqlConnectionStringBuilder(first.ConnectionString) { Pooling = false }.ConnectionString);
+            await ExecuteAsync(connection, "BEGIN; SELECT 1");
+            left.Add(connection);
+        }
+
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+
+        // pg_stat_reset() sets the count back to 0; the kill brings it to 1, below what the reset expects.
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        int pooled;
+        await using (var connection = await next.DataSource.OpenConnectionAsync())
+        {
+            pooled = connection.ProcessID;
+        }
+
+        await using (var killer = await OpenAsync(new NpgsqlConnectionStringBuilder(next.ConnectionString) { Pooling = false }.ConnectionString))
+        {
+            const string resetAt = "SELECT coalesce(extract(epoch FROM stats_reset), 0)::bigint * 1000000 + coalesce(extract(microseconds FROM stats_reset), 0)::bigint FROM pg_stat_database WHERE datname = current_database()";
+            var before = await CountAsync(killer, resetAt);
+            await ExecuteAsync(killer, "SELECT pg_stat_reset()");
+            await Assert.That(await CountAsync(killer, "SELECT pg_terminate_backend($1)::integer::bigint", pooled)).IsEqualTo(1);
+            // PostgreSQL 14's statistics collector takes the reset in late: the kit's reset must see it to know.
+            var until = DateTime.UtcNow.AddSeconds(30);
+            while (await CountAsync(killer, resetAt) == before && DateTime.UtcNow < until)
+            {
+                await Task.Delay(10);
+            }
+
+            await Assert.That(await CountAsync(killer, resetAt)).IsNotEqualTo(before).Because("the server's statistics show the reset");
+        }
+
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        var third = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await third.DataSource.OpenConnectionAsync())
+        {
+            await Assert.That(connection.ProcessID).IsNotEqualTo(pooled).Because("the killed pooled session must not reach the next test");
+            await ExecuteAsync(connection, "SELECT 1");
+        }
+
+        await own.Strategy.ReleaseAsync(third, CancellationToken.None);
+        foreach (var connection in left)
+        {
+            await DisposeLeftoverAsync(connection);
+        }
+
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
 }

@@ -21,9 +21,10 @@ CREATE TABLE testkit_reset.sequences (seq oid PRIMARY KEY, last_value bigint NOT
 CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects text NOT NULL, database_row text, event_triggers bigint NOT NULL DEFAULT 0, user_event_triggers text);
 -- Sessions of this database that ended killed, by a fatal error or abandoned, as counted at the last reset: when the
 -- count moved, a pooled connection of the test may be dead, so every session goes and the kit clears the pool.
-CREATE TABLE testkit_reset.ended_sessions (count bigint NOT NULL);
+-- stats_reset: when the server's statistics of the database were last reset (pg_stat_reset()), which sets the count back.
+CREATE TABLE testkit_reset.ended_sessions (count bigint NOT NULL, stats_reset timestamptz);
 INSERT INTO testkit_reset.ended_sessions
-SELECT sessions_killed + sessions_fatal + sessions_abandoned FROM pg_stat_database WHERE datname = current_database();
+SELECT sessions_killed + sessions_fatal + sessions_abandoned, stats_reset FROM pg_stat_database WHERE datname = current_database();
 
 -- SECURITY DEFINER: a test that switched to a role of its own still records what it wrote.
 CREATE FUNCTION testkit_reset.mark_dirty() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -152,6 +153,9 @@ DECLARE
     ended_count bigint;
     expected bigint;
     lagging boolean;
+    counts_reset boolean;
+    reset_at timestamptz;
+    expected_reset_at timestamptz;
     others_ended boolean;
     starting integer[];
     holders integer[];
@@ -160,6 +164,8 @@ DECLARE
     idle_holder boolean;
     victims integer[];
     killed integer := 0;
+    counted integer := 0;
+    clients integer[];
     dirty_ids oid[];
     waited_until timestamptz;
     started timestamptz := clock_timestamp();
@@ -167,12 +173,17 @@ DECLARE
     dirty_tables integer := 0;
 BEGIN
     ended_count := pg_stat_get_db_sessions_killed(db) + pg_stat_get_db_sessions_fatal(db) + pg_stat_get_db_sessions_abandoned(db);
-    -- PostgreSQL 14's statistics collector reports up to 500 ms late, so a count below the expected one is the sessions
-    -- this function ended last time, not yet counted: only a count above it says that others ended. From 15 on, a
-    -- backend's counts are in before it leaves pg_stat_activity (which the wait below watches): any change counts.
-    lagging := current_setting('server_version_num')::integer < 150000;
-    SELECT e.count INTO expected FROM testkit_reset.ended_sessions e;
-    others_ended := CASE WHEN lagging THEN ended_count > expected ELSE ended_count IS DISTINCT FROM expected END;
+    -- A count reset since (pg_stat_reset()) says nothing of who ended what: it counts as a change, which ends every
+    -- session and sets the count again. A time not known on either side is no reset: PostgreSQL 14's collector gives a
+    -- new database's statistics their time only once its first sessions have reported. Its reports come late (usually
+    -- within 500 ms), so on 14 a count below the expected one is the sessions this function ended last time, not yet
+    -- counted: only a count above it says that others ended. From 15 on, a backend's counts are in before it leaves
+    -- pg_stat_activity (which the wait below watches): any change counts.
+    reset_at := pg_stat_get_db_stat_reset_time(db);
+    SELECT e.count, e.stats_reset INTO expected, expected_reset_at FROM testkit_reset.ended_sessions e;
+    counts_reset := coalesce(reset_at <> expected_reset_at, false);
+    lagging := current_setting('server_version_num')::integer < 150000 AND NOT counts_reset;
+    others_ended := counts_reset OR CASE WHEN lagging THEN ended_count > expected ELSE ended_count <> expected END;
     ended_all := ended_all OR others_ended;
     -- End the test's busy sessions: one still in a transaction or a statement must not hold a lock or commit into the
     -- next test, nor one idle but holding an advisory lock (Npgsql's DISCARD ALL only reaches a pooled session with
@@ -188,8 +199,9 @@ BEGIN
        OR (l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_database'::regclass AND l.objid = db);
     SELECT coalesce(array_agg(a.pid), '{}'),
            coalesce(array_agg(a.pid) FILTER (WHERE a.state IS DISTINCT FROM 'idle' OR a.pid = ANY (holders)), '{}'),
-           count(*) FILTER (WHERE a.state = 'idle' AND a.pid = ANY (holders)) > 0
-    INTO sessions, busy, idle_holder
+           count(*) FILTER (WHERE a.state = 'idle' AND a.pid = ANY (holders)) > 0,
+           coalesce(array_agg(a.pid) FILTER (WHERE a.backend_type = 'client backend'), '{}')
+    INTO sessions, busy, idle_holder, clients
     FROM pg_stat_get_activity(NULL) a
     WHERE a.datid = db AND a.pid <> pg_backend_pid();
     ended_all := ended_all OR cardinality(sessions) > idle_limit OR idle_holder;
@@ -199,6 +211,8 @@ BEGIN
         FROM (SELECT DISTINCT u.pid FROM unnest(victims) u(pid) WHERE u.pid <> pg_backend_pid()) v
         WHERE pg_terminate_backend(v.pid);
         killed := cardinality(victims);
+        -- Only a client's session is counted when it ends: not an autovacuum or parallel worker's.
+        counted := cardinality(ARRAY(SELECT unnest(victims) INTERSECT SELECT unnest(clients)));
     END IF;
     -- Until its backend has exited, an ended session still holds a connection slot and its locks, and one that was
     -- running a statement could still commit: wait for them all, polling every millisecond (pg_terminate_backend's own
@@ -215,10 +229,12 @@ BEGIN
             PERFORM pg_sleep(0.001);
         END LOOP;
     END IF;
-    -- The sessions ended here count as killed once they exit: expect them, so that the next reset does not take them
-    -- for sessions the test killed (and end every session again, and again).
-    IF killed > 0 OR others_ended THEN
-        UPDATE testkit_reset.ended_sessions SET count = CASE WHEN lagging THEN greatest(ended_count, expected) ELSE ended_count END + killed;
+    -- The clients' sessions ended here count as killed once they exit: expect them, so that the next reset does not
+    -- take them for sessions the test killed (and end every session again, and again).
+    IF killed > 0 OR others_ended OR (expected_reset_at IS NULL AND reset_at IS NOT NULL) THEN
+        UPDATE testkit_reset.ended_sessions
+        SET count = CASE WHEN lagging THEN greatest(ended_count, expected) ELSE ended_count END + counted,
+            stats_reset = coalesce(reset_at, expected_reset_at);
     END IF;
     step := clock_timestamp();
     timings := format('sessions=%s', round(extract(epoch FROM step - started) * 1000, 3));
