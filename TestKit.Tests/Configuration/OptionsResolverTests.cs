@@ -230,6 +230,8 @@ public sealed class OptionsResolverTests
         await Assert.That(fromVariable.Server.IsEmbedded).IsTrue();
         await Assert.That(fromVariable.Server.BinDirectory).IsEqualTo(bin);
         await Assert.That(fromVariable.Server).IsNotEqualTo(ServerSource.Embedded).Because("servers of two sets of programs are two servers");
+        await Assert.That(Resolve(TestKitOptions.Default, ("TESTKIT_POSTGRES_BIN", bin + Path.DirectorySeparatorChar)).Server).IsEqualTo(fromVariable.Server)
+            .Because("a trailing separator names the same programs, so the same server");
 
         var other = Path.Combine(_root, "other");
         Directory.CreateDirectory(other);

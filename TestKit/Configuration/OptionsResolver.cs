@@ -123,7 +123,7 @@ internal static class OptionsResolver
     /// <summary>The embedded server run from the programs in <paramref name="directory"/>, which must hold initdb and pg_ctl.</summary>
     private static ServerSource EmbeddedWith(string directory, string origin, bool fromCode)
     {
-        var full = string.IsNullOrWhiteSpace(directory) ? string.Empty : Path.GetFullPath(directory.Trim());
+        var full = string.IsNullOrWhiteSpace(directory) ? string.Empty : Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory.Trim()));
         if (full.Length > 0 && File.Exists(Path.Combine(full, "initdb")) && File.Exists(Path.Combine(full, "pg_ctl")))
         {
             return new ServerSource(null, origin, full);
