@@ -20,7 +20,7 @@ oldest_supported=14
 KIT_CLASSES=(
   StrategyTests IsolationTests HeadProofTests RandomPairTests ParallelTests MigrateEraseTests
   ResetVerdictTests ResetSessionTests
-  BadInputTests ServerWideObjectTests SeedTests
+  BadInputTests ServerWideObjectTests SeedTests ServerErrorTests
   DataOptionsTests MappedEnumTests TypedConnectionTests
   FaultServerTests FaultTemplateTests FaultStaleWriterTests
 )

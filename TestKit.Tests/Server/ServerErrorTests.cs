@@ -71,6 +71,64 @@ public sealed class ServerErrorTests : KitTest
     }
 
     [Test]
+    [Arguments(IsolationStrategy.MigrateErase)]
+    [Arguments(IsolationStrategy.Template)]
+    [Arguments(IsolationStrategy.Reset)]
+    public async Task A_role_with_CREATEDB_and_no_superuser_runs_migrate_erase_and_template_and_is_told_reset_needs_one(IsolationStrategy kind)
+    {
+        // PostgreSQL 15 took CREATE on the public schema from PUBLIC and 16 changed what CREATEROLE grants: the kit's
+        // own databases are the role's, so neither may matter. Checked on every version by make versions.
+        var role = "createdb_" + Guid.NewGuid().ToString("N")[..8];
+        await using var admin = await ConnectAsync("postgres");
+        await ExecuteAsync(admin, $"CREATE ROLE {Sql.Quote(role)} LOGIN PASSWORD 'role-password' CREATEDB");
+        try
+        {
+            var builder = (await ServerAsync()).ConnectionStringFor("postgres");
+            builder.Username = role;
+            builder.Password = "role-password";
+            var options = new TestKitOptions { ConnectionString = builder.ConnectionString, Isolation = kind, MigrationFolders = [TempFolders.SampleMigrations], MaxDatabases = 1 };
+            await using var databases = await TestDatabases.StartAsync(options);
+            if (kind == IsolationStrategy.Reset)
+            {
+                var error = await Assert.That(async () => { await databases.LeaseAsync(); }).Throws<TestKitException>();
+                await Assert.That(error!.Message).Contains("needs a superuser role").And.Contains(role);
+                return;
+            }
+
+            for (var test = 0; test < 2; test++)
+            {
+                await using var lease = await databases.LeaseAsync();
+                await using var connection = new NpgsqlConnection(lease.ConnectionString);
+                await connection.OpenAsync();
+                await Assert.That(await CountAsync(connection, "SELECT count(*) FROM customers WHERE email = 'role@example.com'")).IsEqualTo(0)
+                    .Because("each test starts at head");
+                await ExecuteAsync(connection, "INSERT INTO customers (name, email, country_code) VALUES ('Role', 'role@example.com', 'DE')");
+            }
+        }
+        finally
+        {
+            // A template the role made is kept across runs: it goes with the role.
+            var owned = new List<string>();
+            await using (var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1)", admin) { Parameters = { new() { Value = role } } })
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    owned.Add(reader.GetString(0));
+                }
+            }
+
+            foreach (var database in owned)
+            {
+                await ExecuteAsync(admin, $"ALTER DATABASE {Sql.Quote(database)} IS_TEMPLATE false");
+                await ExecuteAsync(admin, $"DROP DATABASE {Sql.Quote(database)} WITH (FORCE)");
+            }
+
+            await ExecuteAsync(admin, $"DROP ROLE {Sql.Quote(role)}");
+        }
+    }
+
+    [Test]
     public async Task A_missing_migrations_folder_fails_the_setup_with_the_folder_named()
     {
         var error = await Assert.That(() => OptionsResolver.FromEnvironment(new TestKitOptions { MigrationFolders = ["/no/such/migrations"] })).Throws<TestKitException>();

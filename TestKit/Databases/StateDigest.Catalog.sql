@@ -78,7 +78,7 @@ FROM (SELECT 'pg_cast'::regclass AS catalog, oid FROM pg_cast UNION ALL SELECT '
       UNION ALL SELECT 'pg_ts_config'::regclass, oid FROM pg_ts_config UNION ALL SELECT 'pg_ts_dict'::regclass, oid FROM pg_ts_dict
       UNION ALL SELECT 'pg_ts_parser'::regclass, oid FROM pg_ts_parser UNION ALL SELECT 'pg_ts_template'::regclass, oid FROM pg_ts_template
       UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid FROM pg_foreign_data_wrapper
-      UNION ALL SELECT 'pg_foreign_server'::regclass, oid FROM pg_foreign_server UNION ALL SELECT 'pg_user_mapping'::regclass, oid FROM pg_user_mapping
+      UNION ALL SELECT 'pg_foreign_server'::regclass, oid FROM pg_foreign_server UNION ALL SELECT 'pg_user_mapping'::regclass, umid FROM pg_user_mappings
       UNION ALL SELECT 'pg_transform'::regclass, oid FROM pg_transform UNION ALL SELECT 'pg_statistic_ext'::regclass, oid FROM pg_statistic_ext) x
 CROSS JOIN LATERAL pg_identify_object(x.catalog, x.oid, 0) o
 WHERE x.oid >= 16384 AND o.schema IS DISTINCT FROM 'testkit_reset'
