@@ -86,7 +86,7 @@ public sealed class ServerErrorTests : KitTest
             var builder = (await ServerAsync()).ConnectionStringFor("postgres");
             builder.Username = role;
             builder.Password = "role-password";
-            var options = new TestKitOptions { ConnectionString = builder.ConnectionString, Isolation = kind, MigrationFolders = [TempFolders.SampleMigrations], MaxDatabases = 1 };
+            var options = new TestKitOptions { ConnectionString = builder.ConnectionString, Isolation = kind, MigrationFolders = [TempFolders.UniqueCopyOfSampleMigrations()], MaxDatabases = 1 };
             await using var databases = await TestDatabases.StartAsync(options);
             if (kind == IsolationStrategy.Reset)
             {
@@ -107,7 +107,7 @@ public sealed class ServerErrorTests : KitTest
         }
         finally
         {
-            // A template the role made is kept across runs: it goes with the role.
+            // The role's template (of migrations of this test's own) is kept across runs: it goes with the role.
             var owned = new List<string>();
             await using (var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1)", admin) { Parameters = { new() { Value = role } } })
             await using (var reader = await command.ExecuteReaderAsync())
