@@ -152,6 +152,7 @@ DECLARE
     ended_all boolean := end_all;
     ended_count bigint;
     expected bigint;
+    collector boolean := current_setting('server_version_num')::integer < 150000;
     lagging boolean;
     counts_reset boolean;
     reset_at timestamptz;
@@ -174,15 +175,15 @@ DECLARE
 BEGIN
     ended_count := pg_stat_get_db_sessions_killed(db) + pg_stat_get_db_sessions_fatal(db) + pg_stat_get_db_sessions_abandoned(db);
     -- A count reset since (pg_stat_reset()) says nothing of who ended what: it counts as a change, which ends every
-    -- session and sets the count again. A time not known on either side is no reset: PostgreSQL 14's collector gives a
-    -- new database's statistics their time only once its first sessions have reported. Its reports come late (usually
-    -- within 500 ms), so on 14 a count below the expected one is the sessions this function ended last time, not yet
-    -- counted: only a count above it says that others ended. From 15 on, a backend's counts are in before it leaves
-    -- pg_stat_activity (which the wait below watches): any change counts.
+    -- session and sets the count again. PostgreSQL 14's statistics collector gives a new database's statistics their
+    -- time only once its first sessions have reported, so there a time not known on either side is no reset. Its reports
+    -- come late (usually within 500 ms), so on 14 a count below the expected one is the sessions this function ended last
+    -- time, not yet counted: only a count above it says that others ended. From 15 on, a backend's counts are in before
+    -- it leaves pg_stat_activity (which the wait below watches): any change counts.
     reset_at := pg_stat_get_db_stat_reset_time(db);
     SELECT e.count, e.stats_reset INTO expected, expected_reset_at FROM testkit_reset.ended_sessions e;
-    counts_reset := coalesce(reset_at <> expected_reset_at, false);
-    lagging := current_setting('server_version_num')::integer < 150000 AND NOT counts_reset;
+    counts_reset := CASE WHEN collector THEN coalesce(reset_at <> expected_reset_at, false) ELSE reset_at IS DISTINCT FROM expected_reset_at END;
+    lagging := collector AND NOT counts_reset;
     others_ended := counts_reset OR CASE WHEN lagging THEN ended_count > expected ELSE ended_count <> expected END;
     ended_all := ended_all OR others_ended;
     -- End the test's busy sessions: one still in a transaction or a statement must not hold a lock or commit into the
