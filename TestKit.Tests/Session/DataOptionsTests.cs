@@ -55,7 +55,8 @@ public sealed class DataOptionsTests : FaultKitTest
 
     private static async Task<List<int>> SessionsAsync(NpgsqlConnection admin, string database)
     {
-        await using var command = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE datname = $1", admin) { Parameters = { new() { Value = database } } };
+        // Client sessions only: an autovacuum worker may start on a freshly migrated database between two looks.
+        await using var command = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'", admin) { Parameters = { new() { Value = database } } };
         await using var reader = await command.ExecuteReaderAsync();
         var pids = new List<int>();
         while (await reader.ReadAsync())
