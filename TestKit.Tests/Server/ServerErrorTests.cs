@@ -26,6 +26,29 @@ public sealed class ServerErrorTests : KitTest
     }
 
     [Test]
+    public async Task A_cancellation_while_the_kit_checks_a_pooled_connection_gives_the_connection_back()
+    {
+        // A pool of one, as the kit's admin pool is a pool of three: a connection lost to a cancellation is lost for good.
+        var builder = (await ServerAsync()).ConnectionStringFor("postgres");
+        builder.MaxPoolSize = 1;
+        builder.Timeout = 3;
+        using var cancel = new CancellationTokenSource();
+        var dataSourceBuilder = new NpgsqlDataSourceBuilder(builder.ConnectionString);
+        // Cancelled once the connection is open, before the kit's check of it runs.
+        dataSourceBuilder.UsePhysicalConnectionInitializer(_ => cancel.Cancel(), _ =>
+        {
+            cancel.Cancel();
+            return Task.CompletedTask;
+        });
+        await using var dataSource = dataSourceBuilder.Build();
+
+        await Assert.That(async () => { await using var _ = await ServerErrors.OpenAsync(dataSource, "the test", cancel.Token); }).Throws<OperationCanceledException>();
+
+        await using var again = await ServerErrors.OpenAsync(dataSource, "the test", CancellationToken.None);
+        await Assert.That(again.State).IsEqualTo(System.Data.ConnectionState.Open).Because("the pool's only connection came back after the cancellation");
+    }
+
+    [Test]
     public async Task A_wrong_password_is_reported_without_the_password()
     {
         var builder = (await ServerAsync()).ConnectionStringFor("postgres");

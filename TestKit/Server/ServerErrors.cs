@@ -18,7 +18,19 @@ internal static class ServerErrors
         try
         {
             var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            if (await KitConnections.IsAliveAsync(connection, cancellationToken).ConfigureAwait(false))
+            bool alive;
+            try
+            {
+                alive = await KitConnections.IsAliveAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // A cancellation during the check: the connection goes back, or the pool loses it for good.
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            if (alive)
             {
                 return connection;
             }
