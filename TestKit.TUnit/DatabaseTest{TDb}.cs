@@ -88,8 +88,8 @@ public abstract class DatabaseTest<TDb>
     }
 
     /// <summary>
-    /// TestKit's teardown: closes <see cref="Db"/>, ends every connection to the database and brings it back to its
-    /// baseline. Runs after each test, also when the test or the setup failed; every step runs even when an earlier one
+    /// TestKit's teardown: closes <see cref="Db"/> and gives the database back, which ends every connection to it and
+    /// brings it back to its baseline (under reset in the background, before any test gets it). Runs after each test, also when the test or the setup failed; every step runs even when an earlier one
     /// fails.
     /// </summary>
     /// <param name="context">The test's context, for output.</param>
@@ -170,6 +170,7 @@ public abstract class DatabaseTest<TDb>
     {
         ReleaseOutcome.Erased => "was erased and checked against its baseline",
         ReleaseOutcome.Reset => "was reset to head",
+        ReleaseOutcome.ResetInBackground => "goes back to head in the background (or is replaced)",
         ReleaseOutcome.Replaced => $"was dropped for a fresh copy: {result.Reason}",
         _ => "is dropped in the background",
     };

@@ -45,10 +45,11 @@ internal static class SessionSummary
         return text.ToString();
     }
 
-    /// <summary>What a run left on a user's server, said as warnings: they concern the server, not the tests.</summary>
+    /// <summary>What a run left on a user's server, and what failed in the background, said as warnings: they concern no single test.</summary>
     internal static IEnumerable<string> Warnings(IEnumerable<ServerReport> servers) =>
         servers.Where(server => server.RolesLeft.Count > 0).Select(server =>
-            $"TestKit: roles created during the run are left on {server.Server} (roles belong to the whole server; TestKit drops only what it created): {string.Join(", ", server.RolesLeft)}");
+            $"TestKit: roles created during the run are left on {server.Server} (roles belong to the whole server; TestKit drops only what it created): {string.Join(", ", server.RolesLeft)}")
+        .Concat(servers.SelectMany(server => server.BackgroundFailures));
 
     private static string Describe(IEnumerable<double?> milliseconds)
     {

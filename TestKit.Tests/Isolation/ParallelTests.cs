@@ -3,20 +3,24 @@ using LinqToDB.Data;
 
 namespace TestKit.Tests;
 
-/// <summary>Tests that hold their database a while, so that parallel ones overlap: none may share one.</summary>
-[Arguments(IsolationStrategy.MigrateErase)]
-[Arguments(IsolationStrategy.Template)]
-[Arguments(IsolationStrategy.Reset)]
-public sealed class ParallelTests(IsolationStrategy strategy) : DatabaseTest
+/// <summary>
+/// Tests that hold their database a while, so that parallel ones overlap: none may share one. Reset runs both in
+/// verification mode and as users get it (in the background).
+/// </summary>
+[Arguments(IsolationStrategy.MigrateErase, true)]
+[Arguments(IsolationStrategy.Template, true)]
+[Arguments(IsolationStrategy.Reset, true)]
+[Arguments(IsolationStrategy.Reset, false)]
+public sealed class ParallelTests(IsolationStrategy strategy, bool verifyHead) : DatabaseTest
 {
-    protected override TestKitOptions Options { get; } = new() { Isolation = strategy };
+    protected override TestKitOptions Options { get; } = new() { Isolation = strategy, VerifyHead = verifyHead ? null : false };
 
     private static readonly ConcurrentDictionary<string, int> InUse = new(StringComparer.Ordinal);
 
     /// <summary>How many tests of each strategy run at once, and the most seen: one count per strategy, so that each strategy's check is its own.</summary>
-    private static readonly ConcurrentDictionary<IsolationStrategy, Overlap> Overlaps = new();
+    private static readonly ConcurrentDictionary<(IsolationStrategy, bool), Overlap> Overlaps = new();
 
-    private Overlap Mine => Overlaps.GetOrAdd(strategy, _ => new Overlap());
+    private Overlap Mine => Overlaps.GetOrAdd((strategy, verifyHead), _ => new Overlap());
 
     public static IEnumerable<int> Workers() => Enumerable.Range(1, 12);
 

@@ -11,13 +11,20 @@ public abstract class FaultKitTest : KitTest
 {
     private static readonly TimeSpan LeftoverDeadline = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// False for a class whose rows also run a strategy as users get it, outside verification mode (reset in the background);
+    /// true (the default): the environment's, verification mode in the kit's tests.
+    /// </summary>
+    internal virtual bool VerifiesHead => true;
+
     /// <summary>A strategy of this test's own (a pool of one by default), with the catalog whose marker its databases carry.</summary>
     internal async Task<OwnStrategy> NewOwnStrategyAsync(
         IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, IPostgresServer? server = null, Leftovers leftovers = Leftovers.ShareTheConnectionString)
     {
         var catalog = new ServerRun(server ?? await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
-        return new OwnStrategy(StrategyFactory.Create(OptionsOf(kind, maxDatabases, leftovers == Leftovers.Isolated), catalog, new EvolveMigrator(migrations)), catalog);
+        var options = OptionsOf(kind, maxDatabases, leftovers == Leftovers.Isolated);
+        return new OwnStrategy(StrategyFactory.Create(options with { VerifyHead = options.VerifyHead && VerifiesHead }, catalog, new EvolveMigrator(migrations)), catalog);
     }
 
     /// <summary>A strategy of this test's own for <paramref name="migrations"/> (a pool of one by default).</summary>

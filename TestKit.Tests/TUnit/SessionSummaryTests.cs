@@ -8,7 +8,7 @@ public sealed class SessionSummaryTests
     {
         var tests = Enumerable.Range(1, 20).Select(i => new TestRecord("reset", i, 2 * i, Failed: i == 20)).ToList();
 
-        var text = SessionSummary.Format(tests, [new ServerReport("embedded PostgreSQL 15", 4, 4, 12, [])], []);
+        var text = SessionSummary.Format(tests, [new ServerReport("embedded PostgreSQL 15", 4, 4, 12, [], [])], []);
 
         await Assert.That(text).Contains("20 tests, 1 failed");
         await Assert.That(text).Contains("reset: 20 tests; set-up median 10.0 ms, p95 19.0 ms; tear-down median 20.0 ms, p95 38.0 ms");
@@ -18,7 +18,7 @@ public sealed class SessionSummaryTests
     [Test]
     public async Task The_summary_lists_the_roles_left_on_an_external_server_and_says_why_they_stay()
     {
-        var text = SessionSummary.Format([], [new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, 12, ["app_reader", "app_writer"])], []);
+        var text = SessionSummary.Format([], [new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, 12, ["app_reader", "app_writer"], [])], []);
 
         await Assert.That(text).Contains("are left on external PostgreSQL 15 at db:5432").And.Contains("roles belong to the whole server").And.Contains("app_reader, app_writer");
     }
@@ -55,9 +55,17 @@ public sealed class SessionSummaryTests
     [Test]
     public async Task Roles_left_on_a_server_are_a_warning_of_their_own_and_nothing_else_is()
     {
-        var warnings = SessionSummary.Warnings([new ServerReport("embedded PostgreSQL 15", 4, 4, 12, []), new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, 12, ["app_reader"])]).ToList();
+        var warnings = SessionSummary.Warnings([new ServerReport("embedded PostgreSQL 15", 4, 4, 12, [], []), new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, 12, ["app_reader"], [])]).ToList();
 
         await Assert.That(warnings).Count().IsEqualTo(1);
         await Assert.That(warnings[0]).StartsWith("TestKit: roles created during the run are left on external PostgreSQL 15 at db:5432").And.EndsWith("app_reader");
+    }
+
+    [Test]
+    public async Task A_background_failure_is_a_warning()
+    {
+        var warnings = SessionSummary.Warnings([new ServerReport("embedded PostgreSQL 15", 4, 4, 12, [], ["TestKit could not finish cleaning database 'testkit_x_1' in the background after a test (boom); it dropped it"])]).ToList();
+
+        await Assert.That(warnings).IsEquivalentTo(["TestKit could not finish cleaning database 'testkit_x_1' in the background after a test (boom); it dropped it"]);
     }
 }

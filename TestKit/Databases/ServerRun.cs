@@ -26,6 +26,7 @@ internal sealed class ServerRun : IAsyncDisposable
     private readonly SemaphoreSlim _lockConnections = new(1, 1);
     private int _names;
     private IReadOnlySet<string>? _rolesAtStart;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _backgroundFailures = new();
 
     /// <param name="server">The server.</param>
     /// <param name="logger">Where what concerns no single test goes (a leftover the sweep could not drop).</param>
@@ -54,6 +55,9 @@ internal sealed class ServerRun : IAsyncDisposable
     /// the session summary lists them. The embedded server's go with it.
     /// </summary>
     internal IReadOnlyList<string> RolesLeft { get; private set; } = [];
+
+    /// <summary>What the run's background steps failed with, for the session summary.</summary>
+    internal IReadOnlyList<string> BackgroundFailures => [.. _backgroundFailures];
 
     /// <summary>linq2db's dialect for <see cref="Server"/>.</summary>
     internal PostgreSQLVersion Dialect => DialectOf(Server.Version);
@@ -135,6 +139,8 @@ internal sealed class ServerRun : IAsyncDisposable
               "pg_stat_database.sessions_killed, which PostgreSQL 14 added, and the kit is tested on 14 to 18 only. " +
               "Use a server of version 14 to 18: set TESTKIT_CONNECTION_STRING to one, or point TESTKIT_POSTGRES_BIN at the " +
               "programs of one for the embedded server.";
+
+    internal void NoteBackgroundFailure(string failure) => _backgroundFailures.Enqueue(failure);
 
     /// <summary>Drops what dead runs left on the server (see <see cref="OrphanSweep"/>).</summary>
     internal Task SweepOrphansAsync(CancellationToken cancellationToken) => OrphanSweep.RunAsync(this, cancellationToken);

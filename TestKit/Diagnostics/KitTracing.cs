@@ -24,10 +24,10 @@ internal static class KitTracing
         Activity.Current?.Source == Source ? Source.StartActivity(name) : StartBackground(name);
 
     /// <summary>
-    /// Starts a step the kit does in the background (a warm database made, a used one dropped, sequences put back): always
+    /// Starts a step the kit does in the background (a warm database made, a used one dropped or reset): always
     /// the root of a trace of its own, linked to the activity that caused it, leaving that activity behind for the rest of
     /// the calling async method. A listener can tell the kit's background work by these names: <c>testkit.warm</c>,
-    /// <c>testkit.drop</c>, <c>testkit.reset-sequences</c>, <c>testkit.migrate-ahead</c>; and, from its start, by the
+    /// <c>testkit.drop</c>, <c>testkit.reset</c>, <c>testkit.migrate-ahead</c>; and, from its start, by the
     /// database it works on (tag <c>testkit.database</c>, when given).
     /// </summary>
     internal static Activity? StartBackground(string name, string? database = null)

@@ -25,6 +25,8 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private readonly CancellationTokenSource _stopping = new();
     private readonly WarmFiller? _warm;
     private readonly DatabaseRetirement _retirement;
+    private readonly ConcurrentQueue<Exception> _unreported = new();
+    private int _finishing;
 
     /// <param name="run">The run and server the databases belong to.</param>
     /// <param name="options">The most databases leased at once, and how tests connect to them.</param>
@@ -38,18 +40,20 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         _retirement = new DatabaseRetirement(run);
         var maxDatabases = options.MaxDatabases;
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
-        _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count, PrepareWarmAsync) : null;
+        _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count + Volatile.Read(ref _finishing), PrepareWarmAsync) : null;
 
         run.Budget.Allow(maxDatabases);
         run.Budget.Register(this);
     }
 
     /// <summary>
-    /// Waits for a lease slot, then hands out an idle database or a new one; at the run's bound, a new one waits for another pool
-    /// to give one up or for a database to be dropped. The slot is given back if that fails; otherwise by <see cref="ReleaseSlot"/>.
+    /// Waits for a lease slot, then hands out an idle database, one being cleaned in the background once it is, or a new one;
+    /// at the run's bound, a new one waits for another pool to give one up or for a database to be dropped. First throws
+    /// what a background step of the pool failed with since the last lease (see <see cref="ReturnIdleAfterAsync"/>). The slot is given back if that fails; otherwise by <see cref="ReleaseSlot"/>.
     /// </summary>
     internal async Task<PooledDatabase> LeaseAsync(CancellationToken cancellationToken)
     {
+        ThrowUnreported();
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -60,6 +64,13 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
                 {
                     _warm?.Taken();
                     return idle;
+                }
+
+                // A database being cleaned in the background is idle in a few milliseconds: cheaper to wait for than a new one.
+                if (Volatile.Read(ref _finishing) > 0)
+                {
+                    await _run.Budget.WaitAsync(changed, cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
 
                 if (await _run.Budget.TryAcquireAsync(this, cancellationToken).ConfigureAwait(false) is { } token)
@@ -101,14 +112,36 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 
     /// <summary>
     /// Finishes cleaning a released database — what the test that released it need not wait for — then makes it available
-    /// to the next test. In the background: a database that cannot be finished is dropped (the next test gets another), and
-    /// why goes to the run's log. In the foreground (verification mode, whose proof belongs to the test that released it):
-    /// a failure drops the database and reaches the caller. The slot is given back separately.
+    /// to the next test; <paramref name="finish"/> answers null, or why the database is of no use (it is dropped, and the
+    /// next test gets another). Call it before giving the slot back: a lease waits for a database being finished rather
+    /// than make one. In the background: a database that cannot be finished is dropped, and the failure goes to the next
+    /// lease of the pool, the run's log and summary, and the pool's end. In the foreground (verification mode, whose proof
+    /// belongs to the test that released it, under its <paramref name="cancellationToken"/>): a failure drops the database
+    /// and reaches the caller, and so does why it was of no use.
     /// </summary>
-    internal Task ReturnIdleAfterAsync(PooledDatabase database, Func<CancellationToken, Task<bool>> finish, bool inForeground) =>
-        inForeground ? FinishAsync(database, finish, inForeground) : _background.Start(() => FinishAsync(database, finish, inForeground));
+    internal async Task<string?> ReturnIdleAfterAsync(PooledDatabase database, Func<CancellationToken, Task<string?>> finish, bool inForeground, CancellationToken cancellationToken)
+    {
+        if (!inForeground)
+        {
+            Interlocked.Increment(ref _finishing);
+            await _background.Start(() => FinishAsync(database, finish, _stopping.Token, inForeground)).ConfigureAwait(false);
+            return null;
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        return await FinishAsync(database, finish, linked.Token, inForeground).ConfigureAwait(false);
+    }
 
     internal void ReleaseSlot() => _slots.Release();
+
+    /// <summary>Throws what a background step of this pool failed with since the last lease, for a test to see (one at a time).</summary>
+    private void ThrowUnreported()
+    {
+        if (_unreported.TryDequeue(out var failure))
+        {
+            throw failure;
+        }
+    }
 
     /// <summary>
     /// Drops a database that will not be used again; a failure to drop is reported together with <paramref name="cause"/>
@@ -167,6 +200,13 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _background.WaitAllAsync(errors).ConfigureAwait(false);
+        if (!_unreported.IsEmpty)
+        {
+            // No lease came after them; they are in the summary too.
+            errors.Add(new TestKitException($"TestKit could not clean {_unreported.Count} database(s) in the background, and no test leased one after: {string.Join(" ", _unreported.Select(failure => failure.Message))}"));
+            _unreported.Clear();
+        }
+
         foreach (var database in _all.Values)
         {
             await Errors.CollectAsync(errors, () => _retirement.DropAsync(database)).ConfigureAwait(false);
@@ -199,34 +239,72 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
     }
 
-    private async Task FinishAsync(PooledDatabase database, Func<CancellationToken, Task<bool>> finish, bool inForeground)
+    private async Task<string?> FinishAsync(PooledDatabase database, Func<CancellationToken, Task<string?>> finish, CancellationToken cancellationToken, bool inForeground)
     {
+        string? useless;
         try
         {
-            if (!await finish(_stopping.Token).ConfigureAwait(false))
-            {
-                // The strategy judged it of no use (a migration that failed): the next test gets another one.
-                await DiscardAsync(database).ConfigureAwait(false);
-                return;
-            }
-        }
-        catch (Exception error) when (inForeground)
-        {
-            await DiscardAsync(database, error).ConfigureAwait(false);
-            throw;
+            useless = await finish(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception error)
         {
-            await DiscardAsync(database).ConfigureAwait(false);
-            if (!_stopping.IsCancellationRequested)
+            var failed = $"TestKit could not clean database '{database.Name}'{(inForeground ? "" : " in the background")} after the test that used it ({error.Message}); it dropped it, and the next test gets another.";
+            if (inForeground)
             {
-                _run.Logger.LogWarning(error, "TestKit could not finish cleaning database {Database} and dropped it: {Reason}", database.Name, error.Message);
+                await DropFinishedAsync(database, inForeground, error).ConfigureAwait(false);
+                if (Errors.IsAllowed(error))
+                {
+                    throw;
+                }
+
+                throw new TestKitException(failed, error);
             }
 
-            return;
+            if (!(error is OperationCanceledException && _stopping.IsCancellationRequested))
+            {
+                // Noted before the drop, which lets the next lease go on: it sees the failure.
+                var failure = new TestKitException($"{failed} The output of each test names the database it ran on.", error);
+                _unreported.Enqueue(failure);
+                _run.NoteBackgroundFailure(failure.Message);
+                _run.Logger.LogWarning(error, "{Failure}", failure.Message);
+            }
+
+            await DropFinishedAsync(database, inForeground).ConfigureAwait(false);
+            return null;
         }
 
+        if (useless is not null)
+        {
+            _run.Logger.LogDebug("TestKit replaces database '{Database}': {Reason}.", database.Name, useless);
+            await DropFinishedAsync(database, inForeground).ConfigureAwait(false);
+            return useless;
+        }
+
+        EndFinishing(inForeground);
         ReturnIdle(database);
+        return null;
+    }
+
+    /// <summary>Drops a database that could not be finished, then lets a waiting lease or the warm filler make another.</summary>
+    private async Task DropFinishedAsync(PooledDatabase database, bool inForeground, Exception? cause = null)
+    {
+        EndFinishing(inForeground);
+        try
+        {
+            await DiscardAsync(database, cause).ConfigureAwait(false);
+        }
+        finally
+        {
+            _warm?.Taken();
+        }
+    }
+
+    private void EndFinishing(bool inForeground)
+    {
+        if (!inForeground)
+        {
+            Interlocked.Decrement(ref _finishing);
+        }
     }
 
     /// <summary>Makes a cleaned database available to the next test; the slot is given back separately.</summary>

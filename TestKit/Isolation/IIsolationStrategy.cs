@@ -10,8 +10,9 @@ internal interface IIsolationStrategy : IAsyncDisposable
     Task<PooledDatabase> AcquireAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Takes the database back and brings it to a clean state for the next test (or replaces it). Throws if it cannot
-    /// prove the state clean; the database is then never handed out again.
+    /// Takes the database back and brings it to a clean state for the next test (or replaces it), or hands it to the
+    /// background to do so before any test gets it again (reset, outside verification mode). Throws if it cannot prove the
+    /// state clean in its own time; the database is then never handed out again.
     /// </summary>
     /// <returns>What was done, for the test's output.</returns>
     Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken);

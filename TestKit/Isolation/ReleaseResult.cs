@@ -6,8 +6,11 @@ internal enum ReleaseOutcome
     /// <summary>migrate-erase: erased by Evolve (and the schemas the baseline lacks dropped), and checked against its baseline.</summary>
     Erased,
 
-    /// <summary>reset: put back to exactly head.</summary>
+    /// <summary>reset: put back to exactly head (verification mode, which waits for it).</summary>
     Reset,
+
+    /// <summary>reset: put back to exactly head in the background, or replaced; no test gets it before.</summary>
+    ResetInBackground,
 
     /// <summary>The database could not be proven at head and was dropped; the next test gets a fresh one (see the reason).</summary>
     Replaced,
@@ -22,6 +25,8 @@ internal sealed record ReleaseResult(ReleaseOutcome Outcome, string? Reason = nu
     internal static ReleaseResult Erased { get; } = new(ReleaseOutcome.Erased);
 
     internal static ReleaseResult Reset { get; } = new(ReleaseOutcome.Reset);
+
+    internal static ReleaseResult ResetInBackground { get; } = new(ReleaseOutcome.ResetInBackground);
 
     internal static ReleaseResult Dropped { get; } = new(ReleaseOutcome.Dropped);
 

@@ -68,7 +68,10 @@ public sealed partial class DatabaseLease : IAsyncDisposable
     public TDb CreateConnection<TDb>()
         where TDb : DataConnection => DataConnectionFactory<TDb>.New(DataOptions);
 
-    /// <summary>Gives the database back; a failure to bring it back to its baseline is a <see cref="TestKitException"/> (the database is then replaced).</summary>
+    /// <summary>
+    /// Gives the database back; a failure to bring it back to its baseline is a <see cref="TestKitException"/> (the database is
+    /// then replaced). Under reset that runs in the background, and its failure reaches the next lease and the summary.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _ended, 1) == 0)

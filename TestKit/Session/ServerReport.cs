@@ -10,4 +10,5 @@ namespace TestKit.Session;
 /// roles belong to the whole server, and the kit drops only what it created. Empty for the embedded server, whose roles
 /// go with it.
 /// </param>
-internal sealed record ServerReport(string Server, int Created, int Dropped, double StartMilliseconds, IReadOnlyList<string> RolesLeft);
+/// <param name="BackgroundFailures">What the kit's background steps failed with (each database dropped, none handed to a test).</param>
+internal sealed record ServerReport(string Server, int Created, int Dropped, double StartMilliseconds, IReadOnlyList<string> RolesLeft, IReadOnlyList<string> BackgroundFailures);

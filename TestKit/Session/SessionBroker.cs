@@ -29,7 +29,7 @@ internal sealed class SessionBroker : IAsyncDisposable
         _servers.Values
             .Where(lazy => lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
             .Select(lazy => lazy.Value.Result)
-            .Select(run => new ServerReport(run.Server.Description, run.Catalog.Created, run.Catalog.Dropped, run.StartMilliseconds, run.RolesLeft));
+            .Select(run => new ServerReport(run.Server.Description, run.Catalog.Created, run.Catalog.Dropped, run.StartMilliseconds, run.RolesLeft, run.BackgroundFailures));
 
     /// <summary>A database at head for one test, under <paramref name="options"/>.</summary>
     internal async Task<DatabaseLease> AcquireAsync(ResolvedOptions options, CancellationToken cancellationToken)

@@ -80,6 +80,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         }
         catch (Exception eraseError)
         {
+            _pool.ReleaseSlot();
             await _pool.DiscardAsync(erased, eraseError).ConfigureAwait(false);
             if (Errors.IsAllowed(eraseError))
             {
@@ -88,15 +89,18 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
 
             throw new TestKitException($"TestKit could not erase database '{database.Name}' ({eraseError.Message}); it dropped it, and the next test gets a fresh one.", eraseError);
         }
+
+        // The next test does not wait for the migration; a database whose migration failed is dropped, and the test that
+        // needs one more gets a new one, whose migration reports the failure. In verification mode the release waits.
+        try
+        {
+            await _pool.ReturnIdleAfterAsync(erased, stopping => MigrateAheadAsync(erased, stopping), inForeground: _verification is not null, cancellationToken).ConfigureAwait(false);
+            return ReleaseResult.Erased;
+        }
         finally
         {
             _pool.ReleaseSlot();
         }
-
-        // The next test does not wait for the migration; a database whose migration failed is dropped, and the test that
-        // needs one more gets a new one, whose migration reports the failure. In verification mode the release waits.
-        await _pool.ReturnIdleAfterAsync(erased, stopping => MigrateAheadAsync(erased, stopping), inForeground: _verification is not null).ConfigureAwait(false);
-        return ReleaseResult.Erased;
     }
 
     public Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken) =>
@@ -155,10 +159,10 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
 
     /// <summary>
     /// Migrates an erased database for the next test, as a background step of its own (<c>testkit.migrate-ahead</c>; in
-    /// verification mode in the foreground, followed by the proof of head, whose failure reaches the caller). False when the
+    /// verification mode in the foreground, followed by the proof of head, whose failure reaches the caller). Why, when the
     /// migration failed: the database is dropped, and the test that needs one gets a new one whose migration reports it.
     /// </summary>
-    private async Task<bool> MigrateAheadAsync(PooledDatabase database, CancellationToken stopping)
+    private async Task<string?> MigrateAheadAsync(PooledDatabase database, CancellationToken stopping)
     {
         using (var step = KitTracing.StartBackground("testkit.migrate-ahead", database.Name))
         {
@@ -173,7 +177,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             catch (Exception error) when (!stopping.IsCancellationRequested)
             {
                 step?.SetTag("testkit.failed", error.Message);
-                return false;
+                return $"its migration failed ({error.Message})";
             }
         }
 
@@ -182,7 +186,7 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             await _verification.VerifyAsync(database, "after the test that used it (erased and migrated again)", stopping).ConfigureAwait(false);
         }
 
-        return true;
+        return null;
     }
 
     /// <summary>

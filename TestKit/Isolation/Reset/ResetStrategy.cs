@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using TestKit.Configuration;
 using TestKit.Databases;
@@ -38,7 +39,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
         _template = template;
         _loginPerLease = options.IsolateLeftoverClients;
         _verification = verification;
-        _pool = new DatabasePool(run, options, (_, cancellationToken) => CreateAsync(cancellationToken));
+        _pool = new DatabasePool(run, options, (_, cancellationToken) => CreateAsync(cancellationToken), warm: verification is null ? Math.Clamp(Environment.ProcessorCount, 1, options.MaxDatabases) : 0);
         _superuser = new Lazy<Task>(() => EnsureSuperuserAsync(CancellationToken.None));
     }
 
@@ -51,67 +52,40 @@ internal sealed class ResetStrategy : IIsolationStrategy
         return _pool.LeaseAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Locks the test's login out (IsolateLeftoverClients), then gives the database to the pool to reset in the background:
+    /// no test gets it before its reset is done, and the next test gets another database at head. In verification mode the
+    /// release waits for the reset and its proof.
+    /// </summary>
     public async Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
-        var pooled = database;
-        ReleaseResult? replaced = null;
-        try
+        if (database.LoginRole is { } login)
         {
-            var login = pooled.LoginRole;
-            if (login is not null)
+            try
             {
-                // Lock the test out for good before the reset: its login role may not log in again, and loses the
-                // superuser status its sessions need to act as the admin role (-c role=...). A client that authenticated
-                // earlier and is still starting up fails that role check (PostgreSQL re-reads the role when it takes the
-                // lock on the database); one already past that lock is a session, which the reset ends.
+                // Before the teardown returns: its login role may not log in again, and loses the superuser status its
+                // sessions need to act as the admin role (-c role=...). A client that authenticated earlier and is still
+                // starting up fails that role check (PostgreSQL re-reads the role when it takes the lock on the
+                // database); one already past that lock is a session, which the reset ends.
                 await _run.LoginRoles.RetireAsync(login, cancellationToken).ConfigureAwait(false);
             }
-
-            var (verdict, detail) = await ResetAsync(pooled, endAll: login is not null, cancellationToken).ConfigureAwait(false);
-            if (login is null && verdict != ResetVerdict.Reset)
+            catch (Exception retireError)
             {
-                // The server ended the idle sessions too: the pools' connections to them are broken, in every pool of the
-                // database's connection string, derived ones included.
-                pooled.ClearTestConnections(everyPool: verdict == ResetVerdict.ResetEndingEverySession);
-            }
-
-            if (!verdict.IsHead)
-            {
-                await _pool.DiscardAsync(pooled).ConfigureAwait(false);
-                replaced = ReleaseResult.Replaced(verdict.Describe(detail));
-            }
-            else if (login is not null)
-            {
-                // The next test logs in with a new role; the retired one goes, now that its sessions are gone.
-                await _run.LoginRoles.DropAsync(login, cancellationToken).ConfigureAwait(false);
-                await NewLoginAsync(pooled, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception resetError)
-        {
-            // Whatever stopped the reset (a cancellation too), the database is of no use: it goes, with its budget place.
-            await _pool.DiscardAsync(pooled, resetError).ConfigureAwait(false);
-            if (resetError is OperationCanceledException)
-            {
+                _pool.ReleaseSlot();
+                await _pool.DiscardAsync(database, retireError).ConfigureAwait(false);
                 throw;
             }
+        }
 
-            throw new TestKitException($"TestKit could not reset database '{database.Name}' ({resetError.Message}); it dropped it, and the next test gets a fresh copy.", resetError);
+        try
+        {
+            var replaced = await _pool.ReturnIdleAfterAsync(database, stopping => ResetInBackgroundAsync(database, stopping), inForeground: _verification is not null, cancellationToken).ConfigureAwait(false);
+            return _verification is null ? ReleaseResult.ResetInBackground : replaced is null ? ReleaseResult.Reset : ReleaseResult.Replaced(replaced);
         }
         finally
         {
             _pool.ReleaseSlot();
         }
-
-        if (replaced is not null)
-        {
-            return replaced;
-        }
-
-        // The sequences cost one read each, whatever the test wrote: the test does not wait for them, the next one does (in
-        // verification mode the release waits, and the proof is its own).
-        await _pool.ReturnIdleAfterAsync(pooled, stopping => ResetSequencesAsync(pooled, stopping), inForeground: _verification is not null).ConfigureAwait(false);
-        return ReleaseResult.Reset;
     }
 
     public Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken) =>
@@ -125,9 +99,8 @@ internal sealed class ResetStrategy : IIsolationStrategy
     /// may be dead), puts back what changed, and answers its verdict. The kit's pooled connection is used without a ping
     /// first: if the test killed it, the database is replaced.
     /// </summary>
-    private static async Task<(ResetVerdict Verdict, string? Detail)> ResetAsync(PooledDatabase database, bool endAll, CancellationToken cancellationToken)
+    private static async Task<(ResetVerdict Verdict, string? Detail)> ResetAsync(PooledDatabase database, bool endAll, Activity? step, CancellationToken cancellationToken)
     {
-        using var step = KitTracing.StartChild("testkit.reset");
         try
         {
             var connection = await database.OpenKitConnectionAsync(cancellationToken, checkAlive: false).ConfigureAwait(false);
@@ -153,27 +126,48 @@ internal sealed class ResetStrategy : IIsolationStrategy
     }
 
     /// <summary>
-    /// Puts back the sequences the test moved (testkit_reset.reset_sequences()), on the kit's connection; in verification
-    /// mode, then compares the database with head.
+    /// Resets a released database (<c>testkit.reset</c>, a background step; in the foreground in verification mode, then
+    /// compared with head): ends the test's sessions, puts back the rows and the sequences; null, or why head cannot be
+    /// proven (the pool drops the database, and the next test gets another).
     /// </summary>
-    private async Task<bool> ResetSequencesAsync(PooledDatabase database, CancellationToken cancellationToken)
+    private async Task<string?> ResetInBackgroundAsync(PooledDatabase database, CancellationToken stopping)
     {
-        using (var step = KitTracing.StartBackground("testkit.reset-sequences", database.Name))
+        using var step = KitTracing.StartBackground("testkit.reset", database.Name);
+        var login = database.LoginRole;
+        var (verdict, detail) = await ResetAsync(database, endAll: login is not null, step, stopping).ConfigureAwait(false);
+        if (login is null && verdict != ResetVerdict.Reset)
         {
-            var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                var moved = await Sql.ScalarAsync<int>(connection, "SELECT testkit_reset.reset_sequences()", cancellationToken).ConfigureAwait(false);
-                step?.SetTag("testkit.sequences_moved", moved);
-            }
+            // The server ended the idle sessions too: the pools' connections to them are broken, in every pool of the
+            // database's connection string, derived ones included.
+            database.ClearTestConnections(everyPool: verdict == ResetVerdict.ResetEndingEverySession);
+        }
+
+        step?.SetTag("testkit.verdict", verdict.ToString());
+        if (!verdict.IsHead)
+        {
+            return verdict.Describe(detail);
+        }
+
+        if (login is not null)
+        {
+            // The next test logs in with a new role; then the retired one goes, now that its sessions are gone (even when
+            // the run ends meanwhile: nothing else drops it once the database names the new one).
+            await NewLoginAsync(database, stopping).ConfigureAwait(false);
+            await _run.LoginRoles.DropAsync(login, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var connection = await database.OpenKitConnectionAsync(stopping).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await Sql.ScalarAsync<int>(connection, "SELECT testkit_reset.reset_sequences()", stopping).ConfigureAwait(false);
         }
 
         if (_verification is not null)
         {
-            await _verification.VerifyAsync(database, "after the test that used it (reset)", cancellationToken).ConfigureAwait(false);
+            await _verification.VerifyAsync(database, "after the test that used it (reset)", stopping).ConfigureAwait(false);
         }
 
-        return true;
+        return null;
     }
 
     private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)

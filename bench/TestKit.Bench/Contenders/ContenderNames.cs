@@ -9,6 +9,9 @@ internal static class ContenderNames
     internal const string TemplateClone = "template clone";
     internal const string EvolveCycle = "Evolve migrate+erase";
 
+    /// <summary>The reset strategy with the teardown timed until the reset is done: the path before issue 21, where the test waited for it.</summary>
+    internal const string ResetWaited = "testkit reset, teardown waits for it";
+
     /// <summary>"testkit reset": the TestKit strategy under its TESTKIT_ISOLATION name.</summary>
     internal static string Of(IsolationStrategy strategy) => "testkit " + strategy switch
     {

@@ -19,7 +19,8 @@ internal static class Lineup
             (ContenderNames.Respawn, () => new RespawnReset(databases, set)),
             (ContenderNames.TemplateClone, () => new TemplateClone(databases, set)),
             (ContenderNames.EvolveCycle, () => new EvolveCycle(databases, set)),
-        }.Concat(Enum.GetValues<IsolationStrategy>().Select(strategy => (ContenderNames.Of(strategy), (Func<IContender>)(() => new TestKitStrategy(databases.Server, strategy, set, steps)))));
+        }.Concat(Enum.GetValues<IsolationStrategy>().Select(strategy => (ContenderNames.Of(strategy), (Func<IContender>)(() => new TestKitStrategy(databases.Server, strategy, set, steps)))))
+            .Append((ContenderNames.ResetWaited, () => new TestKitStrategy(databases.Server, IsolationStrategy.Reset, set, steps, teardownWaitsForReset: true)));
         foreach (var (name, create) in all)
         {
             if (names.Count == 0 || names.Any(wanted => name.Contains(wanted, StringComparison.OrdinalIgnoreCase)))

@@ -7,13 +7,14 @@ namespace TestKit.Bench.Contenders;
 /// A TestKit strategy through the public API, as a test host uses it: <see cref="TestDatabases"/> started once (not
 /// timed) on the bench's server, a lease before each test, disposed after it. After each test the bench waits, untimed,
 /// until the kit's background work has settled (as a test body of its own would give it time; the report shows that work's
-/// cost beside). Disposing the contender drops its databases.
+/// cost beside). Disposing the contender drops its databases. With <paramref name="teardownWaitsForReset"/> (reset only), the
+/// teardown is timed until the background reset of its database is done: the old path, where the test waited for it.
 /// </summary>
-internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy strategy, BenchMigrationSet set, KitStepRecorder steps) : IContender
+internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy strategy, BenchMigrationSet set, KitStepRecorder steps, bool teardownWaitsForReset = false) : IContender
 {
     private TestDatabases? _databases;
 
-    public string Name => ContenderNames.Of(strategy);
+    public string Name => teardownWaitsForReset ? ContenderNames.ResetWaited : ContenderNames.Of(strategy);
 
     public async Task PrepareAsync(CancellationToken cancellationToken) =>
         _databases = await TestDatabases.StartAsync(
@@ -23,6 +24,7 @@ internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy stra
     public async Task<Sample> RunTestAsync(CancellationToken cancellationToken)
     {
         var timer = new CycleTimer();
+        var resets = steps.Resets;
         var lease = await _databases!.LeaseAsync(cancellationToken);
         timer.SetUpDone();
         try
@@ -34,6 +36,10 @@ internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy stra
         {
             // A failed workload still gives the database back, as DatabaseTest's [After(Test)] does.
             await lease.DisposeAsync();
+            if (teardownWaitsForReset)
+            {
+                await steps.WaitForResetAsync(resets, cancellationToken);
+            }
         }
 
         var sample = timer.TearDownDone();

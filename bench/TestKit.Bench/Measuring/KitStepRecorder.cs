@@ -7,7 +7,7 @@ namespace TestKit.Bench.Measuring;
 /// Listens to the kit's <c>TestKit</c> <see cref="ActivitySource"/>: records, while a contender's timed tests run, the
 /// numeric <c>testkit.*</c> tags of <c>testkit.reset</c> (the reset function's parts in milliseconds as the server timed
 /// them, and the tables it found dirty) and the duration of the kit's background steps (a warm database made, a used one
-/// dropped, sequences put back); and tells when the kit's background work has settled, so that a test starts as one would
+/// dropped, a used one reset); and tells when the kit's background work has settled, so that a test starts as one would
 /// after a test body of its own.
 /// </summary>
 internal sealed class KitStepRecorder : IDisposable
@@ -21,7 +21,7 @@ internal sealed class KitStepRecorder : IDisposable
     {
         ["testkit.warm"] = "warm database made",
         ["testkit.drop"] = "used database dropped",
-        ["testkit.reset-sequences"] = "sequences put back",
+        ["testkit.reset"] = "database reset",
         ["testkit.migrate-ahead"] = "erased database migrated",
     };
 
@@ -30,6 +30,8 @@ internal sealed class KitStepRecorder : IDisposable
     private volatile bool _recording;
     private int _inFlight;
     private long _lastChange = Stopwatch.GetTimestamp();
+    private long _resets;
+    private TaskCompletionSource _resetStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal KitStepRecorder()
     {
@@ -57,6 +59,24 @@ internal sealed class KitStepRecorder : IDisposable
     {
         _recording = false;
         return _values.GroupBy(value => value.Step).ToDictionary(group => group.Key, group => Distribution.Of(group.Select(value => value.Value)));
+    }
+
+    /// <summary>How many <c>testkit.reset</c> steps have ended so far.</summary>
+    internal long Resets => Interlocked.Read(ref _resets);
+
+    /// <summary>Waits until more than <paramref name="after"/> <c>testkit.reset</c> steps have ended (see <see cref="Resets"/>), without polling.</summary>
+    internal async Task WaitForResetAsync(long after, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var stopped = Volatile.Read(ref _resetStopped);
+            if (Resets > after)
+            {
+                return;
+            }
+
+            await stopped.Task.WaitAsync(SettleLimit, cancellationToken);
+        }
     }
 
     /// <summary>Waits until no background step of the kit's has run for a moment (untimed, between tests).</summary>
@@ -87,14 +107,23 @@ internal sealed class KitStepRecorder : IDisposable
 
     private void Stopped(Activity activity)
     {
+        if (activity.OperationName == "testkit.release")
+        {
+            // The release may hand a background step to the thread pool that has not started yet: settle after it too.
+            Interlocked.Exchange(ref _lastChange, Stopwatch.GetTimestamp());
+        }
+
         if (Background.TryGetValue(activity.OperationName, out var step))
         {
             Interlocked.Decrement(ref _inFlight);
             Interlocked.Exchange(ref _lastChange, Stopwatch.GetTimestamp());
             Record(step, activity.Duration.TotalMilliseconds);
         }
-        else if (activity.OperationName == "testkit.reset")
+
+        if (activity.OperationName == "testkit.reset")
         {
+            Interlocked.Increment(ref _resets);
+            Interlocked.Exchange(ref _resetStopped, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             foreach (var (key, value) in activity.TagObjects)
             {
                 if (key.StartsWith(TagPrefix, StringComparison.Ordinal) && value is double number)
