@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using TestKit.Configuration;
 using TestKit.Databases;
 using TestKit.Diagnostics;
@@ -25,8 +24,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private readonly CancellationTokenSource _stopping = new();
     private readonly WarmFiller? _warm;
     private readonly DatabaseRetirement _retirement;
-    private readonly ConcurrentQueue<Exception> _unreported = new();
-    private int _finishing;
+    private readonly DatabaseFinisher _finisher;
 
     /// <param name="run">The run and server the databases belong to.</param>
     /// <param name="options">The most databases leased at once, and how tests connect to them.</param>
@@ -38,9 +36,10 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         _options = options;
         _create = create;
         _retirement = new DatabaseRetirement(run);
+        _finisher = new DatabaseFinisher(run, _background, _stopping.Token, ReturnIdle, DropFinishedAsync);
         var maxDatabases = options.MaxDatabases;
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
-        _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count + Volatile.Read(ref _finishing), PrepareWarmAsync) : null;
+        _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count + _finisher.InBackground, PrepareWarmAsync) : null;
 
         run.Budget.Allow(maxDatabases);
         run.Budget.Register(this);
@@ -49,11 +48,11 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     /// <summary>
     /// Waits for a lease slot, then hands out an idle database, one being cleaned in the background once it is, or a new one;
     /// at the run's bound, a new one waits for another pool to give one up or for a database to be dropped. First throws
-    /// what a background step of the pool failed with since the last lease (see <see cref="ReturnIdleAfterAsync"/>). The slot is given back if that fails; otherwise by <see cref="ReleaseSlot"/>.
+    /// what a background step of the pool failed with since the last lease (see <see cref="DatabaseFinisher"/>). The slot is given back if that fails; otherwise by <see cref="ReleaseSlot"/>.
     /// </summary>
     internal async Task<PooledDatabase> LeaseAsync(CancellationToken cancellationToken)
     {
-        ThrowUnreported();
+        _finisher.ThrowUnreported();
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -67,7 +66,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
                 }
 
                 // A database being cleaned in the background is idle in a few milliseconds: cheaper to wait for than a new one.
-                if (Volatile.Read(ref _finishing) > 0)
+                if (_finisher.InBackground > 0)
                 {
                     await _run.Budget.WaitAsync(changed, cancellationToken).ConfigureAwait(false);
                     continue;
@@ -111,37 +110,14 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     }
 
     /// <summary>
-    /// Finishes cleaning a released database — what the test that released it need not wait for — then makes it available
-    /// to the next test; <paramref name="finish"/> answers null, or why the database is of no use (it is dropped, and the
-    /// next test gets another). Call it before giving the slot back: a lease waits for a database being finished rather
-    /// than make one. In the background: a database that cannot be finished is dropped, and the failure goes to the next
-    /// lease of the pool, the run's log and summary, and the pool's end. In the foreground (verification mode, whose proof
-    /// belongs to the test that released it, under its <paramref name="cancellationToken"/>): a failure drops the database
-    /// and reaches the caller, and so does why it was of no use.
+    /// Finishes cleaning a released database in the background, or in the foreground (verification mode), then makes it
+    /// available to the next test (see <see cref="DatabaseFinisher.FinishAsync"/>). Call it before giving the slot back: a
+    /// lease waits for a database being finished rather than make one.
     /// </summary>
-    internal async Task<string?> ReturnIdleAfterAsync(PooledDatabase database, Func<CancellationToken, Task<string?>> finish, bool inForeground, CancellationToken cancellationToken)
-    {
-        if (!inForeground)
-        {
-            Interlocked.Increment(ref _finishing);
-            await _background.Start(() => FinishAsync(database, finish, _stopping.Token, inForeground)).ConfigureAwait(false);
-            return null;
-        }
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        return await FinishAsync(database, finish, linked.Token, inForeground).ConfigureAwait(false);
-    }
+    internal Task<string?> ReturnIdleAfterAsync(PooledDatabase database, Func<CancellationToken, Task<string?>> finish, bool inForeground, CancellationToken cancellationToken) =>
+        _finisher.FinishAsync(database, finish, inForeground, cancellationToken);
 
     internal void ReleaseSlot() => _slots.Release();
-
-    /// <summary>Throws what a background step of this pool failed with since the last lease, for a test to see (one at a time).</summary>
-    private void ThrowUnreported()
-    {
-        if (_unreported.TryDequeue(out var failure))
-        {
-            throw failure;
-        }
-    }
 
     /// <summary>
     /// Drops a database that will not be used again; a failure to drop is reported together with <paramref name="cause"/>
@@ -200,11 +176,9 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _background.WaitAllAsync(errors).ConfigureAwait(false);
-        if (!_unreported.IsEmpty)
+        if (_finisher.TakeUnreported() is { } unreported)
         {
-            // No lease came after them; they are in the summary too.
-            errors.Add(new TestKitException($"TestKit could not clean {_unreported.Count} database(s) in the background, and no test leased one after: {string.Join(" ", _unreported.Select(failure => failure.Message))}"));
-            _unreported.Clear();
+            errors.Add(unreported);
         }
 
         foreach (var database in _all.Values)
@@ -239,56 +213,9 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
     }
 
-    private async Task<string?> FinishAsync(PooledDatabase database, Func<CancellationToken, Task<string?>> finish, CancellationToken cancellationToken, bool inForeground)
-    {
-        string? useless;
-        try
-        {
-            useless = await finish(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error)
-        {
-            var failed = $"TestKit could not clean database '{database.Name}'{(inForeground ? "" : " in the background")} after the test that used it ({error.Message}); it dropped it, and the next test gets another.";
-            if (inForeground)
-            {
-                await DropFinishedAsync(database, inForeground, error).ConfigureAwait(false);
-                if (Errors.IsAllowed(error))
-                {
-                    throw;
-                }
-
-                throw new TestKitException(failed, error);
-            }
-
-            if (!(error is OperationCanceledException && _stopping.IsCancellationRequested))
-            {
-                // Noted before the drop, which lets the next lease go on: it sees the failure.
-                var failure = new TestKitException($"{failed} The output of each test names the database it ran on.", error);
-                _unreported.Enqueue(failure);
-                _run.NoteBackgroundFailure(failure.Message);
-                _run.Logger.LogWarning(error, "{Failure}", failure.Message);
-            }
-
-            await DropFinishedAsync(database, inForeground).ConfigureAwait(false);
-            return null;
-        }
-
-        if (useless is not null)
-        {
-            _run.Logger.LogDebug("TestKit replaces database '{Database}': {Reason}.", database.Name, useless);
-            await DropFinishedAsync(database, inForeground).ConfigureAwait(false);
-            return useless;
-        }
-
-        EndFinishing(inForeground);
-        ReturnIdle(database);
-        return null;
-    }
-
     /// <summary>Drops a database that could not be finished, then lets a waiting lease or the warm filler make another.</summary>
-    private async Task DropFinishedAsync(PooledDatabase database, bool inForeground, Exception? cause = null)
+    private async Task DropFinishedAsync(PooledDatabase database, Exception? cause)
     {
-        EndFinishing(inForeground);
         try
         {
             await DiscardAsync(database, cause).ConfigureAwait(false);
@@ -296,14 +223,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         finally
         {
             _warm?.Taken();
-        }
-    }
-
-    private void EndFinishing(bool inForeground)
-    {
-        if (!inForeground)
-        {
-            Interlocked.Decrement(ref _finishing);
         }
     }
 
