@@ -130,7 +130,7 @@ public abstract class DatabaseTest<TDb>
                 {
                     var result = await lease.ReleaseAsync(deadline.Token).ConfigureAwait(false);
                     tearDownMilliseconds = watch.Elapsed.TotalMilliseconds;
-                    context.Output.WriteLine($"TestKit: database {lease.Name} {Describe(result)} in {tearDownMilliseconds:0.0} ms.");
+                    context.Output.WriteLine($"TestKit: database {lease.Name} {result.Description} in {tearDownMilliseconds:0.0} ms.");
                 }
             }).ConfigureAwait(false);
 
@@ -165,13 +165,4 @@ public abstract class DatabaseTest<TDb>
     private static TestKitException NotSetUp(string member) =>
         new($"{member} is available only while a test runs, after TestKit's setup; it is not available in a constructor or after the teardown.");
 
-    /// <summary>What a release did, in words, for the test's output.</summary>
-    private static string Describe(ReleaseResult result) => result.Outcome switch
-    {
-        ReleaseOutcome.Erased => "was erased and checked against its baseline",
-        ReleaseOutcome.Reset => "was reset to head",
-        ReleaseOutcome.ResetInBackground => "goes back to head in the background (or is replaced)",
-        ReleaseOutcome.Replaced => $"was dropped for a fresh copy: {result.Reason}",
-        _ => "is dropped in the background",
-    };
 }

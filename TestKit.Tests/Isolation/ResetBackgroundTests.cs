@@ -23,7 +23,7 @@ public sealed class ResetBackgroundTests : FaultKitTest
         }
 
         var released = await own.Strategy.ReleaseAsync(first, CancellationToken.None);
-        await Assert.That(released.Outcome).IsEqualTo(ReleaseOutcome.ResetInBackground);
+        await Assert.That(released).IsEqualTo(ReleaseResult.ResetInBackground);
 
         // A pool of one: the next test waits for the reset, then gets the same database.
         var next = await own.Strategy.AcquireAsync(CancellationToken.None);

@@ -67,7 +67,7 @@ public sealed class ResetVerdictTests : FaultKitTest
         await ExecuteAsync(idle[0], "INSERT INTO customers (name, email, country_code) VALUES ('Idle', 'idle@example.com', 'DE')");
         var released = await own.Strategy.ReleaseAsync(first, CancellationToken.None);
 
-        await Assert.That(released.Outcome).IsEqualTo(ReleaseOutcome.Reset).Because(released.Reason ?? string.Empty);
+        await Assert.That(released).IsEqualTo(ReleaseResult.Reset).Because(released.Reason ?? string.Empty);
         foreach (var connection in idle)
         {
             await Assert.That(async () => await ExecuteAsync(connection, "SELECT 1")).Throws<NpgsqlException>()
@@ -92,7 +92,7 @@ public sealed class ResetVerdictTests : FaultKitTest
 
         var released = await own.Strategy.ReleaseAsync(first, CancellationToken.None);
 
-        await Assert.That(released.Outcome).IsEqualTo(ReleaseOutcome.Replaced);
+        await Assert.That(released.IsReplaced).IsTrue();
         await Assert.That(released.Reason).Contains(reason);
         var next = await own.Strategy.AcquireAsync(CancellationToken.None);
         await Assert.That(next.Name).IsNotEqualTo(first.Name).Because("a replaced database is dropped and the next test gets a fresh copy");

@@ -1,34 +1,22 @@
 namespace TestKit.Isolation;
 
-/// <summary>How a strategy took a database back after a test.</summary>
-internal enum ReleaseOutcome
+/// <summary>What a release did, as the test's output says it ("database … <see cref="Description"/>"), and why, when it replaced the database.</summary>
+internal sealed record ReleaseResult(string Description, string? Reason = null)
 {
     /// <summary>migrate-erase: erased by Evolve (and the schemas the baseline lacks dropped), and checked against its baseline.</summary>
-    Erased,
+    internal static ReleaseResult Erased { get; } = new("was erased and checked against its baseline");
 
     /// <summary>reset: put back to exactly head (verification mode, which waits for it).</summary>
-    Reset,
+    internal static ReleaseResult Reset { get; } = new("was reset to head");
 
     /// <summary>reset: put back to exactly head in the background, or replaced; no test gets it before.</summary>
-    ResetInBackground,
-
-    /// <summary>The database could not be proven at head and was dropped; the next test gets a fresh one (see the reason).</summary>
-    Replaced,
+    internal static ReleaseResult ResetInBackground { get; } = new("goes back to head in the background (or is replaced)");
 
     /// <summary>template: the clone is dropped in the background; every test gets a new one.</summary>
-    Dropped,
-}
+    internal static ReleaseResult Dropped { get; } = new("is dropped in the background");
 
-/// <summary>What a release did, and why, when it replaced the database.</summary>
-internal sealed record ReleaseResult(ReleaseOutcome Outcome, string? Reason = null)
-{
-    internal static ReleaseResult Erased { get; } = new(ReleaseOutcome.Erased);
+    /// <summary>The database could not be proven at head and was dropped; the next test gets a fresh one.</summary>
+    internal bool IsReplaced => Reason is not null;
 
-    internal static ReleaseResult Reset { get; } = new(ReleaseOutcome.Reset);
-
-    internal static ReleaseResult ResetInBackground { get; } = new(ReleaseOutcome.ResetInBackground);
-
-    internal static ReleaseResult Dropped { get; } = new(ReleaseOutcome.Dropped);
-
-    internal static ReleaseResult Replaced(string reason) => new(ReleaseOutcome.Replaced, reason);
+    internal static ReleaseResult Replaced(string reason) => new($"was dropped for a fresh copy: {reason}", reason);
 }
