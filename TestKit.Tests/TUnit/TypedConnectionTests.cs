@@ -24,6 +24,17 @@ public sealed class TypedConnectionTests(IsolationStrategy kind) : DatabaseTest<
         await using var count = new NpgsqlCommand("SELECT count(*) FROM customers", second);
         await Assert.That((long)(await count.ExecuteScalarAsync())!).IsEqualTo(1).Because("Db and ConnectionString reach the same database");
     }
+
+    [Test]
+    public async Task A_connection_class_without_a_DataOptions_constructor_is_refused_with_the_remedy()
+    {
+        var refused = await Assert.That(() => CreateConnection<NoOptionsDb>()).Throws<ArgumentException>();
+        await Assert.That(refused!.Message).Contains("NoOptionsDb has no public constructor that takes DataOptions");
+        await Assert.That(refused.Message).Contains("override CreateDb");
+    }
+
+    /// <summary>A connection class linq2db's convention does not fit: it has no constructor that takes DataOptions.</summary>
+    private sealed class NoOptionsDb : DataConnection;
 }
 
 /// <summary>Options that shape the connection: DataOptions (a mapping schema here) and the data source (a mapped enum).</summary>

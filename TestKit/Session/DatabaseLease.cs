@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 using LinqToDB;
 using LinqToDB.Data;
@@ -66,7 +67,13 @@ public sealed partial class DatabaseLease : IAsyncDisposable
     /// <summary>A new connection of the team's own class, created through its constructor that takes <see cref="LinqToDB.DataOptions"/>; the caller disposes it.</summary>
     /// <typeparam name="TDb">The team's <see cref="DataConnection"/> class.</typeparam>
     public TDb CreateConnection<TDb>()
-        where TDb : DataConnection => DataConnectionFactory<TDb>.New(DataOptions);
+        where TDb : DataConnection =>
+        typeof(TDb).GetConstructor([typeof(DataOptions)]) is { } constructor && !typeof(TDb).IsAbstract
+            ? (TDb)constructor.Invoke(BindingFlags.DoNotWrapExceptions, null, [DataOptions], null)
+            : throw new ArgumentException(
+                $"{typeof(TDb).Name} has no public constructor that takes DataOptions, so TestKit cannot create it. " +
+                $"Add one (public {typeof(TDb).Name}(DataOptions options) : base(options)), or override CreateDb to create it yourself.",
+                nameof(TDb));
 
     /// <summary>
     /// Gives the database back; a failure to bring it back to its baseline is a <see cref="TestKitException"/> (the database is
