@@ -118,7 +118,7 @@ public abstract class DatabaseTest<TDb>
             _lease = null;
             double? tearDownMilliseconds = null;
             // As the test got it: once given back, the database may be the next test's, under a login of its own.
-            var ranOn = failed ? ConnectionStrings.Mask(lease.ConnectionString) : null;
+            var ranOn = failed ? ConnectionStrings.Mask(new NpgsqlConnectionStringBuilder(lease.ConnectionString)) : null;
             await Errors.CollectAsync(errors, async () =>
             {
                 if (failed && _databases?.Options.KeepFailedDatabases == true)
