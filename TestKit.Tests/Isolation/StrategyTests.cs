@@ -156,6 +156,6 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    internal static IIsolationStrategy NewStrategy(IsolationStrategy kind, ServerRun catalog, string folder, int maxDatabases) =>
+    internal static IsolationStrategyBase NewStrategy(IsolationStrategy kind, ServerRun catalog, string folder, int maxDatabases) =>
         StrategyFactory.Create(OptionsOf(kind, maxDatabases), catalog, new EvolveMigrator(MigrationSet.Load([folder])));
 }

@@ -127,11 +127,11 @@ public abstract class FaultKitTest : KitTest
     }
 
     /// <summary>A strategy of a test's own and the catalog its databases are marked with.</summary>
-    internal sealed class OwnStrategy(IIsolationStrategy strategy, ServerRun catalog) : IAsyncDisposable
+    internal sealed class OwnStrategy(IsolationStrategyBase strategy, ServerRun catalog) : IAsyncDisposable
     {
         private int _disposed;
 
-        internal IIsolationStrategy Strategy { get; } = strategy;
+        internal IsolationStrategyBase Strategy { get; } = strategy;
 
         internal ServerRun Catalog { get; } = catalog;
 

@@ -23,7 +23,7 @@ public abstract class KitTest
         DefaultOptions with { Isolation = kind, MaxDatabases = maxDatabases, IsolateLeftoverClients = isolateLeftoverClients };
 
     /// <summary>A strategy of this test's own (pool of one by default), so that it knows which database it gets back.</summary>
-    internal async Task<IIsolationStrategy> NewStrategyAsync(IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, Action<NpgsqlDataSourceBuilder>? configureDataSource = null)
+    internal async Task<IsolationStrategyBase> NewStrategyAsync(IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, Action<NpgsqlDataSourceBuilder>? configureDataSource = null)
     {
         var catalog = new ServerRun(await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);

@@ -12,7 +12,7 @@ internal sealed record Release(bool MustReport, string? Words = null)
     internal static Release Reports(string? words = null) => new(MustReport: true, words);
 
     /// <summary>Releases <paramref name="database"/> and checks that the release did what this expects.</summary>
-    internal async Task CheckAsync(IIsolationStrategy strategy, PooledDatabase database)
+    internal async Task CheckAsync(IsolationStrategyBase strategy, PooledDatabase database)
     {
         if (!MustReport)
         {

@@ -13,7 +13,7 @@ internal static class StrategyFactory
     /// <param name="options">Which strategy, how many databases at once, how tests connect, and whether head is verified.</param>
     /// <param name="run">The run and server its databases belong to.</param>
     /// <param name="migrator">The migrations.</param>
-    internal static IIsolationStrategy Create(ResolvedOptions options, ServerRun run, EvolveMigrator migrator)
+    internal static IsolationStrategyBase Create(ResolvedOptions options, ServerRun run, EvolveMigrator migrator)
     {
         // migrate-erase migrates each test's database anew: its rows hold what the scripts compute as they run (now()).
         var verification = options.VerifyHead ? new HeadVerification(rowContents: options.Isolation != IsolationStrategy.MigrateErase) : null;

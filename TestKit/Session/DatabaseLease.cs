@@ -25,12 +25,12 @@ namespace TestKit;
 public sealed partial class DatabaseLease : IAsyncDisposable
 {
     private readonly SessionBroker _broker;
-    private readonly IIsolationStrategy _strategy;
+    private readonly IsolationStrategyBase _strategy;
     private readonly ServerRun _run;
     private readonly PooledDatabase _database;
     private int _ended;
 
-    internal DatabaseLease(SessionBroker broker, IIsolationStrategy strategy, ServerRun run, PooledDatabase database)
+    internal DatabaseLease(SessionBroker broker, IsolationStrategyBase strategy, ServerRun run, PooledDatabase database)
     {
         _broker = broker;
         _strategy = strategy;

@@ -17,7 +17,7 @@ namespace TestKit.Session;
 internal sealed class SessionBroker : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ServerSource, Lazy<Task<ServerRun>>> _servers = new();
-    private readonly ConcurrentDictionary<(string Pool, object? DataSource, object? DataOptions), Lazy<Task<IIsolationStrategy>>> _strategies = new();
+    private readonly ConcurrentDictionary<(string Pool, object? DataSource, object? DataOptions), Lazy<Task<IsolationStrategyBase>>> _strategies = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly ConcurrentQueue<KeptDatabase> _kept = new();
 
@@ -102,11 +102,11 @@ internal sealed class SessionBroker : IAsyncDisposable
         Errors.Rethrow(errors, "TestKit could not clean up everything at the end of the session.");
     }
 
-    private Task<IIsolationStrategy> StrategyAsync(ResolvedOptions options) =>
+    private Task<IsolationStrategyBase> StrategyAsync(ResolvedOptions options) =>
         // The shaping callbacks by identity too: a pool's databases each have one data source, built with them.
-        _strategies.GetOrAdd((options.PoolKey, options.ConfigureDataSource, options.ConfigureDataOptions), _ => new Lazy<Task<IIsolationStrategy>>(() => CreateStrategyAsync(options))).Value;
+        _strategies.GetOrAdd((options.PoolKey, options.ConfigureDataSource, options.ConfigureDataOptions), _ => new Lazy<Task<IsolationStrategyBase>>(() => CreateStrategyAsync(options))).Value;
 
-    private async Task<IIsolationStrategy> CreateStrategyAsync(ResolvedOptions options)
+    private async Task<IsolationStrategyBase> CreateStrategyAsync(ResolvedOptions options)
     {
         var migrations = MigrationSet.Load(options.MigrationFolders, options.SeedFiles, options.Schemas, options.Placeholders, options.ChangelogSchema);
         var run = await RunAsync(options).ConfigureAwait(false);

@@ -15,14 +15,10 @@ namespace TestKit.Isolation.MigrateErase;
 /// migrates it again for the next test. A database that cannot be proven clean, or whose migration failed, is dropped and
 /// replaced, never handed to another test.
 /// </summary>
-internal sealed class MigrateEraseStrategy : IIsolationStrategy
+internal sealed class MigrateEraseStrategy : IsolationStrategyBase
 {
-    private readonly ServerRun _run;
     private readonly EvolveMigrator _migrator;
-    private readonly DatabasePool _pool;
     private readonly FirstMigration _firstMigration;
-    private readonly bool _renameAtRelease;
-    private readonly HeadVerification? _verification;
     private StateDigest? _baseline;
 
     /// <param name="run">The run and server.</param>
@@ -30,40 +26,31 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
     /// <param name="options">The most databases leased at once, how tests connect, and whether a release renames the database (IsolateLeftoverClients).</param>
     /// <param name="verification">Verification mode: every database migrated for a test is compared with head, in the foreground.</param>
     internal MigrateEraseStrategy(ServerRun run, EvolveMigrator migrator, ResolvedOptions options, HeadVerification? verification = null)
+        : base(run, options, migrator.Migrations, verification)
     {
-        _run = run;
         _migrator = migrator;
-        _renameAtRelease = options.IsolateLeftoverClients;
-        _verification = verification;
-        _pool = new DatabasePool(run, options, (_, cancellationToken) => CreateAsync(cancellationToken));
+        Pool = new DatabasePool(run, options, (_, cancellationToken) => CreateAsync(cancellationToken));
         _firstMigration = new FirstMigration(run);
     }
 
-    public string Name => IsolationStrategyNames.NameOf(IsolationStrategy.MigrateErase);
+    private protected override DatabasePool Pool { get; }
 
-    public Task<PooledDatabase> AcquireAsync(CancellationToken cancellationToken)
-    {
-        // A database migrated ahead holds the scripts the run loaded: an edit since is reported, as under every strategy.
-        _migrator.Migrations.EnsureUnchanged(lookedLately: true);
-        return _pool.LeaseAsync(cancellationToken);
-    }
-
-    public async Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
+    internal override async Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
         var erased = database;
         try
         {
-            if (_renameAtRelease)
+            if (Options.IsolateLeftoverClients)
             {
                 // Renaming ends the test's sessions and prepared transactions, and keeps whatever the test left
                 // running from writing into the database once it is erased.
-                erased = await _pool.RenameForNextLeaseAsync(database, cancellationToken).ConfigureAwait(false);
+                erased = await Pool.RenameForNextLeaseAsync(database, cancellationToken).ConfigureAwait(false);
             }
 
             var connection = await erased.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                if (!_renameAtRelease)
+                if (!Options.IsolateLeftoverClients)
                 {
                     // The test's pooled connections go back to the pool (idle, holding nothing), as under reset; busy sessions,
                     // and an idle one that holds an advisory lock, are ended, and with an idle one every pool is cleared.
@@ -80,8 +67,8 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         }
         catch (Exception eraseError)
         {
-            _pool.ReleaseSlot();
-            await _pool.DiscardAsync(erased, eraseError).ConfigureAwait(false);
+            Pool.ReleaseSlot();
+            await Pool.DiscardAsync(erased, eraseError).ConfigureAwait(false);
             if (Errors.IsAllowed(eraseError))
             {
                 throw;
@@ -94,30 +81,26 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
         // needs one more gets a new one, whose migration reports the failure. In verification mode the release waits.
         try
         {
-            await _pool.ReturnIdleAfterAsync(erased, stopping => MigrateAheadAsync(erased, stopping), inForeground: _verification is not null, cancellationToken).ConfigureAwait(false);
+            await Pool.ReturnIdleAfterAsync(erased, stopping => MigrateAheadAsync(erased, stopping), inForeground: Verification is not null, cancellationToken).ConfigureAwait(false);
             return ReleaseResult.Erased;
         }
         finally
         {
-            _pool.ReleaseSlot();
+            Pool.ReleaseSlot();
         }
     }
 
-    public Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken) =>
-        _pool.KeepAsync(database, keptName, cancellationToken);
-
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         _firstMigration.Dispose();
-        await _pool.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>A new database, migrated while its test waits; the first one's empty catalog is the baseline every erase is checked against.</summary>
     private async Task<PooledDatabase> CreateAsync(CancellationToken cancellationToken)
     {
-        var name = await _run.Catalog.CreateAsync(cancellationToken).ConfigureAwait(false);
-        var database = _pool.NewDatabase(name);
-        try
+        var name = await Run.Catalog.CreateAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadyOrDropAsync(Pool.NewDatabase(name), async database =>
         {
             if (_baseline is null)
             {
@@ -134,18 +117,11 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
                 await MigrateAsync(database, cancellationToken).ConfigureAwait(false);
             }
 
-            if (_verification is not null)
+            if (Verification is not null)
             {
-                await _verification.VerifyAsync(database, "as migrated", cancellationToken).ConfigureAwait(false);
+                await Verification.VerifyAsync(database, "as migrated", cancellationToken).ConfigureAwait(false);
             }
-
-            return database;
-        }
-        catch
-        {
-            await _pool.DiscardAsync(database).ConfigureAwait(false);
-            throw;
-        }
+        }).ConfigureAwait(false);
     }
 
     private async Task MigrateAsync(PooledDatabase database, CancellationToken cancellationToken)
@@ -181,9 +157,9 @@ internal sealed class MigrateEraseStrategy : IIsolationStrategy
             }
         }
 
-        if (_verification is not null)
+        if (Verification is not null)
         {
-            await _verification.VerifyAsync(database, "after the test that used it (erased and migrated again)", stopping).ConfigureAwait(false);
+            await Verification.VerifyAsync(database, "after the test that used it (erased and migrated again)", stopping).ConfigureAwait(false);
         }
 
         return null;

@@ -14,16 +14,11 @@ namespace TestKit.Isolation.Reset;
 /// get their head rows back, and sequences that moved are set back. When the kit cannot prove head — the test ran DDL,
 /// changed database settings, created large objects — the clone is dropped and the next test gets a fresh one.
 /// </summary>
-internal sealed class ResetStrategy : IIsolationStrategy
+internal sealed class ResetStrategy : IsolationStrategyBase
 {
-
     private static readonly string TrackingScript = Sql.Resource("ResetTracking.sql");
 
-    private readonly ServerRun _run;
     private readonly TemplateStore _template;
-    private readonly DatabasePool _pool;
-    private readonly bool _loginPerLease;
-    private readonly HeadVerification? _verification;
     private readonly Lazy<Task> _superuser;
 
     /// <param name="run">The run and server.</param>
@@ -34,30 +29,21 @@ internal sealed class ResetStrategy : IIsolationStrategy
     /// </param>
     /// <param name="verification">Verification mode: every clone, new or reset, is compared with head, in the foreground.</param>
     internal ResetStrategy(ServerRun run, TemplateStore template, ResolvedOptions options, HeadVerification? verification = null)
+        : base(run, options, template.Migrations, verification)
     {
-        _run = run;
         _template = template;
-        _loginPerLease = options.IsolateLeftoverClients;
-        _verification = verification;
-        _pool = new DatabasePool(run, options, (_, cancellationToken) => CreateAsync(cancellationToken), warm: verification is null ? Math.Clamp(Environment.ProcessorCount, 1, options.MaxDatabases) : 0);
+        Pool = new DatabasePool(run, options, (_, cancellationToken) => CreateAsync(cancellationToken), warm: verification is null ? Math.Clamp(Environment.ProcessorCount, 1, options.MaxDatabases) : 0);
         _superuser = new Lazy<Task>(() => EnsureSuperuserAsync(CancellationToken.None));
     }
 
-    public string Name => IsolationStrategyNames.NameOf(IsolationStrategy.Reset);
-
-    public Task<PooledDatabase> AcquireAsync(CancellationToken cancellationToken)
-    {
-        // The template holds the scripts the run loaded: an edit since is reported, as under every strategy.
-        _template.Migrations.EnsureUnchanged(lookedLately: true);
-        return _pool.LeaseAsync(cancellationToken);
-    }
+    private protected override DatabasePool Pool { get; }
 
     /// <summary>
     /// Locks the test's login out (IsolateLeftoverClients), then gives the database to the pool to reset in the background:
     /// no test gets it before its reset is done, and the next test gets another database at head. In verification mode the
     /// release waits for the reset and its proof.
     /// </summary>
-    public async Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
+    internal override async Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
         if (database.LoginRole is { } login)
         {
@@ -67,31 +53,28 @@ internal sealed class ResetStrategy : IIsolationStrategy
                 // sessions need to act as the admin role (-c role=...). A client that authenticated earlier and is still
                 // starting up fails that role check (PostgreSQL re-reads the role when it takes the lock on the
                 // database); one already past that lock is a session, which the reset ends.
-                await _run.LoginRoles.RetireAsync(login, cancellationToken).ConfigureAwait(false);
+                await Run.LoginRoles.RetireAsync(login, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception retireError)
             {
-                _pool.ReleaseSlot();
-                await _pool.DiscardAsync(database, retireError).ConfigureAwait(false);
+                Pool.ReleaseSlot();
+                await Pool.DiscardAsync(database, retireError).ConfigureAwait(false);
                 throw;
             }
         }
 
         try
         {
-            var replaced = await _pool.ReturnIdleAfterAsync(database, stopping => ResetInBackgroundAsync(database, stopping), inForeground: _verification is not null, cancellationToken).ConfigureAwait(false);
-            return _verification is null ? ReleaseResult.ResetInBackground : replaced is null ? ReleaseResult.Reset : ReleaseResult.Replaced(replaced);
+            var replaced = await Pool.ReturnIdleAfterAsync(database, stopping => ResetInBackgroundAsync(database, stopping), inForeground: Verification is not null, cancellationToken).ConfigureAwait(false);
+            return Verification is null ? ReleaseResult.ResetInBackground : replaced is null ? ReleaseResult.Reset : ReleaseResult.Replaced(replaced);
         }
         finally
         {
-            _pool.ReleaseSlot();
+            Pool.ReleaseSlot();
         }
     }
 
-    public Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken) =>
-        _pool.KeepAsync(database, keptName, cancellationToken);
-
-    public ValueTask DisposeAsync() => new(Errors.RunAllAsync($"TestKit could not end the {Name} strategy cleanly.", _pool.DisposeAsync, _template.DisposeAsync));
+    public override ValueTask DisposeAsync() => new(Errors.RunAllAsync($"TestKit could not end the {Name} strategy cleanly.", base.DisposeAsync, _template.DisposeAsync));
 
     /// <summary>
     /// One round trip: testkit_reset.reset() ends the test's busy sessions (and the idle ones too with
@@ -153,7 +136,7 @@ internal sealed class ResetStrategy : IIsolationStrategy
             // The next test logs in with a new role; then the retired one goes, now that its sessions are gone (even when
             // the run ends meanwhile: nothing else drops it once the database names the new one).
             await NewLoginAsync(database, stopping).ConfigureAwait(false);
-            await _run.LoginRoles.DropAsync(login, CancellationToken.None).ConfigureAwait(false);
+            await Run.LoginRoles.DropAsync(login, CancellationToken.None).ConfigureAwait(false);
         }
 
         var connection = await database.OpenKitConnectionAsync(stopping).ConfigureAwait(false);
@@ -162,9 +145,9 @@ internal sealed class ResetStrategy : IIsolationStrategy
             await Sql.ScalarAsync<int>(connection, "SELECT testkit_reset.reset_sequences()", stopping).ConfigureAwait(false);
         }
 
-        if (_verification is not null)
+        if (Verification is not null)
         {
-            await _verification.VerifyAsync(database, "after the test that used it (reset)", stopping).ConfigureAwait(false);
+            await Verification.VerifyAsync(database, "after the test that used it (reset)", stopping).ConfigureAwait(false);
         }
 
         return null;
@@ -174,15 +157,14 @@ internal sealed class ResetStrategy : IIsolationStrategy
     {
         await _superuser.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var name = await _run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
+        var name = await Run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
 
         // The kit's session resets rows in replica mode (foreign keys and user triggers skipped). Set for the
         // whole session rather than per reset, because changing it empties the session's plan cache; and the session
         // keeps that cache between resets (it runs only the kit's functions).
-        var database = _pool.NewDatabase(name, "-c session_replication_role=replica", keepKitSession: true);
-        try
+        return await ReadyOrDropAsync(Pool.NewDatabase(name, "-c session_replication_role=replica", keepKitSession: true), async database =>
         {
-            if (_loginPerLease)
+            if (Options.IsolateLeftoverClients)
             {
                 await NewLoginAsync(database, cancellationToken).ConfigureAwait(false);
             }
@@ -193,33 +175,27 @@ internal sealed class ResetStrategy : IIsolationStrategy
                 await Sql.ExecuteAsync(connection, TrackingScript, cancellationToken).ConfigureAwait(false);
             }
 
-            if (_verification is not null)
+            if (Verification is not null)
             {
-                await _verification.VerifyAsync(database, "as cloned", cancellationToken).ConfigureAwait(false);
+                await Verification.VerifyAsync(database, "as cloned", cancellationToken).ConfigureAwait(false);
             }
 
             // One beside the kit's own: the next tests find the connections of the tests before them.
             await database.OpenTestConnectionsAheadAsync(1, loadSchema: false, cancellationToken).ConfigureAwait(false);
-            return database;
-        }
-        catch
-        {
-            await _pool.DiscardAsync(database).ConfigureAwait(false);
-            throw;
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Gives the database's tests a new login role of their own, with a new password.</summary>
     private async Task NewLoginAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
         var password = LeaseCredentials.NewPassword();
-        var role = await _run.LoginRoles.CreateAsync(LeaseCredentials.ScramVerifier(password), cancellationToken).ConfigureAwait(false);
+        var role = await Run.LoginRoles.CreateAsync(LeaseCredentials.ScramVerifier(password), cancellationToken).ConfigureAwait(false);
         await database.UseLoginAsync(role, password).ConfigureAwait(false);
     }
 
     private async Task EnsureSuperuserAsync(CancellationToken cancellationToken)
     {
-        var admin = await ServerErrors.OpenAsync(_run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
+        var admin = await ServerErrors.OpenAsync(Run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
         await using (admin.ConfigureAwait(false))
         {
             if (!await Sql.ScalarAsync<bool>(admin, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false))

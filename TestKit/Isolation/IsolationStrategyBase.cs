@@ -1,0 +1,74 @@
+using TestKit.Configuration;
+using TestKit.Databases;
+using TestKit.Migrations;
+
+namespace TestKit.Isolation;
+
+/// <summary>
+/// Gives one test one clean database migrated to head, and takes it back so that nothing is left. What the three strategies
+/// share is here: the pool, the lease (after checking that the scripts did not change), keeping a failed test's database,
+/// and dropping a database that could not be made ready.
+/// </summary>
+internal abstract class IsolationStrategyBase : IAsyncDisposable
+{
+    /// <param name="run">The run and server.</param>
+    /// <param name="options">The strategy, the most databases leased at once, and how tests connect.</param>
+    /// <param name="migrations">The scripts the databases hold: an edit since they were loaded is reported at the next lease.</param>
+    /// <param name="verification">Verification mode: databases are compared with head, in the foreground.</param>
+    private protected IsolationStrategyBase(ServerRun run, ResolvedOptions options, MigrationSet migrations, HeadVerification? verification)
+    {
+        Run = run;
+        Options = options;
+        Migrations = migrations;
+        Verification = verification;
+        Name = IsolationStrategyNames.NameOf(options.Isolation);
+    }
+
+    /// <summary>The strategy's name as written in TESTKIT_ISOLATION.</summary>
+    internal string Name { get; }
+
+    private protected ServerRun Run { get; }
+
+    private protected ResolvedOptions Options { get; }
+
+    private protected MigrationSet Migrations { get; }
+
+    private protected HeadVerification? Verification { get; }
+
+    private protected abstract DatabasePool Pool { get; }
+
+    /// <summary>A database at head that no other test uses until it is released.</summary>
+    internal virtual Task<PooledDatabase> AcquireAsync(CancellationToken cancellationToken)
+    {
+        Migrations.EnsureUnchanged(lookedLately: true);
+        return Pool.LeaseAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes the database back and brings it to a clean state for the next test (or replaces it), or hands it to the
+    /// background to do so before any test gets it again. Throws if it cannot prove the state clean in its own time; the
+    /// database is then never handed out again.
+    /// </summary>
+    internal abstract Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken);
+
+    /// <summary>Takes a failed test's database out of the strategy and keeps it under <paramref name="keptName"/> (or a close variant, returned).</summary>
+    internal Task<string> KeepAsync(PooledDatabase database, string keptName, CancellationToken cancellationToken) =>
+        Pool.KeepAsync(database, keptName, cancellationToken);
+
+    public virtual ValueTask DisposeAsync() => Pool.DisposeAsync();
+
+    /// <summary>Runs <paramref name="ready"/> on a database just made; if it fails, the database is dropped and the error goes on.</summary>
+    private protected async Task<PooledDatabase> ReadyOrDropAsync(PooledDatabase database, Func<PooledDatabase, Task> ready)
+    {
+        try
+        {
+            await ready(database).ConfigureAwait(false);
+            return database;
+        }
+        catch
+        {
+            await Pool.DiscardAsync(database).ConfigureAwait(false);
+            throw;
+        }
+    }
+}
