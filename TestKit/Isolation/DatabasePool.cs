@@ -39,7 +39,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         _finisher = new DatabaseFinisher(run, _background, _stopping.Token, ReturnIdle, DropFinishedAsync);
         var maxDatabases = options.MaxDatabases;
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
-        _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count + _finisher.InBackground, PrepareWarmAsync) : null;
+        _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count + _finisher.InBackground, PrepareWarmAsync, _background, _stopping.Token) : null;
 
         run.Budget.Allow(maxDatabases);
         run.Budget.Register(this);
@@ -169,11 +169,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     {
         _run.Budget.Unregister(this);
         var errors = new List<Exception>();
-        if (_warm is not null && await _warm.StopAsync().ConfigureAwait(false) is { } fillError)
-        {
-            errors.Add(fillError);
-        }
-
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _background.WaitAllAsync(errors).ConfigureAwait(false);
         if (_finisher.TakeUnreported() is { } unreported)
@@ -187,10 +182,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
 
         _all.Clear();
-        if (_warm is not null)
-        {
-            await _warm.DisposeAsync().ConfigureAwait(false);
-        }
+        _warm?.Dispose();
 
         _slots.Dispose();
         _stopping.Dispose();
