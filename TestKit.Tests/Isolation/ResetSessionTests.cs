@@ -101,6 +101,62 @@ public sealed class ResetSessionTests : FaultKitTest
     }
 
     [Test]
+    public async Task Pooled_sessions_killed_before_a_statistics_reset_in_a_new_databases_first_test_are_noticed()
+    {
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        var pooled = new List<int>();
+        await using (var connection = await first.DataSource.OpenConnectionAsync())
+        await using (var other = await first.DataSource.OpenConnectionAsync())
+        {
+            pooled.Add(connection.ProcessID);
+            pooled.Add(other.ProcessID);
+        }
+
+        // The kills are counted first, then pg_stat_reset() sets the count back to 0, what the reset expects of a new
+        // database: only the time of the statistics' reset tells, and it must have been known before the test.
+        await using (var killer = await OpenAsync(new NpgsqlConnectionStringBuilder(first.ConnectionString) { Pooling = false }.ConnectionString))
+        {
+            foreach (var backend in pooled)
+            {
+                await Assert.That(await CountAsync(killer, "SELECT pg_terminate_backend($1)::integer::bigint", backend)).IsEqualTo(1);
+            }
+
+            const string killed = "SELECT coalesce(sum(sessions_killed), 0)::bigint FROM pg_stat_database WHERE datname = current_database()";
+            await WaitUntilAsync(killer, killed, count => count >= 2, "the server's statistics count the kills");
+            const string resetAt = "SELECT coalesce(extract(epoch FROM stats_reset), 0)::bigint * 1000000 + coalesce(extract(microseconds FROM stats_reset), 0)::bigint FROM pg_stat_database WHERE datname = current_database()";
+            var before = await CountAsync(killer, resetAt);
+            await ExecuteAsync(killer, "SELECT pg_stat_reset()");
+            await WaitUntilAsync(killer, resetAt, at => at != before, "the server's statistics show the reset");
+            await WaitUntilAsync(killer, killed, count => count == 0, "the reset set the count back");
+        }
+
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        await using (var connection = await next.DataSource.OpenConnectionAsync())
+        {
+            await Assert.That(pooled).DoesNotContain(connection.ProcessID).Because("the killed pooled sessions must not reach the next test");
+            await ExecuteAsync(connection, "SELECT 1");
+        }
+
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
+
+    /// <summary>Polls the server's statistics, which PostgreSQL 14's collector reports late, for up to 30 s.</summary>
+    private static async Task WaitUntilAsync(NpgsqlConnection connection, string sql, Func<long, bool> done, string because)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!done(await CountAsync(connection, sql)) && DateTime.UtcNow < until)
+        {
+            await Task.Delay(10);
+        }
+
+        await Assert.That(done(await CountAsync(connection, sql))).IsTrue().Because(because);
+    }
+
+    [Test]
     public async Task Pooled_sessions_killed_after_the_statistics_were_reset_are_noticed()
     {
         await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
@@ -138,13 +194,7 @@ public sealed class ResetSessionTests : FaultKitTest
             }
 
             // PostgreSQL 14's statistics collector takes the reset in late: the kit's reset must see it to know.
-            var until = DateTime.UtcNow.AddSeconds(30);
-            while (await CountAsync(killer, resetAt) == before && DateTime.UtcNow < until)
-            {
-                await Task.Delay(10);
-            }
-
-            await Assert.That(await CountAsync(killer, resetAt)).IsNotEqualTo(before).Because("the server's statistics show the reset");
+            await WaitUntilAsync(killer, resetAt, at => at != before, "the server's statistics show the reset");
         }
 
         await own.Strategy.ReleaseAsync(next, CancellationToken.None);

@@ -23,6 +23,21 @@ CREATE TABLE testkit_reset.head (settings bigint NOT NULL, large_objects text NO
 -- count moved, a pooled connection of the test may be dead, so every session goes and the kit clears the pool.
 -- stats_reset: when the server's statistics of the database were last reset (pg_stat_reset()), which sets the count back.
 CREATE TABLE testkit_reset.ended_sessions (count bigint NOT NULL, stats_reset timestamptz);
+-- PostgreSQL 14's statistics collector gives a new database's statistics their time once it takes in a first report
+-- (this session's login sent one), and a backend reads them up to 500 ms late. Unknown here, the time would first show
+-- at a reset, where a test's pg_stat_reset() could not be told from it: wait for it, for up to 5 s.
+DO $$
+DECLARE
+    db oid := (SELECT d.oid FROM pg_database d WHERE d.datname = current_database());
+    waited_until timestamptz := clock_timestamp() + interval '5 seconds';
+BEGIN
+    WHILE current_setting('server_version_num')::integer < 150000 AND pg_stat_get_db_stat_reset_time(db) IS NULL
+          AND clock_timestamp() < waited_until LOOP
+        PERFORM pg_sleep(0.01);
+        PERFORM pg_stat_clear_snapshot();
+    END LOOP;
+END;
+$$;
 INSERT INTO testkit_reset.ended_sessions
 SELECT sessions_killed + sessions_fatal + sessions_abandoned, stats_reset FROM pg_stat_database WHERE datname = current_database();
 
