@@ -34,7 +34,7 @@ public sealed class RandomPairTests(IsolationStrategy kind) : FaultKitTest
     {
         var pairs = int.TryParse(Environment.GetEnvironmentVariable("TESTKIT_RANDOM_PAIRS"), NumberStyles.None, CultureInfo.InvariantCulture, out var set) && set > 0 ? set : DefaultPairs;
         var run = new ServerRun(await ServerAsync());
-        await using var own = new OwnStrategy(StrategyFactory.Create(OptionsOf(kind) with { VerifyHead = true }, run, new EvolveMigrator(MigrationSet.Load([TempFolders.SampleMigrations]))), run);
+        await using var own = new OwnStrategy(IsolationStrategyBase.Create(OptionsOf(kind) with { VerifyHead = true }, run, new EvolveMigrator(MigrationSet.Load([TempFolders.SampleMigrations]))), run);
         var strategy = own.Strategy;
         var random = new Random(20261205);
         var counts = new Dictionary<Hostile, int>();

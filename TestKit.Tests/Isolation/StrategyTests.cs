@@ -157,5 +157,5 @@ public sealed class StrategyTests(IsolationStrategy kind) : KitTest
     }
 
     internal static IsolationStrategyBase NewStrategy(IsolationStrategy kind, ServerRun catalog, string folder, int maxDatabases) =>
-        StrategyFactory.Create(OptionsOf(kind, maxDatabases), catalog, new EvolveMigrator(MigrationSet.Load([folder])));
+        IsolationStrategyBase.Create(OptionsOf(kind, maxDatabases), catalog, new EvolveMigrator(MigrationSet.Load([folder])));
 }

@@ -24,14 +24,14 @@ public abstract class FaultKitTest : KitTest
         var catalog = new ServerRun(server ?? await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
         var options = OptionsOf(kind, maxDatabases, leftovers == Leftovers.Isolated);
-        return new OwnStrategy(StrategyFactory.Create(options with { VerifyHead = options.VerifyHead && VerifiesHead }, catalog, new EvolveMigrator(migrations)), catalog);
+        return new OwnStrategy(IsolationStrategyBase.Create(options with { VerifyHead = options.VerifyHead && VerifiesHead }, catalog, new EvolveMigrator(migrations)), catalog);
     }
 
     /// <summary>A strategy of this test's own for <paramref name="migrations"/> (a pool of one by default).</summary>
     internal async Task<OwnStrategy> NewOwnStrategyAsync(IsolationStrategy kind, MigrationSet migrations, int maxDatabases = 1)
     {
         var catalog = new ServerRun(await ServerAsync());
-        return new OwnStrategy(StrategyFactory.Create(OptionsOf(kind, maxDatabases), catalog, new EvolveMigrator(migrations)), catalog);
+        return new OwnStrategy(IsolationStrategyBase.Create(OptionsOf(kind, maxDatabases), catalog, new EvolveMigrator(migrations)), catalog);
     }
 
     /// <summary>The state a test can observe: the kit's full state digest.</summary>

@@ -27,7 +27,7 @@ public abstract class KitTest
     {
         var catalog = new ServerRun(await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);
-        return StrategyFactory.Create(OptionsOf(kind, maxDatabases) with { ConfigureDataSource = configureDataSource }, catalog, new EvolveMigrator(migrations));
+        return IsolationStrategyBase.Create(OptionsOf(kind, maxDatabases) with { ConfigureDataSource = configureDataSource }, catalog, new EvolveMigrator(migrations));
     }
 
     /// <summary>The folder of an embedded server: the parent of its data folder, which the server itself names.</summary>

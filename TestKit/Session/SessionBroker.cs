@@ -115,7 +115,7 @@ internal sealed class SessionBroker : IAsyncDisposable
             run.Budget.BoundServer(serverMaxDatabases);
         }
 
-        return StrategyFactory.Create(options, run, new EvolveMigrator(migrations, options.Logger));
+        return IsolationStrategyBase.Create(options, run, new EvolveMigrator(migrations, options.Logger));
     }
 
     /// <summary>The result of a start, or null when it failed: a server or pool that never started holds nothing to clean.</summary>
