@@ -61,6 +61,30 @@ public sealed class ClusterCacheFallbackTests
     }
 
     [Test]
+    public async Task A_damaged_entry_is_removed_only_while_it_is_the_one_copied(CancellationToken cancellationToken)
+    {
+        var scratch = TempFolders.Create();
+        try
+        {
+            var cluster = StandInCluster(scratch);
+            var cache = new ClusterCache(Path.Combine(scratch, "entry"));
+            // Another run found the entry damaged and filled a new one (a new password) while this run copied the old one.
+            await cache.FillAsync(cluster, "second", cancellationToken);
+            cache.RemoveDamaged("first");
+            await Assert.That(await cache.TryCopyToAsync(Path.Combine(scratch, "copy"), cancellationToken)).IsEqualTo("second")
+                .Because("the entry that took the damaged one's place is put back");
+
+            cache.RemoveDamaged("second");
+            await Assert.That(Directory.Exists(Path.Combine(scratch, "entry"))).IsFalse().Because("the damaged entry itself is removed");
+            await Assert.That(Directory.GetDirectories(scratch, "entry.damaged-*")).IsEmpty().Because("nothing is left aside");
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task A_fill_leaves_a_complete_entry_as_it_is(CancellationToken cancellationToken)
     {
         var scratch = TempFolders.Create();

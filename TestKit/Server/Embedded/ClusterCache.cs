@@ -107,13 +107,36 @@ internal sealed class ClusterCache
         }
 
         EmbeddedFolder.Remove(dataDirectory);
-        if (password is null || password == ReadPassword())
+        if (password is not null)
         {
-            // Unless another run replaced the entry while this one copied it (a new entry has a new password).
-            EmbeddedFolder.Remove(_entry);
+            RemoveDamaged(password);
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Removes the entry if it is still the one this run copied, whose superuser's password is <paramref name="password"/>
+    /// (each fill has a new one): moved aside first, then compared, so that an entry another run filled in its place
+    /// meanwhile is put back rather than removed.
+    /// </summary>
+    internal void RemoveDamaged(string password)
+    {
+        var aside = _entry + ".damaged-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+        try
+        {
+            Directory.Move(_entry, aside);
+            if (ReadPassword(aside) != password)
+            {
+                Directory.Move(aside, _entry);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone already, or another run filled the entry before this one could put it back.
+        }
+
+        EmbeddedFolder.Remove(aside);
     }
 
     /// <summary>Keeps a copy of the fresh cluster in <paramref name="dataDirectory"/>, whose superuser's password is <paramref name="password"/>, unless another run did first.</summary>
@@ -154,11 +177,11 @@ internal sealed class ClusterCache
         return files.Select(file => Path.GetRelativePath(source, file)).ToHashSet(StringComparer.Ordinal);
     }
 
-    private string? ReadPassword()
+    private static string? ReadPassword(string entry)
     {
         try
         {
-            return File.ReadAllText(PasswordFile);
+            return File.ReadAllText(Path.Combine(entry, "password"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
