@@ -117,11 +117,16 @@ internal sealed class ClusterCache
 
     /// <summary>
     /// Removes the entry if it is still the one this run copied, whose superuser's password is <paramref name="password"/>
-    /// (each fill has a new one): moved aside first, then compared, so that an entry another run filled in its place
-    /// meanwhile is put back rather than removed.
+    /// (each fill has a new one): compared, then moved aside and compared again, so that an entry another run filled in its
+    /// place meanwhile is left alone, or put back, rather than removed.
     /// </summary>
     internal void RemoveDamaged(string password)
     {
+        if (ReadPassword(_entry) != password)
+        {
+            return;
+        }
+
         var aside = _entry + ".damaged-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
         try
         {
