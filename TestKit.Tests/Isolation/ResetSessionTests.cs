@@ -105,43 +105,88 @@ public sealed class ResetSessionTests : FaultKitTest
     {
         await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
         var first = await own.Strategy.AcquireAsync(CancellationToken.None);
-        var pooled = new List<int>();
-        await using (var connection = await first.DataSource.OpenConnectionAsync())
-        await using (var other = await first.DataSource.OpenConnectionAsync())
-        {
-            pooled.Add(connection.ProcessID);
-            pooled.Add(other.ProcessID);
-        }
+        var pooled = await PooledBackendsAsync(first);
 
         // The kills are counted first, then pg_stat_reset() sets the count back to 0, what the reset expects of a new
         // database: only the time of the statistics' reset tells, and it must have been known before the test.
-        await using (var killer = await OpenAsync(new NpgsqlConnectionStringBuilder(first.ConnectionString) { Pooling = false }.ConnectionString))
+        await using (var killer = await OpenUnpooledAsync(first))
         {
-            foreach (var backend in pooled)
-            {
-                await Assert.That(await CountAsync(killer, "SELECT pg_terminate_backend($1)::integer::bigint", backend)).IsEqualTo(1);
-            }
-
+            await KillAsync(killer, pooled);
             const string killed = "SELECT coalesce(sum(sessions_killed), 0)::bigint FROM pg_stat_database WHERE datname = current_database()";
             await WaitUntilAsync(killer, killed, count => count >= 2, "the server's statistics count the kills");
-            const string resetAt = "SELECT coalesce(extract(epoch FROM stats_reset), 0)::bigint * 1000000 + coalesce(extract(microseconds FROM stats_reset), 0)::bigint FROM pg_stat_database WHERE datname = current_database()";
-            var before = await CountAsync(killer, resetAt);
-            await ExecuteAsync(killer, "SELECT pg_stat_reset()");
-            await WaitUntilAsync(killer, resetAt, at => at != before, "the server's statistics show the reset");
+            await ResetStatisticsAsync(killer);
             await WaitUntilAsync(killer, killed, count => count == 0, "the reset set the count back");
         }
 
         await own.Strategy.ReleaseAsync(first, CancellationToken.None);
-        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
-        await using (var connection = await next.DataSource.OpenConnectionAsync())
+        await AssertTheNextTestGetsNoneOfAsync(own, pooled);
+        await own.DisposeAsync();
+        await AssertNothingLeftAsync(own.Catalog);
+    }
+
+    [Test]
+    public async Task Pooled_sessions_killed_after_the_statistics_were_reset_are_noticed()
+    {
+        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
+        // Two sessions left in a transaction: the reset ends them and expects the session count two higher.
+        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
+        var left = new List<NpgsqlConnection>();
+        for (var i = 0; i < 2; i++)
         {
-            await Assert.That(pooled).DoesNotContain(connection.ProcessID).Because("the killed pooled sessions must not reach the next test");
-            await ExecuteAsync(connection, "SELECT 1");
+            var connection = await OpenUnpooledAsync(first);
+            await ExecuteAsync(connection, "BEGIN; SELECT 1");
+            left.Add(connection);
+        }
+
+        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
+
+        // pg_stat_reset() sets the count back to 0, and two kills bring it to 2, what the reset expects: only the time of
+        // the statistics' reset tells.
+        var next = await own.Strategy.AcquireAsync(CancellationToken.None);
+        var pooled = await PooledBackendsAsync(next);
+        await using (var killer = await OpenUnpooledAsync(next))
+        {
+            await ResetStatisticsAsync(killer);
+            await KillAsync(killer, pooled);
         }
 
         await own.Strategy.ReleaseAsync(next, CancellationToken.None);
+        await AssertTheNextTestGetsNoneOfAsync(own, pooled);
+        foreach (var connection in left)
+        {
+            await DisposeLeftoverAsync(connection);
+        }
+
         await own.DisposeAsync();
         await AssertNothingLeftAsync(own.Catalog);
+    }
+
+    /// <summary>The backends of two pooled sessions open at once through the database's data source, as a test's Db opens them.</summary>
+    private static async Task<List<int>> PooledBackendsAsync(PooledDatabase database)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var other = await database.DataSource.OpenConnectionAsync();
+        return [connection.ProcessID, other.ProcessID];
+    }
+
+    private static Task<NpgsqlConnection> OpenUnpooledAsync(PooledDatabase database) =>
+        OpenAsync(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ConnectionString);
+
+    private static async Task KillAsync(NpgsqlConnection killer, IEnumerable<int> backends)
+    {
+        foreach (var backend in backends)
+        {
+            await Assert.That(await CountAsync(killer, "SELECT pg_terminate_backend($1)::integer::bigint", backend)).IsEqualTo(1);
+        }
+    }
+
+    /// <summary>pg_stat_reset(), then waits until the server's statistics show it (PostgreSQL 14's collector takes it in late).</summary>
+    private static async Task ResetStatisticsAsync(NpgsqlConnection connection)
+    {
+        const string resetAt = "SELECT coalesce(extract(epoch FROM stats_reset), 0)::bigint * 1000000 + coalesce(extract(microseconds FROM stats_reset), 0)::bigint FROM pg_stat_database WHERE datname = current_database()";
+        var before = await CountAsync(connection, resetAt);
+        await ExecuteAsync(connection, "SELECT pg_stat_reset()");
+        await WaitUntilAsync(connection, resetAt, at => at != before, "the server's statistics show the reset");
     }
 
     /// <summary>Polls the server's statistics, which PostgreSQL 14's collector reports late, for up to 30 s.</summary>
@@ -156,62 +201,16 @@ public sealed class ResetSessionTests : FaultKitTest
         await Assert.That(done(await CountAsync(connection, sql))).IsTrue().Because(because);
     }
 
-    [Test]
-    public async Task Pooled_sessions_killed_after_the_statistics_were_reset_are_noticed()
+    /// <summary>The next test's database: a pooled connection is none of the killed sessions, and works.</summary>
+    private static async Task AssertTheNextTestGetsNoneOfAsync(OwnStrategy own, List<int> killed)
     {
-        await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset);
-        // Two sessions left in a transaction: the reset ends them and expects the session count two higher.
-        var first = await own.Strategy.AcquireAsync(CancellationToken.None);
-        var left = new List<NpgsqlConnection>();
-        for (var i = 0; i < 2; i++)
-        {
-            var connection = await OpenAsync(new NpgsqlConnectionStringBuilder(first.ConnectionString) { Pooling = false }.ConnectionString);
-            await ExecuteAsync(connection, "BEGIN; SELECT 1");
-            left.Add(connection);
-        }
-
-        await own.Strategy.ReleaseAsync(first, CancellationToken.None);
-
-        // pg_stat_reset() sets the count back to 0, and two kills bring it to 2, what the reset expects: only the time of
-        // the statistics' reset tells.
         var next = await own.Strategy.AcquireAsync(CancellationToken.None);
-        var pooled = new List<int>();
         await using (var connection = await next.DataSource.OpenConnectionAsync())
-        await using (var other = await next.DataSource.OpenConnectionAsync())
         {
-            pooled.Add(connection.ProcessID);
-            pooled.Add(other.ProcessID);
-        }
-
-        await using (var killer = await OpenAsync(new NpgsqlConnectionStringBuilder(next.ConnectionString) { Pooling = false }.ConnectionString))
-        {
-            const string resetAt = "SELECT coalesce(extract(epoch FROM stats_reset), 0)::bigint * 1000000 + coalesce(extract(microseconds FROM stats_reset), 0)::bigint FROM pg_stat_database WHERE datname = current_database()";
-            var before = await CountAsync(killer, resetAt);
-            await ExecuteAsync(killer, "SELECT pg_stat_reset()");
-            foreach (var backend in pooled)
-            {
-                await Assert.That(await CountAsync(killer, "SELECT pg_terminate_backend($1)::integer::bigint", backend)).IsEqualTo(1);
-            }
-
-            // PostgreSQL 14's statistics collector takes the reset in late: the kit's reset must see it to know.
-            await WaitUntilAsync(killer, resetAt, at => at != before, "the server's statistics show the reset");
-        }
-
-        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
-        var third = await own.Strategy.AcquireAsync(CancellationToken.None);
-        await using (var connection = await third.DataSource.OpenConnectionAsync())
-        {
-            await Assert.That(pooled).DoesNotContain(connection.ProcessID).Because("the killed pooled sessions must not reach the next test");
+            await Assert.That(killed).DoesNotContain(connection.ProcessID).Because("the killed pooled sessions must not reach the next test");
             await ExecuteAsync(connection, "SELECT 1");
         }
 
-        await own.Strategy.ReleaseAsync(third, CancellationToken.None);
-        foreach (var connection in left)
-        {
-            await DisposeLeftoverAsync(connection);
-        }
-
-        await own.DisposeAsync();
-        await AssertNothingLeftAsync(own.Catalog);
+        await own.Strategy.ReleaseAsync(next, CancellationToken.None);
     }
 }

@@ -37,105 +37,84 @@ public sealed class ClusterCacheFallbackTests
     [Test]
     public async Task An_entry_missing_a_file_is_reported_missing_and_removed_and_the_next_fill_replaces_it(CancellationToken cancellationToken)
     {
-        var scratch = TempFolders.Create();
-        try
-        {
-            var cluster = StandInCluster(scratch);
-            var cache = new ClusterCache(Path.Combine(scratch, "entry"));
-            await cache.FillAsync(cluster, "first", cancellationToken);
-            File.Delete(Path.Combine(cache.DataDirectory, "global", "pg_control"));
+        using var scratch = new Scratch();
+        var (cluster, cache) = (scratch.Cluster, scratch.Cache);
+        await cache.FillAsync(cluster, "first", cancellationToken);
+        File.Delete(Path.Combine(cache.DataDirectory, "global", "pg_control"));
 
-            var copy = Path.Combine(scratch, "copy");
-            await Assert.That(await cache.TryCopyToAsync(copy, cancellationToken)).IsNull();
-            await Assert.That(Directory.Exists(Path.Combine(scratch, "entry"))).IsFalse().Because("a damaged entry is removed");
-            await Assert.That(Directory.Exists(copy)).IsFalse().Because("the half copy is removed too");
+        var copy = Path.Combine(scratch.Root, "copy");
+        await Assert.That(await cache.TryCopyToAsync(copy, cancellationToken)).IsNull();
+        await Assert.That(Directory.Exists(Path.Combine(scratch.Root, "entry"))).IsFalse().Because("a damaged entry is removed");
+        await Assert.That(Directory.Exists(copy)).IsFalse().Because("the half copy is removed too");
 
-            await cache.FillAsync(cluster, "second", cancellationToken);
-            await Assert.That(await cache.TryCopyToAsync(copy, cancellationToken)).IsEqualTo("second");
-            await Assert.That(File.Exists(Path.Combine(copy, "global", "pg_control"))).IsTrue();
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
+        await cache.FillAsync(cluster, "second", cancellationToken);
+        await Assert.That(await cache.TryCopyToAsync(copy, cancellationToken)).IsEqualTo("second");
+        await Assert.That(File.Exists(Path.Combine(copy, "global", "pg_control"))).IsTrue();
     }
 
     [Test]
     public async Task A_damaged_entry_is_removed_only_while_it_is_the_one_copied(CancellationToken cancellationToken)
     {
-        var scratch = TempFolders.Create();
-        try
-        {
-            var cluster = StandInCluster(scratch);
-            var cache = new ClusterCache(Path.Combine(scratch, "entry"));
-            // Another run found the entry damaged and filled a new one (a new password) while this run copied the old one.
-            await cache.FillAsync(cluster, "second", cancellationToken);
-            cache.RemoveDamaged("first");
-            await Assert.That(await cache.TryCopyToAsync(Path.Combine(scratch, "copy"), cancellationToken)).IsEqualTo("second")
-                .Because("the entry that took the damaged one's place is put back");
+        using var scratch = new Scratch();
+        var (cluster, cache) = (scratch.Cluster, scratch.Cache);
+        // Another run found the entry damaged and filled a new one (a new password) while this run copied the old one.
+        await cache.FillAsync(cluster, "second", cancellationToken);
+        cache.RemoveDamaged("first");
+        await Assert.That(await cache.TryCopyToAsync(Path.Combine(scratch.Root, "copy"), cancellationToken)).IsEqualTo("second")
+            .Because("the entry that took the damaged one's place is put back");
 
-            cache.RemoveDamaged("second");
-            await Assert.That(Directory.Exists(Path.Combine(scratch, "entry"))).IsFalse().Because("the damaged entry itself is removed");
-            await Assert.That(Directory.GetDirectories(scratch, "entry.damaged-*")).IsEmpty().Because("nothing is left aside");
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
+        cache.RemoveDamaged("second");
+        await Assert.That(Directory.Exists(Path.Combine(scratch.Root, "entry"))).IsFalse().Because("the damaged entry itself is removed");
+        await Assert.That(Directory.GetDirectories(scratch.Root, "entry.damaged-*")).IsEmpty().Because("nothing is left aside");
     }
 
     [Test]
     public async Task A_fill_leaves_a_complete_entry_as_it_is(CancellationToken cancellationToken)
     {
-        var scratch = TempFolders.Create();
-        try
-        {
-            var cluster = StandInCluster(scratch);
-            var cache = new ClusterCache(Path.Combine(scratch, "entry"));
-            await cache.FillAsync(cluster, "first", cancellationToken);
-            await cache.FillAsync(cluster, "second", cancellationToken);
+        using var scratch = new Scratch();
+        var (cluster, cache) = (scratch.Cluster, scratch.Cache);
+        await cache.FillAsync(cluster, "first", cancellationToken);
+        await cache.FillAsync(cluster, "second", cancellationToken);
 
-            await Assert.That(await cache.TryCopyToAsync(Path.Combine(scratch, "copy"), cancellationToken)).IsEqualTo("first");
-            await Assert.That(Directory.GetDirectories(scratch, "entry.filling-*")).IsEmpty().Because("the second fill's staging folder is removed");
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
+        await Assert.That(await cache.TryCopyToAsync(Path.Combine(scratch.Root, "copy"), cancellationToken)).IsEqualTo("first");
+        await Assert.That(Directory.GetDirectories(scratch.Root, "entry.filling-*")).IsEmpty().Because("the second fill's staging folder is removed");
     }
 
     [Test]
     public async Task A_cache_folder_that_cannot_be_written_makes_the_fill_give_up_quietly(CancellationToken cancellationToken)
     {
-        var scratch = TempFolders.Create();
-        try
-        {
-            var cluster = StandInCluster(scratch);
-            // A file where the cache folder should be: nothing can be made under it, whoever runs the tests (root included).
-            var root = Path.Combine(scratch, "cache");
-            await File.WriteAllTextAsync(root, string.Empty, cancellationToken);
-            var cache = new ClusterCache(Path.Combine(root, "testkit", "clusters", "entry"));
+        using var scratch = new Scratch();
+        var cluster = scratch.Cluster;
+        // A file where the cache folder should be: nothing can be made under it, whoever runs the tests (root included).
+        var root = Path.Combine(scratch.Root, "cache");
+        await File.WriteAllTextAsync(root, string.Empty, cancellationToken);
+        var cache = new ClusterCache(Path.Combine(root, "testkit", "clusters", "entry"));
 
-            await cache.FillAsync(cluster, "password", cancellationToken);
+        await cache.FillAsync(cluster, "password", cancellationToken);
 
-            await Assert.That(await cache.TryCopyToAsync(Path.Combine(scratch, "copy"), cancellationToken)).IsNull().Because("nothing was cached");
-            await Assert.That(File.Exists(Path.Combine(cluster, "global", "pg_control"))).IsTrue().Because("the server's own cluster is untouched");
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
+        await Assert.That(await cache.TryCopyToAsync(Path.Combine(scratch.Root, "copy"), cancellationToken)).IsNull().Because("nothing was cached");
+        await Assert.That(File.Exists(Path.Combine(cluster, "global", "pg_control"))).IsTrue().Because("the server's own cluster is untouched");
     }
 
-    /// <summary>A few files in folders, as initdb leaves them, for the cache to copy.</summary>
-    private static string StandInCluster(string scratch)
+    /// <summary>A folder of its own, deleted at dispose, with a stand-in for initdb's output (a few files in folders) and a cache entry to fill from it.</summary>
+    private sealed class Scratch : IDisposable
     {
-        var cluster = Path.Combine(scratch, "cluster");
-        Directory.CreateDirectory(Path.Combine(cluster, "global"));
-        Directory.CreateDirectory(Path.Combine(cluster, "base", "1"));
-        File.WriteAllText(Path.Combine(cluster, "PG_VERSION"), "17\n");
-        File.WriteAllText(Path.Combine(cluster, "global", "pg_control"), "control");
-        File.WriteAllText(Path.Combine(cluster, "base", "1", "1259"), "pg_class");
-        return cluster;
+        internal Scratch()
+        {
+            Directory.CreateDirectory(Path.Combine(Cluster, "global"));
+            Directory.CreateDirectory(Path.Combine(Cluster, "base", "1"));
+            File.WriteAllText(Path.Combine(Cluster, "PG_VERSION"), "17\n");
+            File.WriteAllText(Path.Combine(Cluster, "global", "pg_control"), "control");
+            File.WriteAllText(Path.Combine(Cluster, "base", "1", "1259"), "pg_class");
+            Cache = new ClusterCache(Path.Combine(Root, "entry"));
+        }
+
+        internal string Root { get; } = TempFolders.Create();
+
+        internal string Cluster => Path.Combine(Root, "cluster");
+
+        internal ClusterCache Cache { get; }
+
+        public void Dispose() => Directory.Delete(Root, recursive: true);
     }
 }
