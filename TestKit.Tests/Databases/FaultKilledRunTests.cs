@@ -137,7 +137,7 @@ public sealed class FaultKilledRunTests : FaultKitTest
     }
 
     /// <summary>What a new run does first on a server: sweep the orphans of dead runs.</summary>
-    private static async Task SweepAsNewRunAsync(IPostgresServer server, CancellationToken cancellationToken)
+    private static async Task SweepAsNewRunAsync(PostgresServer server, CancellationToken cancellationToken)
     {
         await using var run = new ServerRun(server);
         await run.SweepOrphansAsync(cancellationToken);

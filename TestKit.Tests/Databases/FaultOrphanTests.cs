@@ -322,7 +322,7 @@ public sealed class FaultOrphanTests : FaultKitTest
         }
     }
 
-    private static string LockConnectionString(IPostgresServer server, string lockDatabase)
+    private static string LockConnectionString(PostgresServer server, string lockDatabase)
     {
         var builder = server.ConnectionStringFor(lockDatabase);
         builder.Pooling = false;
@@ -360,7 +360,7 @@ public sealed class FaultOrphanTests : FaultKitTest
     }
 
     /// <summary>What a new run does first on a server: sweep the orphans of dead runs.</summary>
-    private static async Task SweepAsNewRunAsync(IPostgresServer server)
+    private static async Task SweepAsNewRunAsync(PostgresServer server)
     {
         await using var run = new ServerRun(server);
         await run.SweepOrphansAsync(CancellationToken.None);

@@ -19,7 +19,7 @@ public abstract class FaultKitTest : KitTest
 
     /// <summary>A strategy of this test's own (a pool of one by default), with the catalog whose marker its databases carry.</summary>
     internal async Task<OwnStrategy> NewOwnStrategyAsync(
-        IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, IPostgresServer? server = null, Leftovers leftovers = Leftovers.ShareTheConnectionString)
+        IsolationStrategy kind, string? migrationsFolder = null, int maxDatabases = 1, PostgresServer? server = null, Leftovers leftovers = Leftovers.ShareTheConnectionString)
     {
         var catalog = new ServerRun(server ?? await ServerAsync());
         var migrations = MigrationSet.Load([migrationsFolder ?? TempFolders.SampleMigrations]);

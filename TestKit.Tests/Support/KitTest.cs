@@ -16,7 +16,7 @@ public abstract class KitTest
     /// <summary>The server programs the environment names (<c>TESTKIT_POSTGRES_BIN</c>, the version matrix), for tests that start embedded servers of their own.</summary>
     internal static string? BinDirectory => DefaultOptions.Server.BinDirectory;
 
-    internal async Task<IPostgresServer> ServerAsync() => (await Session.Broker.RunAsync(DefaultOptions)).Server;
+    internal async Task<PostgresServer> ServerAsync() => (await Session.Broker.RunAsync(DefaultOptions)).Server;
 
     /// <summary>The options of a strategy of a test's own: the environment's (verification mode included), then these.</summary>
     internal static ResolvedOptions OptionsOf(IsolationStrategy kind, int maxDatabases = 1, bool isolateLeftoverClients = false) =>
@@ -31,7 +31,7 @@ public abstract class KitTest
     }
 
     /// <summary>The folder of an embedded server: the parent of its data folder, which the server itself names.</summary>
-    internal static async Task<string> FolderOfAsync(IPostgresServer server)
+    internal static async Task<string> FolderOfAsync(PostgresServer server)
     {
         await using var connection = await server.Admin.OpenConnectionAsync();
         await using var command = new NpgsqlCommand("SELECT current_setting('data_directory')", connection);

@@ -6,7 +6,7 @@ namespace TestKit.Databases;
 /// <summary>
 /// Every advisory-lock key the kit uses, each a hash of what it locks: no fixed ids to collide with other software (Evolve's
 /// cluster lock is 12345). Advisory locks belong to the database they are taken in: the kit takes them all in the
-/// server's <see cref="Server.IPostgresServer.LockDatabase"/>, so that every run on a server sees them.
+/// server's <see cref="Server.PostgresServer.LockDatabase"/>, so that every run on a server sees them.
 /// </summary>
 internal static class AdvisoryLockKeys
 {

@@ -45,7 +45,7 @@ internal static class DatabaseSessions
     /// <paramref name="admin"/>; tries again while a client manages to connect in between, or a prepared transaction
     /// holds it, for up to 30 s.
     /// </summary>
-    internal static async Task EndAllAndRenameAsync(IPostgresServer server, NpgsqlConnection admin, string database, string newName, CancellationToken cancellationToken)
+    internal static async Task EndAllAndRenameAsync(PostgresServer server, NpgsqlConnection admin, string database, string newName, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + Limits.RenameWhileInUse;
         while (true)

@@ -23,7 +23,7 @@ internal static class PreparedTransactions
     }
 
     /// <summary>Rolls back those left in <paramref name="database"/>, if any (asked on <paramref name="admin"/>), from a session inside it.</summary>
-    internal static async Task RollBackInAsync(IPostgresServer server, NpgsqlConnection admin, string database, CancellationToken cancellationToken)
+    internal static async Task RollBackInAsync(PostgresServer server, NpgsqlConnection admin, string database, CancellationToken cancellationToken)
     {
         if (!await Sql.ScalarAsync<bool>(admin, "SELECT EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE database = $1)", cancellationToken, database).ConfigureAwait(false))
         {

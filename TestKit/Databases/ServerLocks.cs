@@ -6,7 +6,7 @@ namespace TestKit.Databases;
 
 /// <summary>
 /// Every session-level advisory lock one run holds on a server, on one unpooled connection to the server's
-/// <see cref="IPostgresServer.LockDatabase"/>, however many pools and templates the run has: its connections stay within
+/// <see cref="PostgresServer.LockDatabase"/>, however many pools and templates the run has: its connections stay within
 /// the documented budget.
 /// <list type="bullet">
 /// <item>The run lock, while the run holds any database of its own: how runs on other hosts tell it alive. A process killed
@@ -19,7 +19,7 @@ namespace TestKit.Databases;
 /// held, so that a run nobody disposes, such as a test's own, leaves no connection open; after a server restart (which
 /// ends every session, and its locks) it is opened again and everything held is taken again.
 /// </summary>
-internal sealed class ServerLocks(IPostgresServer server, string runId) : IAsyncDisposable
+internal sealed class ServerLocks(PostgresServer server, string runId) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(long Key, bool Shared), int> _holds = [];

@@ -30,7 +30,7 @@ internal sealed class ServerRun : IAsyncDisposable
 
     /// <param name="server">The server.</param>
     /// <param name="logger">Where what concerns no single test goes (a leftover the sweep could not drop).</param>
-    internal ServerRun(IPostgresServer server, ILogger? logger = null)
+    internal ServerRun(PostgresServer server, ILogger? logger = null)
     {
         Server = server;
         Logger = logger ?? NullLogger.Instance;
@@ -41,7 +41,7 @@ internal sealed class ServerRun : IAsyncDisposable
         LoginRoles = new LoginRoles(this);
     }
 
-    internal IPostgresServer Server { get; }
+    internal PostgresServer Server { get; }
 
     /// <summary>The embedded server when <see cref="Server"/> is it; null for the user's.</summary>
     internal EmbeddedServer? Embedded => Server as EmbeddedServer;
@@ -108,7 +108,7 @@ internal sealed class ServerRun : IAsyncDisposable
     internal static async Task<ServerRun> StartAsync(ServerSource source, ILogger? logger, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        IPostgresServer server = source.IsEmbedded
+        PostgresServer server = source.IsEmbedded
             ? await EmbeddedServer.StartAsync(source.BinDirectory, logger, cancellationToken).ConfigureAwait(false)
             : await ExternalServer.ConnectAsync(source, cancellationToken).ConfigureAwait(false);
         if (RefusalOf(server.Version, server.Description) is { } refusal)

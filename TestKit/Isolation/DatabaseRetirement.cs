@@ -49,7 +49,7 @@ internal sealed class DatabaseRetirement(ServerRun run)
             var kept = await run.Catalog.KeepAsync(database.Name, keptName, cancellationToken).ConfigureAwait(false);
             if (database.LoginRole is { } role)
             {
-                // The kept database is opened with the admin's credentials (see IPostgresServer.PsqlCommand).
+                // The kept database is opened with the admin's credentials (see PostgresServer.PsqlCommand).
                 await run.LoginRoles.DropAsync(role, cancellationToken).ConfigureAwait(false);
             }
 

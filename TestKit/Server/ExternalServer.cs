@@ -5,26 +5,15 @@ using TestKit.Diagnostics;
 namespace TestKit.Server;
 
 /// <summary>A server the user runs, named by a connection string. The kit only adds and removes databases of its own on it.</summary>
-internal sealed class ExternalServer : IPostgresServer
+internal sealed class ExternalServer : PostgresServer
 {
-    private readonly NpgsqlConnectionStringBuilder _builder;
-
     private ExternalServer(NpgsqlConnectionStringBuilder builder, NpgsqlDataSource admin, string version, string versionNumber, string lockDatabase)
+        : base(builder, admin)
     {
-        _builder = builder;
-        Admin = admin;
         Version = versionNumber;
         LockDatabase = lockDatabase;
         Description = $"external PostgreSQL {version} at {builder.Host}:{builder.Port}";
     }
-
-    public string Description { get; }
-
-    public NpgsqlDataSource Admin { get; }
-
-    public string Version { get; }
-
-    public string LockDatabase { get; }
 
     /// <summary>Connects, and checks that the role may create databases.</summary>
     internal static async Task<ExternalServer> ConnectAsync(ServerSource source, CancellationToken cancellationToken)
@@ -69,11 +58,8 @@ internal sealed class ExternalServer : IPostgresServer
         }
     }
 
-    public NpgsqlConnectionStringBuilder ConnectionStringFor(string database) =>
-        new(_builder.ConnectionString) { Database = database };
+    public override string PsqlCommand(string database) =>
+        $"psql \"host={Builder.Host} port={Builder.Port} user={Builder.Username} dbname={database}\"";
 
-    public string PsqlCommand(string database) =>
-        $"psql \"host={_builder.Host} port={_builder.Port} user={_builder.Username} dbname={database}\"";
-
-    public ValueTask DisposeAsync() => Admin.DisposeAsync();
+    public override ValueTask DisposeAsync() => Admin.DisposeAsync();
 }

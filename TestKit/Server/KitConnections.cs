@@ -33,7 +33,7 @@ internal static class KitConnections
     /// belongs to the physical connection, and an idle pooled connection to a template would stop CREATE DATABASE ...
     /// TEMPLATE), durable, named <paramref name="applicationName"/>; failures to connect become <see cref="TestKitException"/>s.
     /// </summary>
-    internal static async Task<NpgsqlConnection> OpenUnpooledAsync(IPostgresServer server, string database, string applicationName, CancellationToken cancellationToken)
+    internal static async Task<NpgsqlConnection> OpenUnpooledAsync(PostgresServer server, string database, string applicationName, CancellationToken cancellationToken)
     {
         var builder = DurableCopy(server.ConnectionStringFor(database));
         builder.Pooling = false;

@@ -53,7 +53,7 @@ internal sealed class SessionBroker : IAsyncDisposable
     }
 
     /// <summary>Starts what <paramref name="options"/> need, once: the server and the strategy (which loads and checks the migrations).</summary>
-    internal async Task<IPostgresServer> StartAsync(ResolvedOptions options, CancellationToken cancellationToken)
+    internal async Task<PostgresServer> StartAsync(ResolvedOptions options, CancellationToken cancellationToken)
     {
         using var step = KitTracing.StartStep("testkit.start");
         return await Errors.AtEdgeAsync("TestKit could not start.", async () =>

@@ -14,34 +14,24 @@ namespace TestKit.Server.Embedded;
 /// one; initdb's output, or its copy from the user's <see cref="ClusterCache"/>), TCP on loopback only at a port chosen at run time, a password generated for this run, durability off. Stopped
 /// and deleted on dispose, at process exit, and — if this process dies before that — by the next run's sweep of orphans.
 /// </summary>
-internal sealed class EmbeddedServer : IPostgresServer
+internal sealed class EmbeddedServer : PostgresServer
 {
     private const string SuperUser = "testkit";
     private const int PortAttempts = 3;
 
     private readonly EmbeddedFolder _folder;
     private readonly PgCtl _pgCtl;
-    private readonly NpgsqlConnectionStringBuilder _builder;
     private int _stopped;
     private bool _keepRunning;
 
     private EmbeddedServer(EmbeddedFolder folder, PgCtl pgCtl, NpgsqlConnectionStringBuilder builder)
+        : base(builder, NpgsqlDataSource.Create(KitConnections.AdminPool(builder)))
     {
         _folder = folder;
         _pgCtl = pgCtl;
-        _builder = builder;
-        Admin = NpgsqlDataSource.Create(KitConnections.AdminPool(builder));
         Description = $"embedded PostgreSQL at {builder.Host}:{builder.Port}";
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
-
-    public string Description { get; private set; }
-
-    public NpgsqlDataSource Admin { get; }
-
-    public string LockDatabase => "postgres";
-
-    public string Version { get; private set; } = string.Empty;
 
     /// <summary>How to stop this server and remove it, for the session summary when it keeps running for kept databases.</summary>
     internal string StopCommand => _pgCtl.StopCommand(_folder);
@@ -118,11 +108,8 @@ internal sealed class EmbeddedServer : IPostgresServer
         }
     }
 
-    public NpgsqlConnectionStringBuilder ConnectionStringFor(string database) =>
-        new(_builder.ConnectionString) { Database = database };
-
-    public string PsqlCommand(string database) =>
-        $"PGPASSFILE={_folder.PassFile} psql \"host={_builder.Host} port={_builder.Port} user={SuperUser} dbname={database}\"";
+    public override string PsqlCommand(string database) =>
+        $"PGPASSFILE={_folder.PassFile} psql \"host={Builder.Host} port={Builder.Port} user={SuperUser} dbname={database}\"";
 
     /// <summary>Keeps the server and its folder after the session, for kept databases; no run's sweep removes it.</summary>
     internal void KeepRunning()
@@ -131,7 +118,7 @@ internal sealed class EmbeddedServer : IPostgresServer
         _folder.MarkKept(StopCommand);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
         {
@@ -200,7 +187,7 @@ internal sealed class EmbeddedServer : IPostgresServer
             var rows = await Sql.QueryAsync(
                 connection, "SELECT current_setting('server_version'), current_setting('server_version_num')", reader => (reader.GetString(0), reader.GetString(1)), cancellationToken).ConfigureAwait(false);
             (var version, Version) = rows.Single();
-            Description = $"embedded PostgreSQL {version} at {_builder.Host}:{_builder.Port} (data in {_folder.Root})";
+            Description = $"embedded PostgreSQL {version} at {Builder.Host}:{Builder.Port} (data in {_folder.Root})";
         }
     }
 
