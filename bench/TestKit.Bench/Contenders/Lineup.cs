@@ -18,9 +18,11 @@ internal static class Lineup
             (ContenderNames.Rollback, () => new RollbackFloor(databases, set)),
             (ContenderNames.Respawn, () => new RespawnReset(databases, set)),
             (ContenderNames.TemplateClone, () => new TemplateClone(databases, set)),
+            (ContenderNames.CloneAndDrop, () => new TemplateClone(databases, set, workload: false)),
             (ContenderNames.EvolveCycle, () => new EvolveCycle(databases, set)),
         }.Concat(Enum.GetValues<IsolationStrategy>().Select(strategy => (ContenderNames.Of(strategy), (Func<IContender>)(() => new TestKitStrategy(databases.Server, strategy, set, steps)))))
-            .Append((ContenderNames.ResetWaited, () => new TestKitStrategy(databases.Server, IsolationStrategy.Reset, set, steps, teardownWaitsForReset: true)));
+            .Append((ContenderNames.ResetWaited, () => new TestKitStrategy(databases.Server, IsolationStrategy.Reset, set, steps, teardownWaitsForReset: true)))
+            .Append((ContenderNames.TemplateBackToBack, () => new TestKitStrategy(databases.Server, IsolationStrategy.Template, set, steps, backToBack: true)));
         foreach (var (name, create) in all)
         {
             if (names.Count == 0 || names.Any(wanted => name.Contains(wanted, StringComparison.OrdinalIgnoreCase)))

@@ -14,18 +14,29 @@ internal sealed class ScratchDatabases(BenchServer server) : IAsyncDisposable
     private readonly string _prefix = "bench_" + RandomNumberGenerator.GetHexString(8, lowercase: true) + "_";
     private readonly ConcurrentDictionary<string, bool> _live = new(StringComparer.Ordinal);
     private int _counter;
+    private string? _cloneStrategy;
 
     internal BenchServer Server => server;
 
     internal string ConnectionStringFor(string database) => server.ConnectionStringFor(database);
 
-    /// <summary>A new database: empty (from template0) or a copy of <paramref name="template"/>.</summary>
+    /// <summary>
+    /// A new database: empty (from template0) or a copy of <paramref name="template"/>, copied the server's fastest way, as the
+    /// kit copies its clones: by file copy on a server without fsync from PostgreSQL 15 on (the embedded one), else WAL_LOG.
+    /// </summary>
     internal async Task<string> CreateAsync(string? template, CancellationToken cancellationToken)
     {
         var name = _prefix + Interlocked.Increment(ref _counter).ToString("D4", CultureInfo.InvariantCulture);
-        await server.ExecuteAsync($"CREATE DATABASE {BenchServer.Quote(name)} TEMPLATE {BenchServer.Quote(template ?? "template0")}", cancellationToken);
+        _cloneStrategy ??= await FileCopyIsFasterAsync(cancellationToken) ? " STRATEGY FILE_COPY" : string.Empty;
+        await server.ExecuteAsync($"CREATE DATABASE {BenchServer.Quote(name)} TEMPLATE {BenchServer.Quote(template ?? "template0")}{_cloneStrategy}", cancellationToken);
         _live[name] = true;
         return name;
+    }
+
+    private async Task<bool> FileCopyIsFasterAsync(CancellationToken cancellationToken)
+    {
+        await using var command = server.Admin.CreateCommand("SELECT current_setting('server_version_num')::int >= 150000 AND current_setting('fsync') = 'off'");
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>A new database migrated to head by Evolve, with no connection left open to it (so it can serve as a template).</summary>

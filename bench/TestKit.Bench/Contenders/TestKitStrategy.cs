@@ -8,13 +8,17 @@ namespace TestKit.Bench.Contenders;
 /// timed) on the bench's server, a lease before each test, disposed after it. After each test the bench waits, untimed,
 /// until the kit's background work has settled (as a test body of its own would give it time; the report shows that work's
 /// cost beside). Disposing the contender drops its databases. With <paramref name="teardownWaitsForReset"/> (reset only), the
-/// teardown is timed until the background reset of its database is done: the old path, where the test waited for it.
+/// teardown is timed until the background reset of its database is done: the old path, where the test waited for it. With
+/// <paramref name="backToBack"/>, the bench does not wait between tests: the next one starts while that work still runs, as in a
+/// suite, and waits for it where the kit makes it wait.
 /// </summary>
-internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy strategy, BenchMigrationSet set, KitStepRecorder steps, bool teardownWaitsForReset = false) : IContender
+internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy strategy, BenchMigrationSet set, KitStepRecorder steps, bool teardownWaitsForReset = false, bool backToBack = false) : IContender
 {
     private TestDatabases? _databases;
 
-    public string Name => teardownWaitsForReset ? ContenderNames.ResetWaited : ContenderNames.Of(strategy);
+    public string Name => teardownWaitsForReset ? ContenderNames.ResetWaited
+        : backToBack ? ContenderNames.BackToBack(strategy)
+        : ContenderNames.Of(strategy);
 
     public async Task PrepareAsync(CancellationToken cancellationToken) =>
         _databases = await TestDatabases.StartAsync(
@@ -43,7 +47,11 @@ internal sealed class TestKitStrategy(BenchServer server, IsolationStrategy stra
         }
 
         var sample = timer.TearDownDone();
-        await steps.WaitUntilSettledAsync(cancellationToken);
+        if (!backToBack)
+        {
+            await steps.WaitUntilSettledAsync(cancellationToken);
+        }
+
         return sample;
     }
 

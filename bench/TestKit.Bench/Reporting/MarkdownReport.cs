@@ -95,6 +95,7 @@ internal static class MarkdownReport
             rows.Add(Target($"reset whole test ÷ BEGIN/ROLLBACK whole test, {set.Label}", Median(latency, set, Reset, CycleOf), Median(latency, set, ContenderNames.Rollback, CycleOf), 2.0, "x"));
             rows.Add(Target($"  old path (teardown waits for the reset), {set.Label}", Median(latency, set, ContenderNames.ResetWaited, CycleOf), Median(latency, set, ContenderNames.Rollback, CycleOf), 2.0, "x"));
             rows.Add(Target($"template whole test, {set.Label}", Median(latency, set, Template, CycleOf), null, 5.0, " ms"));
+            rows.Add(Target($"template back to back, whole test ÷ the server's clone + drop alone, {set.Label}", Median(latency, set, ContenderNames.TemplateBackToBack, CycleOf), Median(latency, set, ContenderNames.CloneAndDrop, CycleOf), 1.5, "x"));
             rows.Add(Target($"migrate-erase overhead ÷ bare Evolve cycle, {set.Label}", Median(latency, set, MigrateErase, OverheadOf), Median(latency, set, ContenderNames.EvolveCycle, OverheadOf), 1.0, "x"));
         }
 
