@@ -25,6 +25,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     private readonly WarmFiller? _warm;
     private readonly DatabaseRetirement _retirement;
     private readonly DatabaseFinisher _finisher;
+    private int _leasesWaiting;
 
     /// <param name="run">The run and server the databases belong to.</param>
     /// <param name="options">The most databases leased at once, and how tests connect to them.</param>
@@ -54,6 +55,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     {
         _finisher.ThrowUnreported();
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _leasesWaiting);
         try
         {
             while (true)
@@ -88,7 +90,14 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
             _slots.Release();
             throw;
         }
+        finally
+        {
+            Interlocked.Decrement(ref _leasesWaiting);
+        }
     }
+
+    /// <summary>True while a lease waits for a database: a database made ahead then goes to it as soon as it exists.</summary>
+    internal bool LeaseWaits => Volatile.Read(ref _leasesWaiting) > 0;
 
     /// <summary>A database of this pool's run, named <paramref name="name"/> (for the strategy's <c>create</c>), that tests reach as the options say.</summary>
     internal PooledDatabase NewDatabase(string name, string? kitSessionOptions = null, bool keepKitSession = false) =>

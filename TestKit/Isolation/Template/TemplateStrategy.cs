@@ -71,9 +71,9 @@ internal sealed class TemplateStrategy : IsolationStrategyBase
         var template = await _template.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var name = await Run.Catalog.CreateAsync(cancellationToken, template).ConfigureAwait(false);
         var database = Pool.NewDatabase(name);
-        if (!ahead)
+        if (!ahead || Pool.LeaseWaits)
         {
-            // A test waits for this clone: it opens what it needs itself.
+            // A test waits for this clone (or, back to back, for the one made ahead): it opens what it needs itself.
             return database;
         }
 
