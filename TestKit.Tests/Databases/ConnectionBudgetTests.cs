@@ -25,7 +25,7 @@ public sealed class ConnectionBudgetTests(IsolationStrategy kind) : KitTest
     [Timeout(300_000)]
     public async Task Twelve_differently_seeded_classes_stay_within_the_connection_budget_of_a_30_connection_server(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
         {
             await ExecuteAsync(admin, "ALTER SYSTEM SET max_connections = 30");

@@ -17,7 +17,7 @@ public sealed class DatabaseBoundTests
     [Timeout(300_000)]
     public async Task MaxDatabases_bounds_each_session_on_its_own(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         var options = OptionsFor(server, serverMaxDatabases: null);
         await using var first = await TestDatabases.StartAsync(options, cancellationToken);
         await using var second = await TestDatabases.StartAsync(options, cancellationToken);
@@ -43,7 +43,7 @@ public sealed class DatabaseBoundTests
     [Timeout(300_000)]
     public async Task ServerMaxDatabases_bounds_every_process_on_the_server_together(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         const int cap = 3;
         await using var victim = await RunningVictim.StartAsync(
             ["--server", "shared", "--migrations", TempFolders.SampleMigrations, "--databases", "2", "--server-max-databases", $"{cap}"],

@@ -98,7 +98,7 @@ public sealed class FaultKilledRunTests : FaultKitTest
             await Assert.That(await AnswersAsync(orphan, cancellationToken) || await FaultOrphanTests.RemovedAsync(root)).IsTrue()
                 .Because("postgres is not a child of the run: it keeps running after the run is killed");
 
-            await using (var next = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken))
+            await using (var next = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken))
             {
                 await Assert.That(await FaultOrphanTests.RemovedAsync(root)).IsTrue().Because("the killed run's folder must be removed");
                 await Assert.That(await AnswersAsync(orphan, cancellationToken)).IsFalse()

@@ -35,7 +35,7 @@ public sealed class FaultOrphanTests : FaultKitTest
         await File.WriteAllTextAsync(Path.Combine(live, "owner"), OwnerStamp.Of(Environment.ProcessId), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(unknown, "owner"), "not a stamp", cancellationToken);
 
-        var orphan = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        var orphan = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         try
         {
             var orphanPort = orphan.ConnectionStringFor("postgres").Port;
@@ -43,7 +43,7 @@ public sealed class FaultOrphanTests : FaultKitTest
             var orphanFolder = await FolderOfAsync(orphan);
             await File.WriteAllTextAsync(Path.Combine(orphanFolder, "owner"), $"{DeadProcessId().ToString(CultureInfo.InvariantCulture)} 638000000000000000", cancellationToken);
 
-            await using (var next = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken))
+            await using (var next = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken))
             {
                 await Assert.That(await RemovedAsync(orphanFolder)).IsTrue().Because("the dead run's folder must be removed");
                 var unreachable = new NpgsqlConnectionStringBuilder(orphan.ConnectionStringFor("postgres").ConnectionString) { Pooling = false, Timeout = 5 };
@@ -75,7 +75,7 @@ public sealed class FaultOrphanTests : FaultKitTest
     [NotInParallel(EmbeddedStartsKey)]
     public async Task The_folder_of_a_server_killed_outright_is_removed_though_its_pid_file_is_left(CancellationToken cancellationToken)
     {
-        var orphan = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        var orphan = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         var orphanFolder = await FolderOfAsync(orphan);
         // The machine's container restarted, say: the postmaster and its run died at once, postmaster.pid stayed.
         var pidFile = Path.Combine(orphanFolder, "data", "postmaster.pid");
@@ -96,7 +96,7 @@ public sealed class FaultOrphanTests : FaultKitTest
         await Assert.That(File.Exists(pidFile)).IsTrue();
         try
         {
-            await using var next = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+            await using var next = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
             await Assert.That(await RemovedAsync(orphanFolder)).IsTrue().Because("a folder whose server is gone must be removed, pid file or not");
         }
         finally
@@ -214,7 +214,7 @@ public sealed class FaultOrphanTests : FaultKitTest
     [NotInParallel(EmbeddedStartsKey)]
     public async Task A_run_holds_its_lock_while_it_holds_a_database_and_takes_it_again_after_a_server_restart(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         await using var catalog = new ServerRun(server);
         var run = catalog.Marker.RunId;
         await using var probe = await OpenAsync(LockConnectionString(server, server.LockDatabase));

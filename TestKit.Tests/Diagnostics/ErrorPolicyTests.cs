@@ -38,7 +38,7 @@ public sealed class ErrorPolicyTests(IsolationStrategy kind) : KitTest
     [Test]
     public async Task A_server_that_dies_mid_test_fails_the_teardown_and_the_session_end_with_TestKitExceptions_only(CancellationToken cancellationToken)
     {
-        var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         var folder = await FolderOfAsync(server);
         try
         {

@@ -17,7 +17,7 @@ public sealed class FaultStalledClientTests : FaultKitTest
     [Timeout(120_000)]
     public async Task A_client_that_authenticated_before_the_release_and_stalled_never_gets_into_the_next_test(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         await using var own = await NewOwnStrategyAsync(IsolationStrategy.Reset, server: server, leftovers: Leftovers.Isolated);
         var first = await own.Strategy.AcquireAsync(cancellationToken);
         // As the test got it: the kit gives the database a new one for the next lease.

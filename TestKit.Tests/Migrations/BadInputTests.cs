@@ -241,7 +241,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
     {
         // A server without a database named postgres, as managed services and locked-down servers have: the kit must
         // use the database the connection string names, never assume postgres.
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         var name = "we\"ird db ü";
         await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
         {

@@ -15,7 +15,7 @@ public sealed class ClusterCacheTests
     public async Task A_server_started_from_the_cached_cluster_does_not_take_the_cached_password(CancellationToken cancellationToken)
     {
         // The first start fills the cache when it is empty; the second one surely copies it.
-        await using (await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken))
+        await using (await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken))
         {
         }
 
@@ -37,7 +37,7 @@ public sealed class ClusterCacheTests
             }
         }
 
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
         await using (var command = new NpgsqlCommand("SELECT rolsuper FROM pg_roles WHERE rolname = current_user", admin))
         {
@@ -57,7 +57,7 @@ public sealed class ClusterCacheTests
     [Arguments("a file unreadable")]
     public async Task A_damaged_cached_cluster_is_passed_over_and_replaced(string damage, CancellationToken cancellationToken)
     {
-        await using (await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken))
+        await using (await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken))
         {
         }
 
@@ -70,7 +70,7 @@ public sealed class ClusterCacheTests
             File.CreateSymbolicLink(control, Path.Combine(cache.DataDirectory, "no-such-file"));
         }
 
-        await using (var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken))
+        await using (var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken))
         await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
         await using (var command = new NpgsqlCommand("SELECT 1", admin))
         {

@@ -20,7 +20,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     [Timeout(180_000)]
     public async Task A_server_restart_while_a_test_holds_its_database_leaves_the_next_test_at_head(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         await RestartMidLeaseAsync(server, "fast", cancellationToken);
     }
 
@@ -28,7 +28,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     [Timeout(180_000)]
     public async Task A_server_crash_while_a_test_holds_its_database_leaves_the_next_test_at_head(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         // Immediate shutdown is a crash to PostgreSQL: crash recovery on the next start empties unlogged tables.
         await RestartMidLeaseAsync(server, "immediate", cancellationToken);
     }
@@ -37,7 +37,7 @@ public sealed class FaultServerTests(IsolationStrategy kind) : FaultKitTest
     [Timeout(180_000)]
     public async Task A_prepared_transaction_a_test_left_leaves_the_next_test_at_head_and_no_database(CancellationToken cancellationToken)
     {
-        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, logger: null, cancellationToken);
+        await using var server = await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken);
         await using (var admin = await server.Admin.OpenConnectionAsync(cancellationToken))
         {
             await ExecuteAsync(admin, "ALTER SYSTEM SET max_prepared_transactions = 4");

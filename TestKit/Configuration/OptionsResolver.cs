@@ -19,6 +19,7 @@ internal static class OptionsResolver
     internal const string ServerMaxDatabasesVariable = "TESTKIT_SERVER_MAX_DATABASES";
     internal const string VerifyHeadVariable = "TESTKIT_VERIFY_HEAD";
     internal const string PostgresBinVariable = "TESTKIT_POSTGRES_BIN";
+    internal const string KeepServerVariable = "TESTKIT_KEEP_SERVER";
     internal const string DefaultMigrationsFolder = "migrations";
 
     private static readonly string[] LibpqVariables = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
@@ -52,8 +53,13 @@ internal static class OptionsResolver
             throw new ArgumentException("TestKitOptions.Schemas must name at least one schema and no empty one.", nameof(options));
         }
 
+        if (options.KeepServer is { } keep && keep < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), keep, "TestKitOptions.KeepServer must be at least one second, or unset.");
+        }
+
         return new ResolvedOptions(
-            ResolveServer(options, Variable),
+            ResolveServer(options, Variable) is { IsEmbedded: true } embedded && ResolveKeepServer(options, Variable) is { } idle ? embedded with { KeepIdle = idle } : ResolveServer(options, Variable),
             ResolveMigrationFolders(options, Variable, searchRoots),
             ResolveIsolation(options, Variable),
             options.MaxDatabases ?? Math.Max(4, Environment.ProcessorCount * 2))
@@ -94,6 +100,12 @@ internal static class OptionsResolver
     /// <summary>Resolves <paramref name="options"/> against this process's environment and folders.</summary>
     internal static ResolvedOptions FromEnvironment(TestKitOptions options) =>
         Resolve(options, Environment.GetEnvironmentVariable, PathLocator.DefaultSearchRoots());
+
+    /// <summary>How long the embedded server is kept after a run; never under CI (<c>CI</c> set), where every run starts clean.</summary>
+    private static TimeSpan? ResolveKeepServer(TestKitOptions options, Func<string, string?> environment) =>
+        environment("CI") is not null
+            ? null
+            : options.KeepServer ?? (ParseNumber(environment(KeepServerVariable), KeepServerVariable) is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
 
     private static ServerSource ResolveServer(TestKitOptions options, Func<string, string?> environment)
     {

@@ -38,6 +38,15 @@ public sealed record TestKitOptions
     public string? PostgresBinDirectory { get; init; }
 
     /// <summary>
+    /// Keep the embedded server running for the next run, for this long after the last run that used it (environment:
+    /// <c>TESTKIT_KEEP_SERVER</c>, in seconds), as <c>pg_tmp</c> does: an edit-run loop then skips the server's start and
+    /// the template builds. One server per OS user, server programs and settings, shared safely by runs at the same time; it
+    /// stops itself and removes its folder after the idle time, and one that does not answer is replaced. Never under CI
+    /// (<c>CI</c> set); Linux only. Default: unset, a server of the run's own.
+    /// </summary>
+    public TimeSpan? KeepServer { get; init; }
+
+    /// <summary>
     /// Folders of raw SQL migrations in Evolve/Flyway naming (environment: <c>TESTKIT_MIGRATIONS</c>,
     /// separated by the OS path-list separator). Relative paths are looked up from the test assembly's
     /// folder upwards. Default: the nearest folder named <c>migrations</c> above the test assembly.

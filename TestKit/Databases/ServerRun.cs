@@ -52,7 +52,7 @@ internal sealed class ServerRun : IAsyncDisposable
     /// <summary>
     /// The roles that appeared on a server that outlives the run (a migration or a test created them) and are still there,
     /// after <see cref="NoteRolesLeftAsync"/>: roles belong to the whole server, and the kit drops only what it created, so
-    /// the session summary lists them. The embedded server's go with it.
+    /// the session summary lists them. An embedded server of the run alone takes them with it.
     /// </summary>
     internal IReadOnlyList<string> RolesLeft { get; private set; } = [];
 
@@ -109,7 +109,7 @@ internal sealed class ServerRun : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         PostgresServer server = source.IsEmbedded
-            ? await EmbeddedServer.StartAsync(source.BinDirectory, logger, cancellationToken).ConfigureAwait(false)
+            ? await EmbeddedServer.StartAsync(source.BinDirectory, source.KeepIdle, logger, cancellationToken).ConfigureAwait(false)
             : await ExternalServer.ConnectAsync(source, cancellationToken).ConfigureAwait(false);
         if (RefusalOf(server.Version, server.Description) is { } refusal)
         {
@@ -119,7 +119,7 @@ internal sealed class ServerRun : IAsyncDisposable
 
         var run = new ServerRun(server, logger);
         await run.SweepOrphansAsync(cancellationToken).ConfigureAwait(false);
-        if (run.Embedded is null)
+        if (run.Embedded is not { IsKept: false })
         {
             run._rolesAtStart = (await run.RolesAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         }

@@ -18,7 +18,13 @@ internal sealed class EmbeddedFolder(string root)
 
     internal string PassFile => Path.Combine(Root, "pgpass");
 
-    private string OwnerFile => Path.Combine(Root, "owner");
+    internal string OwnerFile => Path.Combine(Root, "owner");
+
+    /// <summary>A kept server's: the file each run using it holds a shared lock on (see <see cref="KeptServer"/>).</summary>
+    internal string AttachedFile => Path.Combine(Root, "attached");
+
+    /// <summary>A kept server's: its watchdog's ticket, and the lock that watchdog holds.</summary>
+    internal string WatchdogFile => Path.Combine(Root, "watchdog");
 
     private string KeptFile => Path.Combine(Root, "kept");
 
@@ -53,6 +59,13 @@ internal sealed class EmbeddedFolder(string root)
         {
             try
             {
+                if (File.Exists(folder.WatchdogFile))
+                {
+                    // A kept server is never an orphan: its watchdog removes it, and is started again here if it died.
+                    await KeptServer.WatchAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (!await folder.IsOrphanAsync(cancellationToken).ConfigureAwait(false))
                 {
                     continue;

@@ -24,6 +24,9 @@ internal sealed class EmbeddedServer : PostgresServer
     private int _stopped;
     private bool _keepRunning;
 
+    /// <summary>A kept server's: this run's shared lock on its "attached" file (see <see cref="KeptServer"/>); null for a server of this run alone.</summary>
+    private FileStream? _attachment;
+
     private EmbeddedServer(EmbeddedFolder folder, PgCtl pgCtl, NpgsqlConnectionStringBuilder builder)
         : base(builder, NpgsqlDataSource.Create(KitConnections.AdminPool(builder)))
     {
@@ -33,11 +36,18 @@ internal sealed class EmbeddedServer : PostgresServer
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
+    /// <summary>Whether the server outlives the run (see <see cref="KeptServer"/>).</summary>
+    internal bool IsKept => _attachment is not null;
+
     /// <summary>How to stop this server and remove it, for the session summary when it keeps running for kept databases.</summary>
     internal string StopCommand => _pgCtl.StopCommand(_folder);
 
-    /// <summary>Sweeps orphans of dead runs, then creates, starts and connects to a new server of the programs in <paramref name="binDirectory"/> (null: searched for).</summary>
-    internal static async Task<EmbeddedServer> StartAsync(string? binDirectory, ILogger? logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sweeps orphans of dead runs, then creates, starts and connects to a new server of the programs in
+    /// <paramref name="binDirectory"/> (null: searched for); with <paramref name="keepIdle"/>, attaches to the
+    /// <see cref="KeptServer"/> instead.
+    /// </summary>
+    internal static async Task<EmbeddedServer> StartAsync(string? binDirectory, TimeSpan? keepIdle, ILogger? logger, CancellationToken cancellationToken)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -55,7 +65,14 @@ internal sealed class EmbeddedServer : PostgresServer
             await EmbeddedFolder.SweepOrphansAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
         }
 
-        var folder = await EmbeddedFolder.CreateAsync(RandomNumberGenerator.GetHexString(12, lowercase: true), cancellationToken).ConfigureAwait(false);
+        return keepIdle is { } idle
+            ? await KeptServer.AttachAsync(pgCtl, idle, cancellationToken).ConfigureAwait(false)
+            : await StartNewAsync(await EmbeddedFolder.CreateAsync(RandomNumberGenerator.GetHexString(12, lowercase: true), cancellationToken).ConfigureAwait(false), pgCtl, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a new server in <paramref name="folder"/>; removes the folder if that fails. <paramref name="attachment"/>: see <see cref="KeptServer"/>.</summary>
+    internal static async Task<EmbeddedServer> StartNewAsync(EmbeddedFolder folder, PgCtl pgCtl, FileStream? attachment, CancellationToken cancellationToken)
+    {
         var password = RandomNumberGenerator.GetHexString(32, lowercase: true);
         try
         {
@@ -71,14 +88,7 @@ internal sealed class EmbeddedServer : PostgresServer
                 port = await StartProcessAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
             }
 
-            var builder = new NpgsqlConnectionStringBuilder
-            {
-                Host = IPAddress.Loopback.ToString(),
-                Port = port,
-                Username = SuperUser,
-                Password = password,
-                Database = "postgres",
-            };
+            var builder = Connection(port, password);
             if (initialPassword != password)
             {
                 // Every run's server gets a password of its own, also when its cluster came from the cache.
@@ -86,24 +96,40 @@ internal sealed class EmbeddedServer : PostgresServer
                 await SetPasswordAsync(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Password = initialPassword, Pooling = false }, password, cancellationToken).ConfigureAwait(false);
             }
 
-            await folder.WritePassFileAsync(builder.Host, port, SuperUser, password, cancellationToken).ConfigureAwait(false);
-            var server = new EmbeddedServer(folder, pgCtl, builder);
-            try
-            {
-                using var ready = KitTracing.StartChild("testkit.server.ready");
-                await server.ReadVersionAsync(cancellationToken).ConfigureAwait(false);
-                return server;
-            }
-            catch
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
+            await folder.WritePassFileAsync(builder.Host!, port, SuperUser, password, cancellationToken).ConfigureAwait(false);
+            return await ConnectAsync(folder, pgCtl, builder, attachment, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception) when (Directory.Exists(folder.Root))
         {
             await pgCtl.StopAsync(folder, CancellationToken.None).ConfigureAwait(false);
             await folder.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Connects to the server running in <paramref name="folder"/> as its password file says: a kept server's next run.</summary>
+    internal static Task<EmbeddedServer> ReuseAsync(EmbeddedFolder folder, PgCtl pgCtl, FileStream attachment, CancellationToken cancellationToken)
+    {
+        // host:port:*:user:password, as WritePassFileAsync wrote it.
+        var fields = File.ReadAllText(folder.PassFile).Trim().Split(':');
+        return ConnectAsync(folder, pgCtl, Connection(int.Parse(fields[1], CultureInfo.InvariantCulture), fields[4]), attachment, cancellationToken);
+    }
+
+    private static NpgsqlConnectionStringBuilder Connection(int port, string password) =>
+        new() { Host = IPAddress.Loopback.ToString(), Port = port, Username = SuperUser, Password = password, Database = "postgres" };
+
+    private static async Task<EmbeddedServer> ConnectAsync(EmbeddedFolder folder, PgCtl pgCtl, NpgsqlConnectionStringBuilder builder, FileStream? attachment, CancellationToken cancellationToken)
+    {
+        var server = new EmbeddedServer(folder, pgCtl, builder) { _attachment = attachment };
+        try
+        {
+            using var ready = KitTracing.StartChild("testkit.server.ready");
+            await server.ReadVersionAsync(cancellationToken).ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -127,7 +153,13 @@ internal sealed class EmbeddedServer : PostgresServer
 
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         await Admin.DisposeAsync().ConfigureAwait(false);
-        if (!_keepRunning)
+        if (_attachment is not null)
+        {
+            // The kept server's idle time counts from here.
+            File.SetLastWriteTimeUtc(_attachment.Name, DateTime.UtcNow);
+            await _attachment.DisposeAsync().ConfigureAwait(false);
+        }
+        else if (!_keepRunning)
         {
             await _pgCtl.StopAsync(_folder, CancellationToken.None).ConfigureAwait(false);
             await _folder.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
@@ -140,22 +172,7 @@ internal sealed class EmbeddedServer : PostgresServer
         for (var attempt = 1; ; attempt++)
         {
             var port = FreeLoopbackPort();
-            var settings = string.Join(' ',
-                "-c listen_addresses=127.0.0.1",
-                $"-c port={port.ToString(CultureInfo.InvariantCulture)}",
-                // The socket lives in the run's own folder, so runs never collide on /var/run/postgresql.
-                $"-c unix_socket_directories={folder.Root}",
-                // Durability off: the data is thrown away at the end of the run.
-                // See https://www.postgresql.org/docs/current/non-durability.html
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-                // Evolve erases every object of a schema in one transaction, a lock each: at the default 64 per connection,
-                // a schema of 800 tables runs the server out of shared memory (about 10 MB more at 100 connections).
-                "-c max_locks_per_transaction=512",
-                // Dynamic shared memory as files in the data folder when that is on tmpfs (no disk I/O) instead of
-                // /dev/shm/PostgreSQL.*: a server killed outright leaves its segments where the orphan sweep removes them.
-                folder.InSharedMemory ? "-c dynamic_shared_memory_type=mmap" : string.Empty).Trim();
+            var settings = Settings(folder, port);
             var (started, error) = await pgCtl.TryStartAsync(folder, settings, Limits.ServerStart, cancellationToken).ConfigureAwait(false);
             if (started)
             {
@@ -170,6 +187,25 @@ internal sealed class EmbeddedServer : PostgresServer
             throw new TestKitException($"The embedded PostgreSQL did not start ({error}). {PgCtl.Remedy}");
         }
     }
+
+    /// <summary>The server's settings (postgres -c options) in <paramref name="folder"/> at <paramref name="port"/>.</summary>
+    internal static string Settings(EmbeddedFolder folder, int port) =>
+        string.Join(' ',
+            "-c listen_addresses=127.0.0.1",
+            $"-c port={port.ToString(CultureInfo.InvariantCulture)}",
+            // The socket lives in the run's own folder, so runs never collide on /var/run/postgresql.
+            $"-c unix_socket_directories={folder.Root}",
+            // Durability off: the data is thrown away at the end of the run.
+            // See https://www.postgresql.org/docs/current/non-durability.html
+            "-c fsync=off",
+            "-c synchronous_commit=off",
+            "-c full_page_writes=off",
+            // Evolve erases every object of a schema in one transaction, a lock each: at the default 64 per connection,
+            // a schema of 800 tables runs the server out of shared memory (about 10 MB more at 100 connections).
+            "-c max_locks_per_transaction=512",
+            // Dynamic shared memory as files in the data folder when that is on tmpfs (no disk I/O) instead of
+            // /dev/shm/PostgreSQL.*: a server killed outright leaves its segments where the orphan sweep removes them.
+            folder.InSharedMemory ? "-c dynamic_shared_memory_type=mmap" : string.Empty).Trim();
 
     private static int FreeLoopbackPort()
     {
@@ -187,7 +223,9 @@ internal sealed class EmbeddedServer : PostgresServer
             var rows = await Sql.QueryAsync(
                 connection, "SELECT current_setting('server_version'), current_setting('server_version_num')", reader => (reader.GetString(0), reader.GetString(1)), cancellationToken).ConfigureAwait(false);
             (var version, Version) = rows.Single();
-            Description = $"embedded PostgreSQL {version} at {Builder.Host}:{Builder.Port} (data in {_folder.Root})";
+            var kept = _attachment is null ? string.Empty
+                : $"; {(File.ReadAllText(_folder.OwnerFile) == OwnerStamp.Of(Environment.ProcessId) ? "kept server" : "reused server")} (started {File.GetLastWriteTime(_folder.OwnerFile):HH:mm})";
+            Description = $"embedded PostgreSQL {version} at {Builder.Host}:{Builder.Port} (data in {_folder.Root}{kept})";
         }
     }
 
@@ -209,7 +247,7 @@ internal sealed class EmbeddedServer : PostgresServer
     /// </summary>
     private void OnProcessExit(object? sender, EventArgs e)
     {
-        if (Interlocked.Exchange(ref _stopped, 1) == 0 && !_keepRunning)
+        if (Interlocked.Exchange(ref _stopped, 1) == 0 && !_keepRunning && _attachment is null)
         {
             _pgCtl.StopNow(_folder);
             _folder.DeleteNow();

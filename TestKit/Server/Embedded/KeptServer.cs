@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace TestKit.Server.Embedded;
+
+/// <summary>
+/// The embedded server kept between runs on request (<see cref="TestKitOptions.KeepServer"/>), as pg_tmp keeps one: one per
+/// OS user, server programs and settings, in a folder of a fixed name. A run finds or starts it under an exclusive lock on
+/// the folder's ".lock" file, uses it under a shared lock on its "attached" file, and a server that does not answer is
+/// replaced, not trusted. Its watchdog, a shell loop that every run (and every run's sweep) starts again if it is gone,
+/// stops it and removes its folder once no run has used it for its idle time. Linux only (flock, setsid, stat -c).
+/// </summary>
+internal static class KeptServer
+{
+    /// <summary>The watchdog. $1: the folder; $2: pg_ctl; $3: its ticket, the "watchdog" file's text ("RANDOM IDLE_SECONDS"), which a replaced server's folder no longer holds.</summary>
+    private const string Watchdog = """
+        while [ "$(cat "$1/watchdog" 2>/dev/null)" = "$3" ] && sleep 1; do
+          [ -e "$1/kept" ] && exit 0
+          [ $(( $(date +%s) - $(stat -c %Y "$1/attached") )) -ge "${3#* }" ] || continue
+          flock -n "$1.lock" flock -n "$1/attached" sh -c '"$1" stop -D "$2/data" -m fast -w; rm -rf "$2"' sh "$2" "$1" && exit 0
+        done
+        """;
+
+    /// <summary>The kept server of <paramref name="pgCtl"/>'s programs, started if there is none (or none that answers), attached to by this run until it is disposed.</summary>
+    internal static async Task<EmbeddedServer> AttachAsync(PgCtl pgCtl, TimeSpan idle, CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new TestKitException("Keeping the embedded PostgreSQL between runs needs Linux (flock and setsid). Unset TESTKIT_KEEP_SERVER.");
+        }
+
+        var folder = FolderFor(pgCtl);
+        var starting = await LockAsync(folder.Root + ".lock", cancellationToken).ConfigureAwait(false);
+        await using var releasing = starting.ConfigureAwait(false);
+        EmbeddedServer? server = null;
+        if (Directory.Exists(folder.Root))
+        {
+            var attachment = Attach(folder);
+            try
+            {
+                server = await EmbeddedServer.ReuseAsync(folder, pgCtl, attachment, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception stale) when (stale is not OperationCanceledException)
+            {
+                // Stopped, damaged, or of a password nobody knows: replaced.
+                await attachment.DisposeAsync().ConfigureAwait(false);
+                await pgCtl.StopAsync(folder, cancellationToken).ConfigureAwait(false);
+                await folder.DeleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (server is null)
+        {
+            folder = await EmbeddedFolder.CreateAsync(Path.GetFileName(folder.Root)[EmbeddedFolder.Prefix.Length..], cancellationToken).ConfigureAwait(false);
+            server = await EmbeddedServer.StartNewAsync(folder, pgCtl, Attach(folder), cancellationToken).ConfigureAwait(false);
+            var ticket = $"{RandomNumberGenerator.GetHexString(8, lowercase: true)} {((int)idle.TotalSeconds).ToString(CultureInfo.InvariantCulture)}";
+            await File.WriteAllTextAsync(folder.WatchdogFile, ticket, cancellationToken).ConfigureAwait(false);
+        }
+
+        await WatchAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
+        return server;
+    }
+
+    /// <summary>The kept server's folder for this OS user, <paramref name="pgCtl"/>'s programs (their path and date) and the server's settings.</summary>
+    internal static EmbeddedFolder FolderFor(PgCtl pgCtl)
+    {
+        var fingerprint = $"{Environment.UserName}\n{pgCtl.Binaries.Directory}\n{File.GetLastWriteTimeUtc(pgCtl.Binaries.PgCtl):O}\n{EmbeddedServer.Settings(new(EmbeddedFolder.Parent() + "/"), 0)}";
+        return new EmbeddedFolder(Path.Combine(EmbeddedFolder.Parent(), $"{EmbeddedFolder.Prefix}kept-{Hashes.Hex(fingerprint)[..16]}"));
+    }
+
+    /// <summary>Starts the watchdog of the kept server in <paramref name="folder"/> unless it runs (it holds a lock on "watchdog.lock"), detached from this process.</summary>
+    internal static async Task WatchAsync(EmbeddedFolder folder, PgCtl pgCtl, CancellationToken cancellationToken)
+    {
+        var ticket = await File.ReadAllTextAsync(folder.WatchdogFile, cancellationToken).ConfigureAwait(false);
+        // An empty ticket is being written, by the run that then starts the watchdog. The lock is free only when no watchdog
+        // runs; one that starts meanwhile and finds it taken ends, and this run starts one.
+        if (ticket.Length == 0 || TryLock(folder.WatchdogFile + ".lock") is not { } free)
+        {
+            return;
+        }
+
+        free.Dispose();
+        // No output of it may hold this process's output open: the caller's reader would wait for the watchdog to end.
+        var started = await pgCtl.User.RunAsync(
+            "setsid",
+            ["-f", "sh", "-c", "exec flock -n \"$1/watchdog.lock\" sh -c \"$0\" sh \"$@\" </dev/null >/dev/null 2>&1", Watchdog, folder.Root, pgCtl.Binaries.PgCtl, ticket],
+            cancellationToken).ConfigureAwait(false);
+        if (!started.IsSuccess)
+        {
+            throw new TestKitException($"TestKit could not start the watchdog of the kept embedded PostgreSQL in {folder.Root} (setsid exit code {started.ExitCode}): {started.StandardError.Trim()}. It needs util-linux (setsid, flock); or unset TESTKIT_KEEP_SERVER.");
+        }
+    }
+
+    /// <summary>This run's use of the server: a shared lock on its "attached" file, which the watchdog needs alone to stop it.</summary>
+    private static FileStream Attach(EmbeddedFolder folder) =>
+        new(folder.AttachedFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+
+    /// <summary>The exclusive lock on <paramref name="path"/>, waited for while another run starts the server or the watchdog stops it.</summary>
+    private static async Task<FileStream> LockAsync(string path, CancellationToken cancellationToken)
+    {
+        FileStream? held = null;
+        return await Poll.UntilAsync(() => Task.FromResult((held = TryLock(path)) is not null), TimeSpan.FromMilliseconds(20), Limits.ServerStart, cancellationToken).ConfigureAwait(false)
+            ? held!
+            : throw new TestKitException($"Another run held {path} for {Limits.ServerStart.TotalSeconds:0} s while it started or stopped the kept embedded PostgreSQL. Remove the file if no run is left, or unset TESTKIT_KEEP_SERVER.");
+    }
+
+    /// <summary>The exclusive lock on <paramref name="path"/> (a flock, as the shell's flock takes), or null when someone holds a lock on it.</summary>
+    private static FileStream? TryLock(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
