@@ -132,6 +132,32 @@ public sealed class KeptServerTests
     }
 
     [Test]
+    [Timeout(240_000)]
+    public async Task Two_processes_that_start_at_once_share_one_kept_server_and_both_end_well(CancellationToken cancellationToken)
+    {
+        await using var programs = await OwnProgramsAsync(cancellationToken);
+        // What a developer's two terminals would have: no CI, the variable set, the same programs.
+        var environment = new Dictionary<string, string?> { ["CI"] = null, ["TESTKIT_KEEP_SERVER"] = "600", ["TESTKIT_POSTGRES_BIN"] = programs.Directory };
+        string[] arguments = ["--server", "embedded", "--migrations", TempFolders.SampleMigrations, "--databases", "1"];
+        var victims = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => RunningVictim.StartAsync(arguments, null, cancellationToken, environment)));
+        try
+        {
+            await Assert.That(victims.Select(victim => victim.Report.EmbeddedRoot!).Distinct().ToList()).IsEquivalentTo([KeptServer.FolderFor(programs.PgCtl).Root]);
+            foreach (var victim in victims)
+            {
+                await victim.EndAsync();
+            }
+        }
+        finally
+        {
+            foreach (var victim in victims)
+            {
+                await victim.DisposeAsync();
+            }
+        }
+    }
+
+    [Test]
     [Timeout(120_000)]
     public async Task A_run_starts_the_watchdog_again_when_it_died(CancellationToken cancellationToken)
     {

@@ -22,8 +22,8 @@ internal sealed class RunningVictim : IAsyncDisposable
 
     internal VictimReport Report { get; private set; } = null!;
 
-    /// <summary>Starts the victim and waits (with a deadline) for its report; kills it if that fails.</summary>
-    internal static async Task<RunningVictim> StartAsync(string[] arguments, string? connectionString, CancellationToken cancellationToken)
+    /// <summary>Starts the victim and waits (with a deadline) for its report; kills it if that fails. <paramref name="environment"/>: variables to set, or (null) to unset.</summary>
+    internal static async Task<RunningVictim> StartAsync(string[] arguments, string? connectionString, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null)
     {
         // The dotnet host this test process was started by, when the CLI says which.
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -43,6 +43,11 @@ internal sealed class RunningVictim : IAsyncDisposable
         if (connectionString is not null)
         {
             start.Environment["VICTIM_CONNECTION_STRING"] = connectionString;
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value;
         }
 
         var victim = new RunningVictim(Process.Start(start)!);
