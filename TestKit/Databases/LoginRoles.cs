@@ -34,11 +34,9 @@ internal sealed class LoginRoles(ServerRun run)
     internal async Task RetireAsync(string role, CancellationToken cancellationToken)
     {
         EnsureOurs(role);
-        var connection = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await Sql.ExecuteAsync(connection, $"ALTER ROLE {Sql.Quote(role)} NOLOGIN NOSUPERUSER", cancellationToken).ConfigureAwait(false);
-        }
+        await KitConnections.UseAsync(
+            ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken),
+            connection => Sql.ExecuteAsync(connection, $"ALTER ROLE {Sql.Quote(role)} NOLOGIN NOSUPERUSER", cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Ends the sessions of <paramref name="role"/>, one of this run's, and drops it; a no-op when it is gone.</summary>

@@ -30,10 +30,7 @@ internal static class PreparedTransactions
             return;
         }
 
-        var inside = await KitConnections.OpenUnpooledAsync(server, database, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
-        await using (inside.ConfigureAwait(false))
-        {
-            await RollBackAsync(inside, cancellationToken).ConfigureAwait(false);
-        }
+        await KitConnections.UseAsync(
+            KitConnections.OpenUnpooledAsync(server, database, ApplicationNames.Kit, cancellationToken), inside => RollBackAsync(inside, cancellationToken)).ConfigureAwait(false);
     }
 }

@@ -85,11 +85,7 @@ internal sealed class ServerRun : IAsyncDisposable
         await _lockConnections.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = await KitConnections.OpenUnpooledAsync(Server, Server.LockDatabase, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                await work(connection).ConfigureAwait(false);
-            }
+            await KitConnections.UseAsync(KitConnections.OpenUnpooledAsync(Server, Server.LockDatabase, ApplicationNames.Kit, cancellationToken), work).ConfigureAwait(false);
         }
         finally
         {
@@ -157,19 +153,15 @@ internal sealed class ServerRun : IAsyncDisposable
     public ValueTask DisposeAsync() => Locks.DisposeAsync();
 
     /// <summary>The roles of the server, but the kit's own login roles (which it drops itself).</summary>
-    private async Task<List<string>> RolesAsync(CancellationToken cancellationToken)
-    {
-        var connection = await ServerErrors.OpenAsync(Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            return await Sql.QueryAsync(
+    private Task<List<string>> RolesAsync(CancellationToken cancellationToken) =>
+        KitConnections.UseAsync(
+            ServerErrors.OpenAsync(Server.Admin, "the admin connection", cancellationToken),
+            connection => Sql.QueryAsync(
                 connection,
                 "SELECT rolname FROM pg_roles WHERE NOT starts_with(coalesce(shobj_description(oid, 'pg_authid'), ''), $1) ORDER BY rolname",
                 reader => reader.GetString(0),
                 cancellationToken,
-                RunMarker.Prefix).ConfigureAwait(false);
-        }
-    }
+                RunMarker.Prefix));
 
     /// <summary>
     /// linq2db's dialect for a server of version <paramref name="serverVersion"/> (server_version_num), as its own detection

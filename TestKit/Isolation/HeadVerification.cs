@@ -1,4 +1,5 @@
 using TestKit.Databases;
+using TestKit.Server;
 
 namespace TestKit.Isolation;
 
@@ -19,12 +20,8 @@ internal sealed class HeadVerification(bool rowContents = true)
     /// <param name="cancellationToken">Cancels the comparison.</param>
     internal async Task VerifyAsync(PooledDatabase database, string after, CancellationToken cancellationToken)
     {
-        var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-        StateDigest digest;
-        await using (connection.ConfigureAwait(false))
-        {
-            digest = await StateDigest.FullAsync(connection, cancellationToken, rowContents).ConfigureAwait(false);
-        }
+        var digest = await KitConnections.UseAsync(
+            database.OpenKitConnectionAsync(cancellationToken), connection => StateDigest.FullAsync(connection, cancellationToken, rowContents)).ConfigureAwait(false);
 
         StateDigest head;
         lock (_sync)

@@ -68,6 +68,20 @@ internal static class KitConnections
         }
     }
 
+    /// <summary>Runs <paramref name="work"/> on the connection <paramref name="opening"/> opens, then closes it.</summary>
+    internal static async Task<T> UseAsync<T>(Task<NpgsqlConnection> opening, Func<NpgsqlConnection, Task<T>> work)
+    {
+        var connection = await opening.ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await work(connection).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary><see cref="UseAsync{T}"/> for work that answers nothing.</summary>
+    internal static Task UseAsync(Task<NpgsqlConnection> opening, Func<NpgsqlConnection, Task> work) =>
+        UseAsync(opening, async connection => { await work(connection).ConfigureAwait(false); return true; });
+
     private static NpgsqlConnectionStringBuilder DurableCopy(NpgsqlConnectionStringBuilder builder) =>
         new(builder.ConnectionString) { Options = $"{builder.Options} {Durable}".Trim() };
 }

@@ -104,12 +104,9 @@ internal sealed class MigrateEraseStrategy : IsolationStrategyBase
         {
             if (_baseline is null)
             {
-                var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-                await using (connection.ConfigureAwait(false))
-                {
-                    // Every database of the run is created alike (template0, the run's marker): one baseline serves them all.
-                    Interlocked.CompareExchange(ref _baseline, await StateDigest.CatalogAsync(connection, cancellationToken).ConfigureAwait(false), null);
-                }
+                // Every database of the run is created alike (template0, the run's marker): one baseline serves them all.
+                var baseline = await KitConnections.UseAsync(database.OpenKitConnectionAsync(cancellationToken), connection => StateDigest.CatalogAsync(connection, cancellationToken)).ConfigureAwait(false);
+                Interlocked.CompareExchange(ref _baseline, baseline, null);
             }
 
             using (KitTracing.StartChild("testkit.migrate"))
@@ -124,14 +121,8 @@ internal sealed class MigrateEraseStrategy : IsolationStrategyBase
         }).ConfigureAwait(false);
     }
 
-    private async Task MigrateAsync(PooledDatabase database, CancellationToken cancellationToken)
-    {
-        var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await _firstMigration.RunAsync(() => _migrator.MigrateAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private Task MigrateAsync(PooledDatabase database, CancellationToken cancellationToken) =>
+        KitConnections.UseAsync(database.OpenKitConnectionAsync(cancellationToken), connection => _firstMigration.RunAsync(() => _migrator.MigrateAsync(connection, cancellationToken), cancellationToken));
 
     /// <summary>
     /// Migrates an erased database for the next test, as a background step of its own (<c>testkit.migrate-ahead</c>; in

@@ -139,11 +139,7 @@ internal sealed class ResetStrategy : IsolationStrategyBase
             await Run.LoginRoles.DropAsync(login, CancellationToken.None).ConfigureAwait(false);
         }
 
-        var connection = await database.OpenKitConnectionAsync(stopping).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await Sql.ScalarAsync<int>(connection, "SELECT testkit_reset.reset_sequences()", stopping).ConfigureAwait(false);
-        }
+        await KitConnections.UseAsync(database.OpenKitConnectionAsync(stopping), connection => Sql.ScalarAsync<int>(connection, "SELECT testkit_reset.reset_sequences()", stopping)).ConfigureAwait(false);
 
         if (Verification is not null)
         {
@@ -169,11 +165,7 @@ internal sealed class ResetStrategy : IsolationStrategyBase
                 await NewLoginAsync(database, cancellationToken).ConfigureAwait(false);
             }
 
-            var connection = await database.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                await Sql.ExecuteAsync(connection, TrackingScript, cancellationToken).ConfigureAwait(false);
-            }
+            await KitConnections.UseAsync(database.OpenKitConnectionAsync(cancellationToken), connection => Sql.ExecuteAsync(connection, TrackingScript, cancellationToken)).ConfigureAwait(false);
 
             if (Verification is not null)
             {

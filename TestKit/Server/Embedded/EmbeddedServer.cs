@@ -234,11 +234,9 @@ internal sealed class EmbeddedServer : PostgresServer
     {
         var dataSource = NpgsqlDataSource.Create(cached);
         await using var disposing = dataSource.ConfigureAwait(false);
-        var connection = await ServerErrors.OpenAsync(dataSource, "the embedded PostgreSQL", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await Sql.ExecuteFormattedAsync(connection, "ALTER ROLE %I PASSWORD %L", cancellationToken, SuperUser, password).ConfigureAwait(false);
-        }
+        await KitConnections.UseAsync(
+            ServerErrors.OpenAsync(dataSource, "the embedded PostgreSQL", cancellationToken),
+            connection => Sql.ExecuteFormattedAsync(connection, "ALTER ROLE %I PASSWORD %L", cancellationToken, SuperUser, password)).ConfigureAwait(false);
     }
 
     /// <summary>
