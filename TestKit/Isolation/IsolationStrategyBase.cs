@@ -77,6 +77,10 @@ internal abstract class IsolationStrategyBase : IAsyncDisposable
 
     public virtual ValueTask DisposeAsync() => Pool.DisposeAsync();
 
+    /// <summary>In verification mode, compares <paramref name="database"/> with head (see <see cref="HeadVerification.VerifyAsync"/>); otherwise nothing.</summary>
+    private protected Task VerifyAsync(PooledDatabase database, string after, CancellationToken cancellationToken) =>
+        Verification?.VerifyAsync(database, after, cancellationToken) ?? Task.CompletedTask;
+
     /// <summary>Runs <paramref name="ready"/> on a database just made; if it fails, the database is dropped and the error goes on.</summary>
     private protected async Task<PooledDatabase> ReadyOrDropAsync(PooledDatabase database, Func<PooledDatabase, Task> ready)
     {

@@ -114,10 +114,7 @@ internal sealed class MigrateEraseStrategy : IsolationStrategyBase
                 await MigrateAsync(database, cancellationToken).ConfigureAwait(false);
             }
 
-            if (Verification is not null)
-            {
-                await Verification.VerifyAsync(database, "as migrated", cancellationToken).ConfigureAwait(false);
-            }
+            await VerifyAsync(database, "as migrated", cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 
@@ -148,11 +145,7 @@ internal sealed class MigrateEraseStrategy : IsolationStrategyBase
             }
         }
 
-        if (Verification is not null)
-        {
-            await Verification.VerifyAsync(database, "after the test that used it (erased and migrated again)", stopping).ConfigureAwait(false);
-        }
-
+        await VerifyAsync(database, "after the test that used it (erased and migrated again)", stopping).ConfigureAwait(false);
         return null;
     }
 

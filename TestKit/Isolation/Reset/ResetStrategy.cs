@@ -141,11 +141,7 @@ internal sealed class ResetStrategy : IsolationStrategyBase
 
         await KitConnections.UseAsync(database.OpenKitConnectionAsync(stopping), connection => Sql.ScalarAsync<int>(connection, "SELECT testkit_reset.reset_sequences()", stopping)).ConfigureAwait(false);
 
-        if (Verification is not null)
-        {
-            await Verification.VerifyAsync(database, "after the test that used it (reset)", stopping).ConfigureAwait(false);
-        }
-
+        await VerifyAsync(database, "after the test that used it (reset)", stopping).ConfigureAwait(false);
         return null;
     }
 
@@ -167,11 +163,7 @@ internal sealed class ResetStrategy : IsolationStrategyBase
 
             await KitConnections.UseAsync(database.OpenKitConnectionAsync(cancellationToken), connection => Sql.ExecuteAsync(connection, TrackingScript, cancellationToken)).ConfigureAwait(false);
 
-            if (Verification is not null)
-            {
-                await Verification.VerifyAsync(database, "as cloned", cancellationToken).ConfigureAwait(false);
-            }
-
+            await VerifyAsync(database, "as cloned", cancellationToken).ConfigureAwait(false);
             // One beside the kit's own: the next tests find the connections of the tests before them.
             await database.OpenTestConnectionsAheadAsync(1, loadSchema: false, cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);

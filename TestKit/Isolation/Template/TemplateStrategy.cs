@@ -31,25 +31,22 @@ internal sealed class TemplateStrategy : IsolationStrategyBase
     internal override async Task<PooledDatabase> AcquireAsync(CancellationToken cancellationToken)
     {
         var database = await base.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        if (Verification is not null)
+        try
+        {
+            await VerifyAsync(database, "as cloned", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error)
         {
             try
             {
-                await Verification.VerifyAsync(database, "as cloned", cancellationToken).ConfigureAwait(false);
+                await Pool.DiscardAsync(database, error).ConfigureAwait(false);
             }
-            catch (Exception error)
+            finally
             {
-                try
-                {
-                    await Pool.DiscardAsync(database, error).ConfigureAwait(false);
-                }
-                finally
-                {
-                    Pool.ReleaseSlot();
-                }
-
-                throw;
+                Pool.ReleaseSlot();
             }
+
+            throw;
         }
 
         return database;
