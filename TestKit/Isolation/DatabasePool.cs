@@ -120,13 +120,29 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 
     /// <summary>
     /// Finishes cleaning a released database in the background, or in the foreground (verification mode), then makes it
-    /// available to the next test (see <see cref="DatabaseFinisher.FinishAsync"/>). Call it before giving the slot back: a
-    /// lease waits for a database being finished rather than make one.
+    /// available to the next test (see <see cref="DatabaseFinisher.FinishAsync"/>); then gives the lease slot back (after: a
+    /// lease waits for a database being finished rather than make one).
     /// </summary>
-    internal Task<string?> ReturnIdleAfterAsync(PooledDatabase database, Func<CancellationToken, Task<string?>> finish, bool inForeground, CancellationToken cancellationToken) =>
-        _finisher.FinishAsync(database, finish, inForeground, cancellationToken);
+    internal async Task<string?> ReturnIdleAfterAsync(PooledDatabase database, Func<CancellationToken, Task<string?>> finish, bool inForeground, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _finisher.FinishAsync(database, finish, inForeground, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
 
     internal void ReleaseSlot() => _slots.Release();
+
+    /// <summary>Gives a leased database's slot back and drops it (see <see cref="DiscardAsync"/>), for a release or lease that failed.</summary>
+    internal Task ReleaseAndDiscardAsync(PooledDatabase database, Exception cause)
+    {
+        _slots.Release();
+        return DiscardAsync(database, cause);
+    }
 
     /// <summary>
     /// Drops a database that will not be used again; a failure to drop is reported together with <paramref name="cause"/>

@@ -67,8 +67,7 @@ internal sealed class MigrateEraseStrategy : IsolationStrategyBase
         }
         catch (Exception eraseError)
         {
-            Pool.ReleaseSlot();
-            await Pool.DiscardAsync(erased, eraseError).ConfigureAwait(false);
+            await Pool.ReleaseAndDiscardAsync(erased, eraseError).ConfigureAwait(false);
             if (Errors.IsAllowed(eraseError))
             {
                 throw;
@@ -79,15 +78,8 @@ internal sealed class MigrateEraseStrategy : IsolationStrategyBase
 
         // The next test does not wait for the migration; a database whose migration failed is dropped, and the test that
         // needs one more gets a new one, whose migration reports the failure. In verification mode the release waits.
-        try
-        {
-            await Pool.ReturnIdleAfterAsync(erased, stopping => MigrateAheadAsync(erased, stopping), inForeground: Verification is not null, cancellationToken).ConfigureAwait(false);
-            return ReleaseResult.Erased;
-        }
-        finally
-        {
-            Pool.ReleaseSlot();
-        }
+        await Pool.ReturnIdleAfterAsync(erased, stopping => MigrateAheadAsync(erased, stopping), inForeground: Verification is not null, cancellationToken).ConfigureAwait(false);
+        return ReleaseResult.Erased;
     }
 
     public override async ValueTask DisposeAsync()

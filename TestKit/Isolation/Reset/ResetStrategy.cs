@@ -57,21 +57,13 @@ internal sealed class ResetStrategy : IsolationStrategyBase
             }
             catch (Exception retireError)
             {
-                Pool.ReleaseSlot();
-                await Pool.DiscardAsync(database, retireError).ConfigureAwait(false);
+                await Pool.ReleaseAndDiscardAsync(database, retireError).ConfigureAwait(false);
                 throw;
             }
         }
 
-        try
-        {
-            var replaced = await Pool.ReturnIdleAfterAsync(database, stopping => ResetInBackgroundAsync(database, stopping), inForeground: Verification is not null, cancellationToken).ConfigureAwait(false);
-            return Verification is null ? ReleaseResult.ResetInBackground : replaced is null ? ReleaseResult.Reset : ReleaseResult.Replaced(replaced);
-        }
-        finally
-        {
-            Pool.ReleaseSlot();
-        }
+        var replaced = await Pool.ReturnIdleAfterAsync(database, stopping => ResetInBackgroundAsync(database, stopping), inForeground: Verification is not null, cancellationToken).ConfigureAwait(false);
+        return Verification is null ? ReleaseResult.ResetInBackground : replaced is null ? ReleaseResult.Reset : ReleaseResult.Replaced(replaced);
     }
 
     public override ValueTask DisposeAsync() => new(Errors.RunAllAsync($"TestKit could not end the {Name} strategy cleanly.", base.DisposeAsync, _template.DisposeAsync));

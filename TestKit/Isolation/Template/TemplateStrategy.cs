@@ -37,15 +37,7 @@ internal sealed class TemplateStrategy : IsolationStrategyBase
         }
         catch (Exception error)
         {
-            try
-            {
-                await Pool.DiscardAsync(database, error).ConfigureAwait(false);
-            }
-            finally
-            {
-                Pool.ReleaseSlot();
-            }
-
+            await Pool.ReleaseAndDiscardAsync(database, error).ConfigureAwait(false);
             throw;
         }
 
