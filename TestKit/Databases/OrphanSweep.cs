@@ -12,20 +12,10 @@ namespace TestKit.Databases;
 /// ended), and, on this host, its process is gone. A database of this run, of a live run, or kept for inspection is left
 /// alone. One sweep at a time tries run locks (see <see cref="AdvisoryLockKeys.Sweep"/>).
 /// </summary>
-internal sealed class OrphanSweep : IAsyncDisposable
+internal sealed class OrphanSweep(ServerRun run, NpgsqlConnection admin, CancellationToken cancellationToken) : IAsyncDisposable
 {
-    private readonly ServerRun _run;
-    private readonly NpgsqlConnection _admin;
-    private readonly CancellationToken _cancellationToken;
     private readonly Dictionary<string, bool> _verdicts = new(StringComparer.Ordinal);
     private NpgsqlConnection? _lockConnection;
-
-    private OrphanSweep(ServerRun run, NpgsqlConnection admin, CancellationToken cancellationToken)
-    {
-        _run = run;
-        _admin = admin;
-        _cancellationToken = cancellationToken;
-    }
 
     /// <summary>Sweeps the server of <paramref name="run"/>; what it cannot drop it logs, and goes on.</summary>
     internal static async Task RunAsync(ServerRun run, CancellationToken cancellationToken)
@@ -47,7 +37,7 @@ internal sealed class OrphanSweep : IAsyncDisposable
             await _lockConnection.DisposeAsync().ConfigureAwait(false);
         }
 
-        await _admin.DisposeAsync().ConfigureAwait(false);
+        await admin.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>
@@ -58,30 +48,30 @@ internal sealed class OrphanSweep : IAsyncDisposable
     private async Task DatabasesAsync()
     {
         var unmarked = await Sql.QueryAsync(
-            _admin,
+            admin,
             "SELECT datname FROM pg_database WHERE shobj_description(oid, 'pg_database') IS NULL AND datname ~ $1",
             reader => reader.GetString(0),
-            _cancellationToken,
+            cancellationToken,
             RunMarker.NamePattern).ConfigureAwait(false);
         var databases = (await MarkedAsync("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE starts_with(shobj_description(oid, 'pg_database'), $1)").ConfigureAwait(false))
             .Select(database => (database.Name, Comment: (string?)database.Comment, Marker: RunMarker.Parse(database.Comment)!))
             .Concat(unmarked.Select(name => (Name: name, Comment: (string?)null, Marker: RunMarker.OfUnmarked(name))))
-            .Where(database => database.Marker.RunId != _run.Marker.RunId);
+            .Where(database => database.Marker.RunId != run.Marker.RunId);
         foreach (var (name, comment, marker) in databases)
         {
             // DROP DATABASE cannot run inside a function: check the marker once more, then drop.
             if (await IsDeadAsync(marker, comment ?? marker.RunId).ConfigureAwait(false)
-                && await Sql.ScalarAsync<string>(_admin, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", _cancellationToken, name).ConfigureAwait(false) == comment)
+                && await Sql.ScalarAsync<string>(admin, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", cancellationToken, name).ConfigureAwait(false) == comment)
             {
                 try
                 {
-                    await PreparedTransactions.RollBackInAsync(_run.Server, _admin, name, _cancellationToken).ConfigureAwait(false);
-                    await Sql.ExecuteAsync(_admin, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", _cancellationToken).ConfigureAwait(false);
+                    await PreparedTransactions.RollBackInAsync(run.Server, admin, name, cancellationToken).ConfigureAwait(false);
+                    await Sql.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(name)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is PostgresException or TestKitException)
                 {
                     // Another run sweeping at the same time, say: a leftover must not stop this run.
-                    _run.Logger.LogWarning(e, "TestKit could not drop the database {Database} of a dead run: {Reason}", name, e.Message);
+                    run.Logger.LogWarning(e, "TestKit could not drop the database {Database} of a dead run: {Reason}", name, e.Message);
                 }
             }
         }
@@ -95,13 +85,13 @@ internal sealed class OrphanSweep : IAsyncDisposable
             {
                 try
                 {
-                    await Sql.ExecuteAsync(_admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", _cancellationToken, name).ConfigureAwait(false);
-                    await Sql.ExecuteAsync(_admin, $"DROP ROLE IF EXISTS {Sql.Quote(name)}", _cancellationToken).ConfigureAwait(false);
+                    await Sql.ExecuteAsync(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", cancellationToken, name).ConfigureAwait(false);
+                    await Sql.ExecuteAsync(admin, $"DROP ROLE IF EXISTS {Sql.Quote(name)}", cancellationToken).ConfigureAwait(false);
                 }
                 catch (PostgresException e)
                 {
                     // Something outside the dropped databases still depends on it, or another run dropped it at the same time.
-                    _run.Logger.LogWarning(e, "TestKit could not drop the login role {Role} of a dead run: {Reason}", name, e.MessageText);
+                    run.Logger.LogWarning(e, "TestKit could not drop the login role {Role} of a dead run: {Reason}", name, e.MessageText);
                 }
             }
         }
@@ -110,8 +100,8 @@ internal sealed class OrphanSweep : IAsyncDisposable
     /// <summary>Names and comments of the objects <paramref name="query"/> finds with a run's marker, this run's own left out.</summary>
     private async Task<List<(string Name, string Comment)>> MarkedAsync(string query)
     {
-        var marked = await Sql.QueryAsync(_admin, query, reader => (Name: reader.GetString(0), Comment: reader.GetString(1)), _cancellationToken, RunMarker.Prefix).ConfigureAwait(false);
-        var own = _run.Marker.Format();
+        var marked = await Sql.QueryAsync(admin, query, reader => (Name: reader.GetString(0), Comment: reader.GetString(1)), cancellationToken, RunMarker.Prefix).ConfigureAwait(false);
+        var own = run.Marker.Format();
         return [.. marked.Where(item => item.Comment != own)];
     }
 
@@ -123,7 +113,7 @@ internal sealed class OrphanSweep : IAsyncDisposable
             return dead;
         }
 
-        var sameHost = marker.Host == _run.Marker.Host;
+        var sameHost = marker.Host == run.Marker.Host;
         var processGone = marker.ProcessId is { } pid && !IsAlive(pid);
         if (!sameHost || processGone)
         {
@@ -142,8 +132,8 @@ internal sealed class OrphanSweep : IAsyncDisposable
     {
         if (_lockConnection is null)
         {
-            _lockConnection = await KitConnections.OpenUnpooledAsync(_run.Server, _run.Server.LockDatabase, ApplicationNames.Kit, _cancellationToken).ConfigureAwait(false);
-            await AdvisoryLocks.LockAsync(_lockConnection, AdvisoryLockKeys.Sweep, _cancellationToken).ConfigureAwait(false);
+            _lockConnection = await KitConnections.OpenUnpooledAsync(run.Server, run.Server.LockDatabase, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
+            await AdvisoryLocks.LockAsync(_lockConnection, AdvisoryLockKeys.Sweep, cancellationToken).ConfigureAwait(false);
         }
 
         var quiet = false;
@@ -151,12 +141,12 @@ internal sealed class OrphanSweep : IAsyncDisposable
             _lockConnection,
             AdvisoryLockKeys.Run(marker.RunId),
             async () => quiet = !await Sql.ScalarAsync<bool>(
-                _admin,
+                admin,
                 "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'client backend' AND (starts_with(datname, $1) OR application_name = $2))",
-                _cancellationToken,
+                cancellationToken,
                 marker.NamePrefix,
                 ApplicationNames.Run(marker.RunId)).ConfigureAwait(false),
-            _cancellationToken,
+            cancellationToken,
             onlyIfFree: true).ConfigureAwait(false);
         return quiet;
     }

@@ -12,20 +12,12 @@ namespace TestKit.Isolation;
 /// share is here: the pool, the lease (after checking that the scripts did not change), keeping a failed test's database,
 /// and dropping a database that could not be made ready.
 /// </summary>
-internal abstract class IsolationStrategyBase : IAsyncDisposable
+/// <param name="run">The run and server.</param>
+/// <param name="options">The strategy, the most databases leased at once, and how tests connect.</param>
+/// <param name="migrations">The scripts the databases hold: an edit since they were loaded is reported at the next lease.</param>
+/// <param name="verification">Verification mode: databases are compared with head, in the foreground.</param>
+internal abstract class IsolationStrategyBase(ServerRun run, ResolvedOptions options, MigrationSet migrations, HeadVerification? verification) : IAsyncDisposable
 {
-    /// <param name="run">The run and server.</param>
-    /// <param name="options">The strategy, the most databases leased at once, and how tests connect.</param>
-    /// <param name="migrations">The scripts the databases hold: an edit since they were loaded is reported at the next lease.</param>
-    /// <param name="verification">Verification mode: databases are compared with head, in the foreground.</param>
-    private protected IsolationStrategyBase(ServerRun run, ResolvedOptions options, MigrationSet migrations, HeadVerification? verification)
-    {
-        Run = run;
-        Options = options;
-        Migrations = migrations;
-        Verification = verification;
-        Name = IsolationStrategyNames.NameOf(options.Isolation);
-    }
 
     /// <summary>The strategy the options name, for one run on one server.</summary>
     /// <param name="options">Which strategy, how many databases at once, how tests connect, and whether head is verified.</param>
@@ -45,15 +37,15 @@ internal abstract class IsolationStrategyBase : IAsyncDisposable
     }
 
     /// <summary>The strategy's name as written in TESTKIT_ISOLATION.</summary>
-    internal string Name { get; }
+    internal string Name { get; } = IsolationStrategyNames.NameOf(options.Isolation);
 
-    private protected ServerRun Run { get; }
+    private protected ServerRun Run { get; } = run;
 
-    private protected ResolvedOptions Options { get; }
+    private protected ResolvedOptions Options { get; } = options;
 
-    private protected MigrationSet Migrations { get; }
+    private protected MigrationSet Migrations { get; } = migrations;
 
-    private protected HeadVerification? Verification { get; }
+    private protected HeadVerification? Verification { get; } = verification;
 
     private protected abstract DatabasePool Pool { get; }
 

@@ -18,28 +18,18 @@ namespace TestKit.Isolation.Template;
 /// dropped when no run holds theirs.</item>
 /// </list>
 /// </summary>
-internal sealed class TemplateStore : IAsyncDisposable
+internal sealed class TemplateStore(ServerRun run, EvolveMigrator migrator) : IAsyncDisposable
 {
-    private readonly ServerRun _run;
-    private readonly EvolveMigrator _migrator;
-    private readonly TemplateIdentity _identity;
+    private readonly TemplateIdentity _identity = TemplateIdentity.Of(migrator.Migrations, run.Server.Version);
     private readonly SemaphoreSlim _once = new(1, 1);
-    private readonly TemplateStore? _head;
+    private readonly TemplateStore? _head = migrator.Migrations.Seeds.Count > 0 ? new TemplateStore(run, migrator.WithoutSeeds()) : null;
     private bool _holdsUseLock;
     private string? _name;
-
-    internal TemplateStore(ServerRun run, EvolveMigrator migrator)
-    {
-        _run = run;
-        _migrator = migrator;
-        _identity = TemplateIdentity.Of(migrator.Migrations, run.Server.Version);
-        _head = migrator.Migrations.Seeds.Count > 0 ? new TemplateStore(run, migrator.WithoutSeeds()) : null;
-    }
 
     internal string Name => _identity.Name;
 
     /// <summary>The scripts the template is built from.</summary>
-    internal MigrationSet Migrations => _migrator.Migrations;
+    internal MigrationSet Migrations => migrator.Migrations;
 
     /// <summary>The marker of this template while it is being built (and of one whose builder died half-way).</summary>
     internal string BuildingMarker => _identity.BuildingMarker;
@@ -74,7 +64,7 @@ internal sealed class TemplateStore : IAsyncDisposable
     {
         if (_holdsUseLock)
         {
-            await _run.Locks.ReleaseSharedAsync(_identity.Lock("use")).ConfigureAwait(false);
+            await run.Locks.ReleaseSharedAsync(_identity.Lock("use")).ConfigureAwait(false);
         }
 
         if (_head is not null)
@@ -89,7 +79,7 @@ internal sealed class TemplateStore : IAsyncDisposable
     {
         // Before the gate: the template of head is built (or found) under the same gate.
         var head = _head is null ? null : await _head.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        await _run.OnLockConnectionAsync(
+        await run.OnLockConnectionAsync(
             async connection =>
             {
                 await AdvisoryLocks.WhileHeldAsync(
@@ -115,7 +105,7 @@ internal sealed class TemplateStore : IAsyncDisposable
 
                         // Held before the build lock goes: no run that builds a newer template of the same lineage can take
                         // this one for stale in between.
-                        await _run.Locks.HoldSharedAsync(_identity.Lock("use"), cancellationToken).ConfigureAwait(false);
+                        await run.Locks.HoldSharedAsync(_identity.Lock("use"), cancellationToken).ConfigureAwait(false);
                         _holdsUseLock = true;
                     },
                     cancellationToken).ConfigureAwait(false);
@@ -166,16 +156,16 @@ internal sealed class TemplateStore : IAsyncDisposable
         await Sql.ExecuteFormattedAsync(admin, "COMMENT ON DATABASE %I IS %L", cancellationToken, Name, _identity.BuildingMarker).ConfigureAwait(false);
         try
         {
-            var template = await KitConnections.OpenUnpooledAsync(_run.Server, Name, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
+            var template = await KitConnections.OpenUnpooledAsync(run.Server, Name, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
             await using (template.ConfigureAwait(false))
             {
                 if (head is not null)
                 {
-                    await _migrator.SeedAsync(template, cancellationToken).ConfigureAwait(false);
+                    await migrator.SeedAsync(template, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
-                    await FirstMigration.AloneAsync(admin, () => _migrator.MigrateAsync(template, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    await FirstMigration.AloneAsync(admin, () => migrator.MigrateAsync(template, cancellationToken), cancellationToken).ConfigureAwait(false);
                 }
             }
         }

@@ -13,22 +13,18 @@ namespace TestKit.Server.Embedded;
 /// read is damaged, and is removed, so that this run's initdb output replaces it. A cache that cannot be read or written is
 /// passed over: the server runs initdb as before.
 /// </summary>
-internal sealed class ClusterCache
+/// <param name="entry">The entry's folder; <see cref="For"/> names the user's.</param>
+internal sealed class ClusterCache(string entry)
 {
     /// <summary>Part of the key: change it whenever <see cref="PgCtl.InitDbAsync"/> makes a different cluster.</summary>
     private const string Layout = "superuser testkit, scram-sha-256, UTF8, C.UTF-8, no-sync; 1";
 
-    private readonly string _entry;
-
-    /// <summary>The entry in the folder <paramref name="entry"/>; <see cref="For"/> names the user's.</summary>
-    internal ClusterCache(string entry) => _entry = entry;
-
     /// <summary>The cached cluster's data folder.</summary>
-    internal string DataDirectory => Path.Combine(_entry, "data");
+    internal string DataDirectory => Path.Combine(entry, "data");
 
-    private string PasswordFile => Path.Combine(_entry, "password");
+    private string PasswordFile => Path.Combine(entry, "password");
 
-    private string FileList => Path.Combine(_entry, "files");
+    private string FileList => Path.Combine(entry, "files");
 
     /// <summary>
     /// The cache entry for <paramref name="binaries"/>: under <c>$XDG_CACHE_HOME</c> or <c>~/.cache</c>, in
@@ -122,18 +118,18 @@ internal sealed class ClusterCache
     /// </summary>
     internal void RemoveDamaged(string password)
     {
-        if (ReadPassword(_entry) != password)
+        if (ReadPassword(entry) != password)
         {
             return;
         }
 
-        var aside = _entry + ".damaged-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+        var aside = entry + ".damaged-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
         try
         {
-            Directory.Move(_entry, aside);
+            Directory.Move(entry, aside);
             if (ReadPassword(aside) != password)
             {
-                Directory.Move(aside, _entry);
+                Directory.Move(aside, entry);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -147,17 +143,17 @@ internal sealed class ClusterCache
     /// <summary>Keeps a copy of the fresh cluster in <paramref name="dataDirectory"/>, whose superuser's password is <paramref name="password"/>, unless another run did first.</summary>
     internal async Task FillAsync(string dataDirectory, string password, CancellationToken cancellationToken)
     {
-        var staging = _entry + ".filling-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+        var staging = entry + ".filling-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(_entry)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(entry)!);
             EmbeddedFolder.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var files = Copy(dataDirectory, Path.Combine(staging, "data"));
             await File.WriteAllLinesAsync(Path.Combine(staging, "files"), files.Order(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
             await EmbeddedFolder.WritePrivateFileAsync(Path.Combine(staging, "password"), password, cancellationToken).ConfigureAwait(false);
 
             // The password is written last and the folder renamed into place whole: an entry with a password is complete.
-            Directory.Move(staging, _entry);
+            Directory.Move(staging, entry);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
