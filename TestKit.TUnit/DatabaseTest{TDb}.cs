@@ -104,17 +104,15 @@ public abstract class DatabaseTest<TDb>
         var errors = new List<Exception>();
         using var deadline = new CancellationTokenSource(Server.Limits.Teardown);
 
-        if (_db is not null)
+        if (_db is { } db)
         {
-            var db = _db;
             _db = null;
             await Errors.CollectAsync(errors, () => db.DisposeAsync().AsTask()).ConfigureAwait(false);
         }
 
         var failed = context.Execution.Result?.State is not null and not TestState.Passed;
-        if (_lease is not null)
+        if (_lease is { } lease)
         {
-            var lease = _lease;
             _lease = null;
             double? tearDownMilliseconds = null;
             // As the test got it: once given back, the database may be the next test's, under a login of its own.

@@ -132,9 +132,6 @@ internal sealed class EmbeddedFolder(string root)
         }
     }
 
-    /// <summary>Deletes the folder now, synchronously (at process exit), as far as it goes.</summary>
-    internal void DeleteNow() => Remove(Root);
-
     /// <summary>Removes a folder tree if it is there; another run removing it at the same time is no error, nor one not ours to remove.</summary>
     internal static void Remove(string folder)
     {

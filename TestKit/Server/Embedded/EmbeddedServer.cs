@@ -248,7 +248,7 @@ internal sealed class EmbeddedServer : PostgresServer
         if (Interlocked.Exchange(ref _stopped, 1) == 0 && !_keepRunning && _attachment is null)
         {
             _pgCtl.StopNow(_folder);
-            _folder.DeleteNow();
+            EmbeddedFolder.Remove(_folder.Root);
         }
     }
 }
