@@ -26,6 +26,9 @@ public sealed class TestKitSession : IAsyncDisposable
     private long _firstAsked; // Stopwatch timestamps; 0 until noted
     private long _firstHanded;
 
+    /// <summary>Created by TUnit while it discovers the tests: a kept server the environment asks for is reached meanwhile (see <see cref="SessionBroker.ReachAhead"/>).</summary>
+    public TestKitSession() => Broker.ReachAhead(OptionsResolver.KeptServerFrom(Environment.GetEnvironmentVariable));
+
     internal SessionBroker Broker { get; } = new();
 
     /// <summary>

@@ -182,6 +182,26 @@ public sealed class KeptServerTests
     }
 
     [Test]
+    [Timeout(120_000)]
+    public async Task A_session_reaches_the_kept_server_before_its_first_test_asks_and_leaves_it_running(CancellationToken cancellationToken)
+    {
+        await using var programs = await OwnProgramsAsync(cancellationToken);
+        var folder = KeptServer.FolderFor(programs.PgCtl).Root;
+        var broker = new SessionBroker();
+        await using (broker)
+        {
+            broker.ReachAhead(new ServerSource(null, "test", programs.Directory, Idle));
+            // No test asked: the server is started, and this session is attached to it.
+            await Assert.That(await EventuallyAsync(() => broker.ServerReports().Any(), cancellationToken)).IsTrue();
+            await Assert.That(IsLocked(Path.Combine(folder, "attached"))).IsTrue();
+        }
+
+        await Assert.That(IsLocked(Path.Combine(folder, "attached"))).IsFalse();
+        await using var next = await StartAsync(programs, Idle, cancellationToken);
+        await Assert.That(await KitTest.FolderOfAsync(next)).IsEqualTo(folder);
+    }
+
+    [Test]
     public async Task The_server_is_kept_only_on_request_and_never_under_CI()
     {
         ResolvedOptions Resolve(TestKitOptions options, params (string Name, string Value)[] variables) =>
@@ -195,6 +215,14 @@ public sealed class KeptServerTests
         // A server the user runs is theirs to keep.
         await Assert.That(Resolve(new() { KeepServer = TimeSpan.FromMinutes(5), ConnectionString = "Host=localhost" }).Server.KeepIdle).IsNull();
         await Assert.That(() => Resolve(TestKitOptions.Default, ("TESTKIT_KEEP_SERVER", "soon"))).Throws<TestKitException>();
+
+        // What a session reaches before its first test asks: only the kept server the environment alone asks for.
+        Func<string, string?> Environment(params (string Name, string Value)[] variables) => name => variables.FirstOrDefault(variable => variable.Name == name).Value;
+        await Assert.That(OptionsResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "900")))?.KeepIdle).IsEqualTo(TimeSpan.FromSeconds(900));
+        await Assert.That(OptionsResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "900"), ("CI", "true")))).IsNull();
+        await Assert.That(OptionsResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "900"), ("TESTKIT_CONNECTION_STRING", "Host=localhost")))).IsNull();
+        await Assert.That(OptionsResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "soon")))).IsNull();
+        await Assert.That(OptionsResolver.KeptServerFrom(Environment())).IsNull();
     }
 
     /// <summary>A kept server's run as the kit starts one, on the programs of <paramref name="programs"/>.</summary>

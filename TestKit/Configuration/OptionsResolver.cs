@@ -101,6 +101,22 @@ internal static class OptionsResolver
     internal static ResolvedOptions FromEnvironment(TestKitOptions options) =>
         Resolve(options, Environment.GetEnvironmentVariable, PathLocator.DefaultSearchRoots());
 
+    /// <summary>
+    /// The kept embedded server <paramref name="environment"/> alone asks for (<c>TESTKIT_KEEP_SERVER</c> outside CI), for a
+    /// session to reach before its first test asks; null when it asks for none, or for something the tests will report.
+    /// </summary>
+    internal static ServerSource? KeptServerFrom(Func<string, string?> environment)
+    {
+        try
+        {
+            return Resolve(TestKitOptions.Default with { MigrationFolders = [Path.GetTempPath()] }, environment, []).Server is { KeepIdle: not null } kept ? kept : null;
+        }
+        catch (Exception e) when (e is TestKitException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>How long the embedded server is kept after a run; never under CI (<c>CI</c> set), where every run starts clean.</summary>
     private static TimeSpan? ResolveKeepServer(TestKitOptions options, Func<string, string?> environment) =>
         environment("CI") is not null

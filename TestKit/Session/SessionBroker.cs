@@ -64,8 +64,23 @@ internal sealed class SessionBroker : IAsyncDisposable
     }
 
     /// <summary>The run on the server of <paramref name="options"/>, which starts or connects to it once.</summary>
-    internal Task<ServerRun> RunAsync(ResolvedOptions options) =>
-        _servers.GetOrAdd(options.Server, key => new Lazy<Task<ServerRun>>(() => ServerRun.StartAsync(key, options.Logger, _disposing.Token))).Value;
+    internal Task<ServerRun> RunAsync(ResolvedOptions options) => RunAsync(options.Server, options.Logger);
+
+    /// <summary>
+    /// Reaches the kept server <paramref name="kept"/> (<see cref="OptionsResolver.KeptServerFrom"/>; null: none) in the
+    /// background, before any test asks, while the test framework still discovers the tests. A failure reaches the tests
+    /// that use that server; a session whose tests use another only detaches from it at its end.
+    /// </summary>
+    internal void ReachAhead(ServerSource? kept)
+    {
+        if (kept is not null)
+        {
+            _ = RunAsync(kept, logger: null).ContinueWith(static failed => failed.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    private Task<ServerRun> RunAsync(ServerSource source, Microsoft.Extensions.Logging.ILogger? logger) =>
+        _servers.GetOrAdd(source, key => new Lazy<Task<ServerRun>>(() => Task.Run(() => ServerRun.StartAsync(key, logger, _disposing.Token)))).Value;
 
     public async ValueTask DisposeAsync()
     {
