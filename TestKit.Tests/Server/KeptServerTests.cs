@@ -4,11 +4,13 @@ using Npgsql;
 namespace TestKit.Tests;
 
 /// <summary>
-/// The embedded server kept between runs (TESTKIT_KEEP_SERVER): reused by the next run, replaced when damaged, another for
-/// other programs, stopped by its watchdog after its idle time (never while a run uses it), shared by runs that start at
+/// The embedded server kept between runs (TESTKIT_KEEP_SERVER): reused by the next run, replaced when damaged or by a run
+/// of other programs, stopped by its watchdog after its idle time (never while a run uses it), shared by runs that start at
 /// once, never kept under CI. Each test has programs of its own (a link to the machine's bin folder under a new path), so
-/// it has a kept server of its own: a user's kept server, and the other tests', are never touched.
+/// it has a kept server of its own. One at a time: a run replaces this user's kept servers of other programs that no run
+/// uses, the other tests' included (and a kept server of the user's own that is idle).
 /// </summary>
+[NotInParallel(nameof(KeptServerTests))]
 public sealed class KeptServerTests
 {
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(600);
@@ -81,14 +83,26 @@ public sealed class KeptServerTests
 
     [Test]
     [Timeout(120_000)]
-    public async Task Other_programs_get_a_kept_server_of_their_own(CancellationToken cancellationToken)
+    public async Task A_run_of_other_programs_replaces_the_kept_server_unless_a_run_uses_it(CancellationToken cancellationToken)
     {
         await using var programs = await OwnProgramsAsync(cancellationToken);
         await using var others = await OwnProgramsAsync(cancellationToken);
-        await using var first = await StartAsync(programs, Idle, cancellationToken);
-        await using var second = await StartAsync(others, Idle, cancellationToken);
-        await Assert.That(await KitTest.FolderOfAsync(second)).IsNotEqualTo(await KitTest.FolderOfAsync(first));
-        await Assert.That(await CountAsync(first, "SELECT 1", cancellationToken)).IsEqualTo(1);
+        string folder;
+        await using (var first = await StartAsync(programs, Idle, cancellationToken))
+        {
+            folder = await KitTest.FolderOfAsync(first);
+            // A run uses it: the run of other programs gets a server of its own beside it.
+            await using (var second = await StartAsync(others, Idle, cancellationToken))
+            {
+                await Assert.That(await KitTest.FolderOfAsync(second)).IsNotEqualTo(folder);
+            }
+
+            await Assert.That(await CountAsync(first, "SELECT 1", cancellationToken)).IsEqualTo(1);
+        }
+
+        // Nobody uses it any more: the next run of other programs stops and removes it.
+        await using var third = await StartAsync(others, Idle, cancellationToken);
+        await Assert.That(Directory.Exists(folder)).IsFalse();
     }
 
     [Test]

@@ -5,7 +5,8 @@ namespace TestKit.Server.Embedded;
 
 /// <summary>
 /// The embedded server kept between runs on request (<see cref="TestKitOptions.KeepServer"/>), as pg_tmp keeps one: one per
-/// OS user, server programs and settings, in a folder of a fixed name. A run finds or starts it under an exclusive lock on
+/// OS user, server programs and settings, in a folder of a fixed name; a run of other programs or settings replaces it
+/// unless a run uses it. A run finds or starts it under an exclusive lock on
 /// the folder's ".lock" file, uses it under a shared lock on its "attached" file, and a server that does not answer is
 /// replaced, not trusted. Its watchdog, a shell loop that every run (and every run's sweep) starts again if it is gone,
 /// stops it and removes its folder once no run has used it for its idle time. Linux only (flock, setsid, stat -c).
@@ -57,8 +58,34 @@ internal static class KeptServer
             await File.WriteAllTextAsync(folder.WatchdogFile, ticket, cancellationToken).ConfigureAwait(false);
         }
 
+        await ReplaceOthersAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
         await WatchAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
         return server;
+    }
+
+    /// <summary>
+    /// One kept server per OS user: stops and removes this user's kept servers of other programs or settings that no run
+    /// uses (as their watchdog would: under their start lock, attached by nobody). One that a run uses stays.
+    /// </summary>
+    private static async Task ReplaceOthersAsync(EmbeddedFolder own, PgCtl pgCtl, CancellationToken cancellationToken)
+    {
+        foreach (var other in Directory.GetDirectories(EmbeddedFolder.Parent(), EmbeddedFolder.Prefix + "kept-*").Where(root => root != own.Root).Select(root => new EmbeddedFolder(root)))
+        {
+            try
+            {
+                using var starting = TryLock(other.Root + ".lock");
+                using var unused = starting is null || !File.Exists(other.WatchdogFile) ? null : TryLock(other.AttachedFile);
+                if (unused is not null)
+                {
+                    await pgCtl.StopAsync(other, cancellationToken).ConfigureAwait(false);
+                    await other.DeleteAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Another OS user's.
+            }
+        }
     }
 
     /// <summary>The kept server's folder for this OS user, <paramref name="pgCtl"/>'s programs (their path and date) and the server's settings.</summary>
