@@ -182,17 +182,27 @@ public sealed class KeptServerTests
             folder = await KitTest.FolderOfAsync(first);
         }
 
-        var watchdog = Path.Combine(folder, "watchdog.lock");
-        await Assert.That(await EventuallyAsync(() => IsLocked(watchdog), cancellationToken)).IsTrue();
         // The ticket (the watchdog file's text) is in the command lines of the watchdog's flock and loop, and nowhere else.
-        await RunAsync("pkill", ["-f", await File.ReadAllTextAsync(Path.Combine(folder, "watchdog"), cancellationToken)], cancellationToken);
-        await Assert.That(await EventuallyAsync(() => !IsLocked(watchdog), cancellationToken)).IsTrue();
+        var ticket = await File.ReadAllTextAsync(Path.Combine(folder, "watchdog"), cancellationToken);
+        await Assert.That(await EventuallyAsync(() => WatchdogProcesses(ticket).Count > 0, cancellationToken)).IsTrue();
+        var killed = WatchdogProcesses(ticket);
+        await RunAsync("pkill", ["-f", ticket], cancellationToken);
+        await Assert.That(await EventuallyAsync(() => !WatchdogProcesses(ticket).Intersect(killed).Any(), cancellationToken)).IsTrue();
 
-        // Any embedded run's sweep looks after kept servers, its own programs' or not.
+        // Any embedded run's sweep looks after kept servers, its own programs' or not (another test's run may be first).
         await using (await EmbeddedServer.StartAsync(KitTest.BinDirectory, keepIdle: null, logger: null, cancellationToken))
         {
-            await Assert.That(await EventuallyAsync(() => IsLocked(watchdog), cancellationToken)).IsTrue();
+            await Assert.That(await EventuallyAsync(() => WatchdogProcesses(ticket).Except(killed).Any(), cancellationToken)).IsTrue();
         }
+    }
+
+    /// <summary>The processes whose command line holds <paramref name="ticket"/>: a watchdog's flock and loop.</summary>
+    private static List<int> WatchdogProcesses(string ticket)
+    {
+        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", ticket]) { RedirectStandardOutput = true })!;
+        var found = pgrep.StandardOutput.ReadToEnd();
+        pgrep.WaitForExit();
+        return [.. found.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
     }
 
     [Test]

@@ -59,10 +59,10 @@ internal sealed class EmbeddedFolder(string root)
         {
             try
             {
-                if (File.Exists(folder.WatchdogFile))
+                if (Path.GetFileName(folder.Root).StartsWith(KeptServer.Prefix, StringComparison.Ordinal))
                 {
                     // A kept server is never an orphan: its watchdog removes it, and is started again here if it died.
-                    await KeptServer.WatchAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
+                    await KeptServer.LookAfterAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 

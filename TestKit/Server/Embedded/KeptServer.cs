@@ -13,12 +13,17 @@ namespace TestKit.Server.Embedded;
 /// </summary>
 internal static class KeptServer
 {
+    /// <summary>The name of a kept server's folder starts so: testkit-pg-kept-HASH.</summary>
+    internal const string Prefix = EmbeddedFolder.Prefix + "kept-";
+
+    private const UnixFileMode ReadableByAll = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
     /// <summary>The watchdog. $1: the folder; $2: pg_ctl; $3: its ticket, the "watchdog" file's text ("RANDOM IDLE_SECONDS"), which a replaced server's folder no longer holds.</summary>
     private const string Watchdog = """
         while [ "$(cat "$1/watchdog" 2>/dev/null)" = "$3" ] && sleep 1; do
           [ -e "$1/kept" ] && exit 0
-          [ $(( $(date +%s) - $(stat -c %Y "$1/attached") )) -ge "${3#* }" ] || continue
-          flock -n "$1.lock" flock -n "$1/attached" sh -c '"$1" stop -D "$2/data" -m fast -w; rm -rf "$2"' sh "$2" "$1" && exit 0
+          [ $(( $(date +%s) - $(stat -c %Y "$1/attached" 2>/dev/null || echo 0) )) -ge "${3#* }" ] || continue
+          flock -n "$1.lock" flock -n "$1/attached" sh -c '[ "$(cat "$2/watchdog")" = "$3" ] || exit 1; "$1" stop -D "$2/data" -m fast -w; rm -rf "$2"' sh "$2" "$1" "$3" && exit 0
         done
         """;
 
@@ -43,8 +48,16 @@ internal static class KeptServer
             }
             catch (Exception stale) when (stale is not OperationCanceledException)
             {
-                // Stopped, damaged, or of a password nobody knows: replaced.
+                // Stopped, damaged, or of a password nobody knows: replaced, unless runs still use it (full, say).
                 await attachment.DisposeAsync().ConfigureAwait(false);
+                using (var unused = TryLock(folder.AttachedFile))
+                {
+                    if (unused is null)
+                    {
+                        throw new TestKitException($"The kept embedded PostgreSQL in {folder.Root} did not answer ({stale.Message}), and other runs use it, so it was not replaced. Try again once they end.", stale);
+                    }
+                }
+
                 await pgCtl.StopAsync(folder, cancellationToken).ConfigureAwait(false);
                 await folder.DeleteAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -54,8 +67,14 @@ internal static class KeptServer
         {
             folder = await EmbeddedFolder.CreateAsync(Path.GetFileName(folder.Root)[EmbeddedFolder.Prefix.Length..], cancellationToken).ConfigureAwait(false);
             server = await EmbeddedServer.StartNewAsync(folder, pgCtl, Attach(folder), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!File.Exists(folder.WatchdogFile) || new FileInfo(folder.WatchdogFile).Length == 0)
+        {
+            // The watchdog's user reads it (umask aside). Not cancelled half-way: an empty ticket would leave no watchdog.
             var ticket = $"{RandomNumberGenerator.GetHexString(8, lowercase: true)} {((int)idle.TotalSeconds).ToString(CultureInfo.InvariantCulture)}";
-            await File.WriteAllTextAsync(folder.WatchdogFile, ticket, cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(folder.WatchdogFile, ticket, CancellationToken.None).ConfigureAwait(false);
+            File.SetUnixFileMode(folder.WatchdogFile, ReadableByAll);
         }
 
         await ReplaceOthersAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
@@ -64,26 +83,42 @@ internal static class KeptServer
     }
 
     /// <summary>
+    /// The sweep's part for a kept server's folder, under its start lock (taken by a run meanwhile: left to that run): starts
+    /// its watchdog again if it died, or removes a folder that has no ticket (its start was cut short, or its removal).
+    /// </summary>
+    internal static async Task LookAfterAsync(EmbeddedFolder folder, PgCtl pgCtl, CancellationToken cancellationToken)
+    {
+        using var starting = TryLock(folder.Root + ".lock");
+        if (starting is null)
+        {
+            return;
+        }
+
+        if (File.Exists(folder.WatchdogFile) && new FileInfo(folder.WatchdogFile).Length > 0)
+        {
+            await WatchAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await pgCtl.StopAsync(folder, cancellationToken).ConfigureAwait(false);
+        await folder.DeleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// One kept server per OS user: stops and removes this user's kept servers of other programs or settings that no run
     /// uses (as their watchdog would: under their start lock, attached by nobody). One that a run uses stays.
     /// </summary>
     private static async Task ReplaceOthersAsync(EmbeddedFolder own, PgCtl pgCtl, CancellationToken cancellationToken)
     {
-        foreach (var other in Directory.GetDirectories(EmbeddedFolder.Parent(), EmbeddedFolder.Prefix + "kept-*").Where(root => root != own.Root).Select(root => new EmbeddedFolder(root)))
+        foreach (var other in Directory.GetDirectories(EmbeddedFolder.Parent(), Prefix + "*").Where(root => root != own.Root).Select(root => new EmbeddedFolder(root)))
         {
-            try
+            // Another OS user's folder cannot be read: its watchdog file is not there for this run.
+            using var starting = TryLock(other.Root + ".lock");
+            using var unused = starting is null || !File.Exists(other.WatchdogFile) ? null : TryLock(other.AttachedFile);
+            if (unused is not null)
             {
-                using var starting = TryLock(other.Root + ".lock");
-                using var unused = starting is null || !File.Exists(other.WatchdogFile) ? null : TryLock(other.AttachedFile);
-                if (unused is not null)
-                {
-                    await pgCtl.StopAsync(other, cancellationToken).ConfigureAwait(false);
-                    await other.DeleteAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Another OS user's.
+                await pgCtl.StopAsync(other, cancellationToken).ConfigureAwait(false);
+                await other.DeleteAsync(cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -92,16 +127,18 @@ internal static class KeptServer
     internal static EmbeddedFolder FolderFor(PgCtl pgCtl)
     {
         var fingerprint = $"{Environment.UserName}\n{pgCtl.Binaries.Directory}\n{File.GetLastWriteTimeUtc(pgCtl.Binaries.PgCtl):O}\n{EmbeddedServer.Settings(new(EmbeddedFolder.Parent() + "/"), 0)}";
-        return new EmbeddedFolder(Path.Combine(EmbeddedFolder.Parent(), $"{EmbeddedFolder.Prefix}kept-{Hashes.Hex(fingerprint)[..16]}"));
+        return new EmbeddedFolder(Path.Combine(EmbeddedFolder.Parent(), Prefix + Hashes.Hex(fingerprint)[..16]));
     }
 
-    /// <summary>Starts the watchdog of the kept server in <paramref name="folder"/> unless it runs (it holds a lock on "watchdog.lock"), detached from this process.</summary>
-    internal static async Task WatchAsync(EmbeddedFolder folder, PgCtl pgCtl, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the watchdog of the kept server in <paramref name="folder"/> unless it runs (it holds a lock on "watchdog.lock"),
+    /// detached from this process. Called under the server's start lock, so its ticket is whole and its folder stays.
+    /// </summary>
+    private static async Task WatchAsync(EmbeddedFolder folder, PgCtl pgCtl, CancellationToken cancellationToken)
     {
         var ticket = await File.ReadAllTextAsync(folder.WatchdogFile, cancellationToken).ConfigureAwait(false);
-        // An empty ticket is being written, by the run that then starts the watchdog. The lock is free only when no watchdog
-        // runs; one that starts meanwhile and finds it taken ends, and this run starts one.
-        if (ticket.Length == 0 || TryLock(folder.WatchdogFile + ".lock") is not { } free)
+        // The lock is free only when no watchdog runs; one that starts meanwhile and finds it taken ends, and this run starts one.
+        if (TryLock(folder.WatchdogFile + ".lock") is not { } free)
         {
             return;
         }
@@ -110,7 +147,7 @@ internal static class KeptServer
         // No output of it may hold this process's output open: the caller's reader would wait for the watchdog to end.
         var started = await pgCtl.User.RunAsync(
             "setsid",
-            ["-f", "sh", "-c", "exec flock -n \"$1/watchdog.lock\" sh -c \"$0\" sh \"$@\" </dev/null >/dev/null 2>&1", Watchdog, folder.Root, pgCtl.Binaries.PgCtl, ticket],
+            ["-f", "sh", "-c", "exec flock -n -o \"$1/watchdog.lock\" sh -c \"$0\" sh \"$@\" </dev/null >/dev/null 2>&1", Watchdog, folder.Root, pgCtl.Binaries.PgCtl, ticket],
             cancellationToken).ConfigureAwait(false);
         if (!started.IsSuccess)
         {
@@ -128,17 +165,27 @@ internal static class KeptServer
         FileStream? held = null;
         return await Poll.UntilAsync(() => Task.FromResult((held = TryLock(path)) is not null), TimeSpan.FromMilliseconds(20), Limits.ServerStart, cancellationToken).ConfigureAwait(false)
             ? held!
-            : throw new TestKitException($"Another run held {path} for {Limits.ServerStart.TotalSeconds:0} s while it started or stopped the kept embedded PostgreSQL. Remove the file if no run is left, or unset TESTKIT_KEEP_SERVER.");
+            : throw new TestKitException($"Another run held {path} for {Limits.ServerStart.TotalSeconds:0} s while it started or stopped the kept embedded PostgreSQL (a lock ends with the process that holds it: see which one does with fuser {path}), or unset TESTKIT_KEEP_SERVER.");
     }
 
-    /// <summary>The exclusive lock on <paramref name="path"/> (a flock, as the shell's flock takes), or null when someone holds a lock on it.</summary>
+    /// <summary>
+    /// The exclusive lock on <paramref name="path"/> (a flock, as the shell's flock takes), or null when someone holds a lock
+    /// on it or it is another OS user's. A file it creates is readable by all, so that the watchdog (maybe another OS user)
+    /// can lock it too.
+    /// </summary>
     private static FileStream? TryLock(string path)
     {
         try
         {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            if (OperatingSystem.IsLinux())
+            {
+                File.SetUnixFileMode(held.SafeFileHandle, ReadableByAll);
+            }
+
+            return held;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
