@@ -18,12 +18,16 @@ internal static class KeptServer
 
     private const UnixFileMode ReadableByAll = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
-    /// <summary>The watchdog. $1: the folder; $2: pg_ctl; $3: its ticket, the "watchdog" file's text ("RANDOM IDLE_SECONDS"), which a replaced server's folder no longer holds.</summary>
+    /// <summary>
+    /// The watchdog. $1: the folder; $2: pg_ctl; $3: its ticket, the "watchdog" file's text ("RANDOM IDLE_SECONDS"), which a
+    /// replaced server's folder no longer holds. It locks the start lock and "attached" through descriptors that only open
+    /// files which are there: flock on a path would create the start lock of a folder removed meanwhile.
+    /// </summary>
     private const string Watchdog = """
         while [ "$(cat "$1/watchdog" 2>/dev/null)" = "$3" ] && sleep 1; do
           [ -e "$1/kept" ] && exit 0
           [ $(( $(date +%s) - $(stat -c %Y "$1/attached" 2>/dev/null || echo 0) )) -ge "${3#* }" ] || continue
-          flock -n "$1.lock" flock -n "$1/attached" sh -c '[ "$(cat "$2/watchdog")" = "$3" ] || exit 1; "$1" stop -D "$2/data" -m fast -w; rm -rf "$2"' sh "$2" "$1" "$3" && exit 0
+          { flock -n 8 && flock -n 9 && [ "$(cat "$1/watchdog")" = "$3" ] && { "$2" stop -D "$1/data" -m fast -w; rm -rf "$1"; exit 0; }; } 8<"$1.lock" 9<"$1/attached" 2>/dev/null
         done
         """;
 
@@ -88,7 +92,7 @@ internal static class KeptServer
     /// </summary>
     internal static async Task LookAfterAsync(EmbeddedFolder folder, PgCtl pgCtl, CancellationToken cancellationToken)
     {
-        using var starting = TryLock(folder.Root + ".lock");
+        using var starting = TryLock(folder.Root + ".lock", FileMode.Open);
         if (starting is null)
         {
             return;
@@ -113,7 +117,7 @@ internal static class KeptServer
         foreach (var other in Directory.GetDirectories(EmbeddedFolder.Parent(), Prefix + "*").Where(root => root != own.Root).Select(root => new EmbeddedFolder(root)))
         {
             // Another OS user's folder cannot be read: its watchdog file is not there for this run.
-            using var starting = TryLock(other.Root + ".lock");
+            using var starting = TryLock(other.Root + ".lock", FileMode.Open);
             using var unused = starting is null || !File.Exists(other.WatchdogFile) ? null : TryLock(other.AttachedFile);
             if (unused is not null)
             {
@@ -170,14 +174,15 @@ internal static class KeptServer
 
     /// <summary>
     /// The exclusive lock on <paramref name="path"/> (a flock, as the shell's flock takes), or null when someone holds a lock
-    /// on it or it is another OS user's. A file it creates is readable by all, so that the watchdog (maybe another OS user)
-    /// can lock it too.
+    /// on it, it is another OS user's, or (<paramref name="mode"/> Open: for a look at another server, which must not leave a
+    /// lock file behind for a folder removed meanwhile) it is not there. A file it creates is readable by all, so that the
+    /// watchdog (maybe another OS user) can lock it too.
     /// </summary>
-    private static FileStream? TryLock(string path)
+    private static FileStream? TryLock(string path, FileMode mode = FileMode.OpenOrCreate)
     {
         try
         {
-            var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var held = new FileStream(path, mode, FileAccess.ReadWrite, FileShare.None);
             if (OperatingSystem.IsLinux())
             {
                 File.SetUnixFileMode(held.SafeFileHandle, ReadableByAll);
