@@ -130,7 +130,7 @@ internal static class KeptServer
     /// <summary>The kept server's folder for this OS user, <paramref name="pgCtl"/>'s programs (their path and date) and the server's settings.</summary>
     internal static EmbeddedFolder FolderFor(PgCtl pgCtl)
     {
-        var fingerprint = $"{Environment.UserName}\n{pgCtl.Binaries.Directory}\n{File.GetLastWriteTimeUtc(pgCtl.Binaries.PgCtl):O}\n{EmbeddedServer.Settings(new(EmbeddedFolder.Parent() + "/"), 0)}";
+        var fingerprint = $"{Environment.UserName}\n{pgCtl.Binaries.Directory}\n{File.GetLastWriteTimeUtc(pgCtl.Binaries.PgCtl):O}\n{ServerSettings.For(new(EmbeddedFolder.Parent() + "/"), 0)}";
         return new EmbeddedFolder(Path.Combine(EmbeddedFolder.Parent(), Prefix + Hashes.Hex(fingerprint)[..16]));
     }
 
