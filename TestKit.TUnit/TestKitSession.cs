@@ -27,7 +27,7 @@ public sealed class TestKitSession : IAsyncDisposable
     private long _firstHanded;
 
     /// <summary>Created by TUnit while it discovers the tests: a kept server the environment asks for is reached meanwhile (see <see cref="SessionBroker.ReachAhead"/>).</summary>
-    public TestKitSession() => Broker.ReachAhead(OptionsResolver.KeptServerFrom(Environment.GetEnvironmentVariable));
+    public TestKitSession() => Broker.ReachAhead(ServerResolver.KeptServerFrom(Environment.GetEnvironmentVariable));
 
     internal SessionBroker Broker { get; } = new();
 

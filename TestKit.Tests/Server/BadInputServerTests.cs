@@ -70,7 +70,7 @@ public sealed class BadInputServerTests : KitTest
     {
         var error = await Assert.That(() => OptionsResolver.Resolve(
                 TestKitOptions.Default,
-                name => name == OptionsResolver.ConnectionStringVariable ? connectionString : null,
+                name => name == ServerResolver.ConnectionStringVariable ? connectionString : null,
                 [TempFolders.SampleMigrations]))
             .Throws<TestKitException>();
 

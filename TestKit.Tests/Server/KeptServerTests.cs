@@ -242,11 +242,11 @@ public sealed class KeptServerTests
 
         // What a session reaches before its first test asks: only the kept server the environment alone asks for.
         Func<string, string?> Environment(params (string Name, string Value)[] variables) => name => variables.FirstOrDefault(variable => variable.Name == name).Value;
-        await Assert.That(OptionsResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "900")))?.KeepIdle).IsEqualTo(TimeSpan.FromSeconds(900));
-        await Assert.That(OptionsResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "900"), ("CI", "true")))).IsNull();
-        await Assert.That(OptionsResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "900"), ("TESTKIT_CONNECTION_STRING", "Host=localhost")))).IsNull();
-        await Assert.That(OptionsResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "soon")))).IsNull();
-        await Assert.That(OptionsResolver.KeptServerFrom(Environment())).IsNull();
+        await Assert.That(ServerResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "900")))?.KeepIdle).IsEqualTo(TimeSpan.FromSeconds(900));
+        await Assert.That(ServerResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "900"), ("CI", "true")))).IsNull();
+        await Assert.That(ServerResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "900"), ("TESTKIT_CONNECTION_STRING", "Host=localhost")))).IsNull();
+        await Assert.That(ServerResolver.KeptServerFrom(Environment(("TESTKIT_KEEP_SERVER", "soon")))).IsNull();
+        await Assert.That(ServerResolver.KeptServerFrom(Environment())).IsNull();
     }
 
     /// <summary>A kept server's run as the kit starts one, on the programs of <paramref name="programs"/>.</summary>

@@ -67,7 +67,7 @@ internal sealed class SessionBroker : IAsyncDisposable
     internal Task<ServerRun> RunAsync(ResolvedOptions options) => RunAsync(options.Server, options.Logger);
 
     /// <summary>
-    /// Reaches the kept server <paramref name="kept"/> (<see cref="OptionsResolver.KeptServerFrom"/>; null: none) in the
+    /// Reaches the kept server <paramref name="kept"/> (<see cref="ServerResolver.KeptServerFrom"/>; null: none) in the
     /// background, before any test asks, while the test framework still discovers the tests. A failure reaches the tests
     /// that use that server; a session whose tests use another only detaches from it at its end.
     /// </summary>
