@@ -54,14 +54,14 @@ internal sealed class DatabaseFinisher(
         }
     }
 
-    /// <summary>What failed in the background and no lease reported (they are in the summary too), as one exception; null if nothing.</summary>
-    internal TestKitException? TakeUnreported()
+    /// <summary>What failed in the background and no lease reported (they are in the summary too), as one exception; none if nothing.</summary>
+    internal IEnumerable<Exception> TakeUnreported()
     {
         var failures = _unreported.ToArray();
         _unreported.Clear();
         return failures.Length == 0
-            ? null
-            : new TestKitException($"TestKit could not clean {failures.Length} database(s) in the background, and no test leased one after: {string.Join(" ", failures.Select(failure => failure.Message))}");
+            ? []
+            : [new TestKitException($"TestKit could not clean {failures.Length} database(s) in the background, and no test leased one after: {string.Join(" ", failures.Select(failure => failure.Message))}")];
     }
 
     private async Task<string?> RunAsync(PooledDatabase database, Func<CancellationToken, Task<string?>> finish, bool inForeground, CancellationToken cancellationToken)

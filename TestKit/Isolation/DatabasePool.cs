@@ -9,8 +9,8 @@ namespace TestKit.Isolation;
 /// The databases one strategy owns, for all three strategies: at most a fixed number leased at once, each leased to one
 /// test at a time, each holding a place in the run's <see cref="DatabaseBudget"/>. The strategy says how a database is
 /// made (<c>create</c>) and what a release does with it — cleans it and returns it idle (migrate-erase, reset), or drops
-/// it (template). The pool does the bookkeeping: lease slots, idle databases (warm ones made ahead by a
-/// <see cref="WarmFiller"/> when asked for), giving one up for another pool, discarding and keeping (through <see cref="DatabaseRetirement"/>), dropping at the end.
+/// it (template). The pool does the bookkeeping: lease slots, idle databases (warm ones made ahead by a <see cref="WarmFiller"/>
+/// when asked for), giving one up for another pool, discarding and keeping (through <see cref="DatabaseRetirement"/>), dropping at the end.
 /// </summary>
 internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 {
@@ -37,7 +37,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         _options = options;
         _create = create;
         _retirement = new DatabaseRetirement(run);
-        _finisher = new DatabaseFinisher(run, _background, _stopping.Token, ReturnIdle, DropFinishedAsync);
+        _finisher = new DatabaseFinisher(run, _background, _stopping.Token, ReturnIdle, DiscardAsync);
         var maxDatabases = options.MaxDatabases;
         _slots = new SemaphoreSlim(maxDatabases, maxDatabases);
         _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count + _finisher.InBackground, PrepareWarmAsync, _background, _stopping.Token) : null;
@@ -49,7 +49,8 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     /// <summary>
     /// Waits for a lease slot, then hands out an idle database, one being cleaned in the background once it is, or a new one;
     /// at the run's bound, a new one waits for another pool to give one up or for a database to be dropped. First throws
-    /// what a background step of the pool failed with since the last lease (see <see cref="DatabaseFinisher"/>). The slot is given back if that fails; otherwise by <see cref="ReleaseSlot"/>.
+    /// what a background step of the pool failed with since the last lease (see <see cref="DatabaseFinisher"/>). The slot
+    /// is given back if the lease fails, otherwise by the release (each method below that takes a leased database).
     /// </summary>
     internal async Task<PooledDatabase> LeaseAsync(CancellationToken cancellationToken)
     {
@@ -135,8 +136,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         }
     }
 
-    internal void ReleaseSlot() => _slots.Release();
-
     /// <summary>Gives a leased database's slot back and drops it (see <see cref="DiscardAsync"/>), for a release or lease that failed.</summary>
     internal Task ReleaseAndDiscardAsync(PooledDatabase database, Exception cause)
     {
@@ -145,8 +144,8 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     }
 
     /// <summary>
-    /// Drops a database that will not be used again; a failure to drop is reported together with <paramref name="cause"/>
-    /// (why it is discarded), as one <see cref="TestKitException"/>.
+    /// Drops a database that will not be used again, then lets the warm filler make another; a failure to drop is reported
+    /// together with <paramref name="cause"/> (why it is discarded), as one <see cref="TestKitException"/>.
     /// </summary>
     internal async Task DiscardAsync(PooledDatabase database, Exception? cause = null)
     {
@@ -159,11 +158,16 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         {
             Errors.Rethrow([cause, dropError], $"TestKit could not drop database '{database.Name}' after a failure.");
         }
+        finally
+        {
+            _warm?.Taken();
+        }
     }
 
-    /// <summary>Drops a database no test needs any more in the background: the next test does not wait for it, the end of the run does.</summary>
-    internal void DiscardInBackground(PooledDatabase database)
+    /// <summary>Gives a released database's slot back and drops it in the background: the next test does not wait for it, the end of the run does.</summary>
+    internal void ReleaseAndDiscardInBackground(PooledDatabase database)
     {
+        _slots.Release();
         _all.TryRemove(database.Name, out _);
         _background.Start(() => _retirement.DropInBackgroundAsync(database));
     }
@@ -184,7 +188,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
             return false;
         }
 
-        _warm?.Taken();
         await DiscardAsync(idle).ConfigureAwait(false);
         return true;
     }
@@ -196,11 +199,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         var errors = new List<Exception>();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _background.WaitAllAsync(errors).ConfigureAwait(false);
-        if (_finisher.TakeUnreported() is { } unreported)
-        {
-            errors.Add(unreported);
-        }
-
+        errors.AddRange(_finisher.TakeUnreported());
         foreach (var database in _all.Values)
         {
             await Errors.CollectAsync(errors, () => _retirement.DropAsync(database)).ConfigureAwait(false);
@@ -208,7 +207,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
 
         _all.Clear();
         _warm?.Dispose();
-
         _slots.Dispose();
         _stopping.Dispose();
         Errors.Rethrow(errors, "TestKit could not drop every database of its pool.");
@@ -227,19 +225,6 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         {
             await _run.Budget.ReleaseAsync(token).ConfigureAwait(false);
             throw;
-        }
-    }
-
-    /// <summary>Drops a database that could not be finished, then lets a waiting lease or the warm filler make another.</summary>
-    private async Task DropFinishedAsync(PooledDatabase database, Exception? cause)
-    {
-        try
-        {
-            await DiscardAsync(database, cause).ConfigureAwait(false);
-        }
-        finally
-        {
-            _warm?.Taken();
         }
     }
 

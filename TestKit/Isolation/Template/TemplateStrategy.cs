@@ -47,9 +47,8 @@ internal sealed class TemplateStrategy : IsolationStrategyBase
     internal override Task<ReleaseResult> ReleaseAsync(PooledDatabase database, CancellationToken cancellationToken)
     {
         database.ClearTestConnections();
-        Pool.ReleaseSlot();
         // The next test does not need this clone gone, only the end of the run does.
-        Pool.DiscardInBackground(database);
+        Pool.ReleaseAndDiscardInBackground(database);
         return Task.FromResult(ReleaseResult.Dropped);
     }
 
