@@ -119,13 +119,12 @@ internal sealed class EvolveMigrator(MigrationSet migrations, ILogger? logger = 
     /// <summary>Runs each seed file in its own transaction (sent like a migration: SQL-standard bodies unsplit).</summary>
     private void ApplySeeds(NpgsqlConnection connection)
     {
-        using var migrating = new StandardBodyConnection(connection);
         foreach (var seed in Migrations.Seeds)
         {
             using var transaction = connection.BeginTransaction();
             try
             {
-                using var command = new StandardBodyCommand(migrating, new NpgsqlCommand(File.ReadAllText(seed.Path), connection, transaction));
+                using var command = new StandardBodyCommand(File.ReadAllText(seed.Path), connection, transaction);
                 command.ExecuteNonQuery();
                 transaction.Commit();
             }

@@ -40,5 +40,5 @@ internal sealed class StandardBodyConnection(NpgsqlConnection inner) : DbConnect
 
     protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => Inner.BeginTransaction(isolationLevel);
 
-    protected override DbCommand CreateDbCommand() => new StandardBodyCommand(this, Inner.CreateCommand());
+    protected override DbCommand CreateDbCommand() => new StandardBodyCommand(null, Inner);
 }
