@@ -88,7 +88,7 @@ public sealed class TestKitSession : IAsyncDisposable
             {
                 var reports = Broker.ServerReports().ToList();
                 var summary = SessionSummary.Format([.. _tests], reports, Broker.Kept, FirstLease(reports.FirstOrDefault()?.StartMilliseconds));
-                var folder = ResultsFolder(Environment.GetCommandLineArgs());
+                var folder = TestContext.ResultsDirectory;
                 Directory.CreateDirectory(folder);
                 var file = Path.Combine(folder, SummaryFile);
                 await File.WriteAllTextAsync(file, summary).ConfigureAwait(false);
@@ -101,19 +101,5 @@ public sealed class TestKitSession : IAsyncDisposable
                 }
             }
         }
-    }
-
-    /// <summary>The test platform's results folder: the value of <c>--results-directory</c>, else its default, TestResults beside the test assembly.</summary>
-    internal static string ResultsFolder(IReadOnlyList<string> arguments)
-    {
-        for (var i = 0; i < arguments.Count - 1; i++)
-        {
-            if (arguments[i] == "--results-directory")
-            {
-                return Path.GetFullPath(arguments[i + 1]);
-            }
-        }
-
-        return Path.Combine(AppContext.BaseDirectory, "TestResults");
     }
 }

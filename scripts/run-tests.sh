@@ -30,8 +30,15 @@ for project in "${projects[@]}"; do
   dotnet run --project "$project" -c "$configuration" --no-build -- "${framework_args[@]}" \
     --report-trx --report-trx-filename "$name.trx" --results-directory "$results" "$@" 2>&1 | tee "$results/$name.log"
   code=${PIPESTATUS[0]}
-  # TestKit's session summary, written by TestKit.TUnit into the results folder: show it here.
-  if [ -f "$results/testkit-summary.txt" ]; then cat "$results/testkit-summary.txt"; fi
+  # TestKit's session summary, written by TestKit.TUnit into the results folder it was given: show it here. A whole
+  # (unfiltered) run of a project on TestKit.TUnit that leaves none there is a failure of the kit.
+  summary_missing=0
+  if [ -f "$results/testkit-summary.txt" ]; then
+    cat "$results/testkit-summary.txt"
+  elif grep -q 'Include="TestKit.TUnit"' "$project"/*.csproj && [[ " $* " != *" --treenode-filter "* ]]; then
+    echo "$name: TestKit.TUnit wrote no session summary into $results; counted as 1 failed." >&2
+    summary_missing=1
+  fi
   trx="$results/$name.trx"
   if [ ! -f "$trx" ]; then
     echo "$name: no test report was written (exit code $code); counted as 1 failed." >&2
@@ -44,7 +51,8 @@ for project in "${projects[@]}"; do
   executed=$(counter executed "$trx")
   echo "$name: $passed passed, $failed failed (exit code $code)"
   total_passed=$((total_passed + passed))
-  total_failed=$((total_failed + failed))
+  total_failed=$((total_failed + failed + summary_missing))
+  [ "$summary_missing" = 1 ] && status=1
   if [ "$code" = "8" ] || [ "$executed" = "0" ]; then
     echo "$name: no test ran." >&2
     status=1

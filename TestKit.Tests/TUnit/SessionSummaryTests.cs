@@ -46,13 +46,6 @@ public sealed class SessionSummaryTests
     }
 
     [Test]
-    public async Task The_summary_goes_to_the_results_folder_the_run_was_given_and_else_to_the_platform_default()
-    {
-        await Assert.That(TestKitSession.ResultsFolder(["--report-trx", "--results-directory", "/tmp/run-results"])).IsEqualTo("/tmp/run-results");
-        await Assert.That(TestKitSession.ResultsFolder(["--report-trx"])).IsEqualTo(Path.Combine(AppContext.BaseDirectory, "TestResults"));
-    }
-
-    [Test]
     public async Task Roles_left_on_a_server_are_a_warning_of_their_own_and_nothing_else_is()
     {
         var warnings = SessionSummary.Warnings([new ServerReport("embedded PostgreSQL 15", 4, 4, 12, [], []), new ServerReport("external PostgreSQL 15 at db:5432", 2, 2, 12, ["app_reader"], [])]).ToList();
