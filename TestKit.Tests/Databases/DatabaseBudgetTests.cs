@@ -15,18 +15,18 @@ public sealed class DatabaseBudgetTests
         budget.Allow(1);
         var pool = new Pool(budget);
 
-        var first = await budget.TryAcquireAsync(pool, CancellationToken.None);
-        var second = await budget.TryAcquireAsync(pool, CancellationToken.None);
+        var first = await budget.TryAcquireAsync(pool.GiveUp, CancellationToken.None);
+        var second = await budget.TryAcquireAsync(pool.GiveUp, CancellationToken.None);
         await Assert.That(first).IsNotNull();
         await Assert.That(second).IsNotNull();
-        await Assert.That(await budget.TryAcquireAsync(pool, CancellationToken.None)).IsNull();
+        await Assert.That(await budget.TryAcquireAsync(pool.GiveUp, CancellationToken.None)).IsNull();
 
         var changed = budget.Changed;
         await budget.ReleaseAsync(first!);
         await budget.ReleaseAsync(first!);
         await Assert.That(changed.IsCompleted).IsTrue().Because("a freed place wakes the pools that wait");
-        await Assert.That(await budget.TryAcquireAsync(pool, CancellationToken.None)).IsNotNull();
-        await Assert.That(await budget.TryAcquireAsync(pool, CancellationToken.None)).IsNull().Because("a place given back twice counts once");
+        await Assert.That(await budget.TryAcquireAsync(pool.GiveUp, CancellationToken.None)).IsNotNull();
+        await Assert.That(await budget.TryAcquireAsync(pool.GiveUp, CancellationToken.None)).IsNull().Because("a place given back twice counts once");
     }
 
     [Test]
@@ -36,14 +36,14 @@ public sealed class DatabaseBudgetTests
         budget.Allow(1);
         var holder = new Pool(budget);
         var requester = new Pool(budget);
-        holder.Idle = await budget.TryAcquireAsync(holder, CancellationToken.None);
+        holder.Idle = await budget.TryAcquireAsync(holder.GiveUp, CancellationToken.None);
 
-        var token = await budget.TryAcquireAsync(requester, CancellationToken.None);
+        var token = await budget.TryAcquireAsync(requester.GiveUp, CancellationToken.None);
 
         await Assert.That(token).IsNotNull();
         await Assert.That(holder.Asked).IsEqualTo(1);
         await Assert.That(requester.Asked).IsEqualTo(0).Because("a pool is never asked to give up a database for itself");
-        await Assert.That(await budget.TryAcquireAsync(requester, CancellationToken.None)).IsNull().Because("nothing is idle any more");
+        await Assert.That(await budget.TryAcquireAsync(requester.GiveUp, CancellationToken.None)).IsNull().Because("nothing is idle any more");
     }
 
     [Test]
@@ -52,8 +52,8 @@ public sealed class DatabaseBudgetTests
         var budget = new DatabaseBudget(null!);
         budget.Allow(2);
         var pool = new Pool(budget);
-        var held = await budget.TryAcquireAsync(pool, CancellationToken.None);
-        await budget.TryAcquireAsync(pool, CancellationToken.None);
+        var held = await budget.TryAcquireAsync(pool.GiveUp, CancellationToken.None);
+        await budget.TryAcquireAsync(pool.GiveUp, CancellationToken.None);
 
         var waiting = budget.WaitAsync(budget.Changed, CancellationToken.None);
         await budget.ReleaseAsync(held!);
@@ -71,21 +71,23 @@ public sealed class DatabaseBudgetTests
     }
 
     /// <summary>A pool with at most one idle database, which it gives up by freeing its place.</summary>
-    private sealed class Pool : IIdleDatabases
+    private sealed class Pool
     {
         private readonly DatabaseBudget _budget;
 
         internal Pool(DatabaseBudget budget)
         {
             _budget = budget;
-            budget.Register(this);
+            budget.Register(GiveUp);
         }
 
         internal BudgetToken? Idle { get; set; }
 
         internal int Asked { get; private set; }
 
-        public async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
+        internal Func<CancellationToken, Task<bool>> GiveUp => TryGiveUpIdleAsync;
+
+        private async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
         {
             Asked++;
             if (Idle is not { } idle)

@@ -10,7 +10,7 @@ namespace TestKit.Databases;
 internal sealed class DatabaseBudget(ServerLocks locks)
 {
     private readonly Lock _sync = new();
-    private readonly List<IIdleDatabases> _sources = [];
+    private readonly List<Func<CancellationToken, Task<bool>>> _sources = [];
     private TaskCompletionSource _changed = NewSignal();
     private int _capacity;
     private int _used;
@@ -37,8 +37,8 @@ internal sealed class DatabaseBudget(ServerLocks locks)
         }
     }
 
-    /// <summary>Lets <paramref name="source"/> be asked to give up an idle database for another pool.</summary>
-    internal void Register(IIdleDatabases source)
+    /// <summary>Lets <paramref name="source"/> (a pool's "drop one idle database, free its place; false when none is idle") be asked for another pool.</summary>
+    internal void Register(Func<CancellationToken, Task<bool>> source)
     {
         lock (_sync)
         {
@@ -46,7 +46,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
         }
     }
 
-    internal void Unregister(IIdleDatabases source)
+    internal void Unregister(Func<CancellationToken, Task<bool>> source)
     {
         lock (_sync)
         {
@@ -74,7 +74,7 @@ internal sealed class DatabaseBudget(ServerLocks locks)
     /// A place for one more database: at once when the bound allows it, else by making another pool give up a database
     /// it holds idle (never one of <paramref name="requester"/>'s own); null when neither works now.
     /// </summary>
-    internal async Task<BudgetToken?> TryAcquireAsync(IIdleDatabases requester, CancellationToken cancellationToken)
+    internal async Task<BudgetToken?> TryAcquireAsync(Func<CancellationToken, Task<bool>> requester, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -180,17 +180,17 @@ internal sealed class DatabaseBudget(ServerLocks locks)
         return slot is null ? null : new BudgetToken(slot);
     }
 
-    private async Task<bool> GiveUpIdleAsync(IIdleDatabases requester, CancellationToken cancellationToken)
+    private async Task<bool> GiveUpIdleAsync(Func<CancellationToken, Task<bool>> requester, CancellationToken cancellationToken)
     {
-        IIdleDatabases[] others;
+        Func<CancellationToken, Task<bool>>[] others;
         lock (_sync)
         {
-            others = [.. _sources.Where(source => !ReferenceEquals(source, requester))];
+            others = [.. _sources.Where(source => source != requester)];
         }
 
         foreach (var source in others)
         {
-            if (await source.TryGiveUpIdleAsync(cancellationToken).ConfigureAwait(false))
+            if (await source(cancellationToken).ConfigureAwait(false))
             {
                 return true;
             }

@@ -12,7 +12,7 @@ namespace TestKit.Isolation;
 /// it (template). The pool does the bookkeeping: lease slots, idle databases (warm ones made ahead by a <see cref="WarmFiller"/>
 /// when asked for), giving one up for another pool, discarding and keeping (through <see cref="DatabaseRetirement"/>), dropping at the end.
 /// </summary>
-internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
+internal sealed class DatabasePool : IAsyncDisposable
 {
     private readonly ServerRun _run;
     private readonly ResolvedOptions _options;
@@ -43,7 +43,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         _warm = warm > 0 ? new WarmFiller(run.Budget, warm, () => _idle.Count + _finisher.InBackground, PrepareWarmAsync, _background, _stopping.Token) : null;
 
         run.Budget.Allow(maxDatabases);
-        run.Budget.Register(this);
+        run.Budget.Register(TryGiveUpIdleAsync);
     }
 
     /// <summary>
@@ -75,7 +75,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
                     continue;
                 }
 
-                if (await _run.Budget.TryAcquireAsync(this, cancellationToken).ConfigureAwait(false) is { } token)
+                if (await _run.Budget.TryAcquireAsync(TryGiveUpIdleAsync, cancellationToken).ConfigureAwait(false) is { } token)
                 {
                     var created = await CreateAsync(token, ahead: false, cancellationToken).ConfigureAwait(false);
                     // Only once a database could be made: a filler started before would fail the same way in the background.
@@ -181,7 +181,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
         return await _retirement.KeepAsync(database, keptName, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
+    private async Task<bool> TryGiveUpIdleAsync(CancellationToken cancellationToken)
     {
         if (!_idle.TryTake(out var idle))
         {
@@ -195,7 +195,7 @@ internal sealed class DatabasePool : IAsyncDisposable, IIdleDatabases
     /// <summary>Stops making warm databases, then drops every database of the pool; every drop is tried even when one fails.</summary>
     public async ValueTask DisposeAsync()
     {
-        _run.Budget.Unregister(this);
+        _run.Budget.Unregister(TryGiveUpIdleAsync);
         var errors = new List<Exception>();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _background.WaitAllAsync(errors).ConfigureAwait(false);
