@@ -19,13 +19,4 @@ namespace TestKit;
 /// }
 /// </code>
 /// </example>
-public abstract class DatabaseTest : DatabaseTest<DataConnection>
-{
-    /// <summary>A plain <see cref="DataConnection"/> on the lease's options.</summary>
-    /// <param name="lease">This test's database.</param>
-    protected override DataConnection CreateDb(DatabaseLease lease)
-    {
-        ArgumentNullException.ThrowIfNull(lease);
-        return lease.CreateConnection();
-    }
-}
+public abstract class DatabaseTest : DatabaseTest<DataConnection>;
