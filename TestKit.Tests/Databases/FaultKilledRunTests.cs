@@ -140,7 +140,7 @@ public sealed class FaultKilledRunTests : FaultKitTest
     private static async Task SweepAsNewRunAsync(PostgresServer server, CancellationToken cancellationToken)
     {
         await using var run = new ServerRun(server);
-        await run.SweepOrphansAsync(cancellationToken);
+        await OrphanSweep.RunAsync(run, cancellationToken);
     }
 
     private static async Task<long> CountDatabasesAsync(NpgsqlConnection admin, VictimReport report) =>

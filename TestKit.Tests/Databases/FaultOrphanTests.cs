@@ -293,7 +293,7 @@ public sealed class FaultOrphanTests : FaultKitTest
             await ExecuteAsync(admin, $"CREATE DATABASE {Sql.Quote(template.Name)} TEMPLATE template0");
             if (marked)
             {
-                await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(template.Name)} IS {Sql.Literal(template.BuildingMarker)}");
+                await ExecuteAsync(admin, $"COMMENT ON DATABASE {Sql.Quote(template.Name)} IS {Sql.Literal(TemplateIdentity.Of(set, server.Version).BuildingMarker)}");
             }
 
             await using (var half = await ConnectAsync(template.Name))
@@ -363,7 +363,7 @@ public sealed class FaultOrphanTests : FaultKitTest
     private static async Task SweepAsNewRunAsync(PostgresServer server)
     {
         await using var run = new ServerRun(server);
-        await run.SweepOrphansAsync(CancellationToken.None);
+        await OrphanSweep.RunAsync(run, CancellationToken.None);
     }
 
     /// <summary>The id of a process that has exited: a child that ran and was reaped.</summary>

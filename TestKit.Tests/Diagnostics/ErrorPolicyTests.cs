@@ -50,7 +50,7 @@ public sealed class ErrorPolicyTests(IsolationStrategy kind) : KitTest
 
             // The server goes away as a crash takes it: every session ends, nothing is cleaned.
             var pgCtl = await PgCtl.LocateAsync(KitTest.BinDirectory, cancellationToken);
-            await pgCtl.RunPgCtlAsync(["stop", "--pgdata", Path.Combine(folder, "data"), "--mode", "immediate", "--wait"], "pg_ctl stop", cancellationToken);
+            await pgCtl.User.RunAsync(pgCtl.Binaries.PgCtl, ["stop", "--pgdata", Path.Combine(folder, "data"), "--mode", "immediate", "--wait"], cancellationToken);
 
             // Template drops its clone in the background: its teardown has nothing left to fail; the others clean in place.
             if (kind == IsolationStrategy.Template)

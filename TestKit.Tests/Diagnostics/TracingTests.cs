@@ -29,7 +29,7 @@ public sealed class TracingTests : KitTest
         // A pool of its own (migrate-erase: the acquire migrates, so it runs SQL) on the session's server.
         var options = OptionsResolver.FromEnvironment(new TestKitOptions { Isolation = IsolationStrategy.MigrateErase, MaxDatabases = 1, Schemas = ["public"] });
         await using var databases = new TestDatabases(Session.Broker, options, ownsBroker: false);
-        await databases.StartAsync(CancellationToken.None);
+        await Session.Broker.StartAsync(options, CancellationToken.None);
 
         ActivityContext test;
         using (var activity = TestSource.StartActivity("a test"))

@@ -24,7 +24,7 @@ public sealed class FaultTemplateTests(IsolationStrategy kind) : FaultKitTest
             File.Copy(file, Path.Combine(second, Path.GetFileName(file)));
         }
 
-        var template = TemplateIdentity.NameFor(MigrationSet.Load([first]), (await ServerAsync()).Version);
+        var template = TemplateIdentity.Of(MigrationSet.Load([first]), (await ServerAsync()).Version).Name;
         await using var admin = await ConnectAsync("postgres");
         try
         {

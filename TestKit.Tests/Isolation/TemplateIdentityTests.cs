@@ -19,7 +19,7 @@ public sealed class TemplateIdentityTests
         var head = TemplateIdentity.Of(MigrationSet.Load([_folder]), "15.18");
 
         await Assert.That(TemplateIdentity.Of(MigrationSet.Load([_folder]), "15.18")).IsEqualTo(head).Because("the same inputs name the same template");
-        await Assert.That(TemplateIdentity.NameFor(MigrationSet.Load([_folder]), "15.18")).IsEqualTo(head.Name);
+        await Assert.That(TemplateIdentity.Of(MigrationSet.Load([_folder]), "15.18").Name).IsEqualTo(head.Name);
         await Assert.That(head.Name).Matches("^testkit_template_[0-9a-f]{24}$");
 
         var otherServer = TemplateIdentity.Of(MigrationSet.Load([_folder]), "17.6");

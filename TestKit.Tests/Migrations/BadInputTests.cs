@@ -281,7 +281,7 @@ public sealed class BadInputTests(IsolationStrategy kind) : FaultKitTest
     }
 
     private async Task<string> TemplateNameAsync(string folder) =>
-        TemplateIdentity.NameFor(MigrationSet.Load([folder]), (await ServerAsync()).Version);
+        TemplateIdentity.Of(MigrationSet.Load([folder]), (await ServerAsync()).Version).Name;
 
     private async Task AssertNoTemplateAsync(string folder)
     {

@@ -131,6 +131,6 @@ public sealed class OwnSchemaMigrationTests(IsolationStrategy kind) : FaultKitTe
     private async Task DropTemplateAsync(MigrationSet migrations)
     {
         await using var admin = await ConnectAsync("postgres");
-        await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(TemplateIdentity.NameFor(migrations, (await ServerAsync()).Version))} WITH (FORCE)");
+        await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(TemplateIdentity.Of(migrations, (await ServerAsync()).Version).Name)} WITH (FORCE)");
     }
 }

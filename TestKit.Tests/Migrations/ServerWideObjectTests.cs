@@ -133,7 +133,7 @@ public sealed class ServerWideObjectTests(IsolationStrategy kind, ServerKind ser
     {
         if (serverKind == ServerKind.External)
         {
-            var template = TemplateIdentity.NameFor(MigrationSet.Load([folder]), (await ServerAsync()).Version);
+            var template = TemplateIdentity.Of(MigrationSet.Load([folder]), (await ServerAsync()).Version).Name;
             await using var admin = await ConnectAsync("postgres");
             await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {Sql.Quote(template)} WITH (FORCE)");
             await ExecuteAsync(admin, $"DROP ROLE IF EXISTS {Sql.Quote(role)}");

@@ -10,6 +10,6 @@ internal static class Digest
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, ApplicationName = "testkit-digest" };
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync();
-        return [.. (await StateDigest.FullAsync(connection, CancellationToken.None)).Lines];
+        return [.. (await StateDigest.TakeAsync(connection, full: true, CancellationToken.None)).Lines];
     }
 }

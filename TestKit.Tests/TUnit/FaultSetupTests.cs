@@ -51,7 +51,7 @@ public sealed class FaultSetupTests(IsolationStrategy kind) : FaultKitTest
                 await second.TestKitTearDownAsync(context, CancellationToken.None);
             }
 
-            var template = TemplateIdentity.NameFor(MigrationSet.Load([folder]), (await ServerAsync()).Version);
+            var template = TemplateIdentity.Of(MigrationSet.Load([folder]), (await ServerAsync()).Version).Name;
             await using var admin = await ConnectAsync("postgres");
             await Assert.That(await CountAsync(admin, "SELECT count(*) FROM pg_database WHERE datname = $1", template)).IsEqualTo(0);
         }

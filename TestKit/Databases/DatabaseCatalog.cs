@@ -29,36 +29,34 @@ internal sealed class DatabaseCatalog(ServerRun run)
         using var step = KitTracing.StartChild(template is null ? "testkit.create" : "testkit.clone");
         var name = run.NextName();
         var connection = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        await using var disposingConnection = connection.ConfigureAwait(false);
+        // template0 for an empty database: the pristine template, so a user's additions to template1 never leak into tests.
+        var source = template is null ? "template0 ENCODING 'UTF8'" : Sql.Quote(template) + await CloneStrategyAsync(connection).ConfigureAwait(false);
+        // Not cancellable once sent: a CREATE that completes while its cancellation is on the way would leave a
+        // database no one knows of (the template strategy's filler is stopped by cancellation at the end of a run).
+        cancellationToken.ThrowIfCancellationRequested();
+        // A database of the run is never on the server without the lock that tells other runs the run is alive.
+        await run.Locks.HoldRunAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            // template0 for an empty database: the pristine template, so a user's additions to template1 never leak into tests.
-            var source = template is null ? "template0 ENCODING 'UTF8'" : Sql.Quote(template) + await CloneStrategyAsync(connection).ConfigureAwait(false);
-            // Not cancellable once sent: a CREATE that completes while its cancellation is on the way would leave a
-            // database no one knows of (the template strategy's filler is stopped by cancellation at the end of a run).
-            cancellationToken.ThrowIfCancellationRequested();
-            // A database of the run is never on the server without the lock that tells other runs the run is alive.
-            await run.Locks.HoldRunAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE {source}", CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception error)
-            {
-                await run.Locks.LetGoRunAsync().ConfigureAwait(false);
-                if (error is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } refused)
-                {
-                    throw new TestKitException(
-                        $"The server refused to create database {name}: {refused.MessageText}. TestKit needs a role with CREATEDB; run ALTER ROLE ... CREATEDB as a superuser.",
-                        refused) { SqlState = refused.SqlState };
-                }
-
-                throw;
-            }
-
-            Interlocked.Increment(ref _created);
-            _createdOids[name] = await Sql.ScalarAsync<uint>(connection, "SELECT oid FROM pg_database WHERE datname = $1", CancellationToken.None, name).ConfigureAwait(false);
-            await Sql.ExecuteFormattedAsync(connection, "COMMENT ON DATABASE %I IS %L", CancellationToken.None, name, run.Marker.Format()).ConfigureAwait(false);
+            await Sql.ExecuteAsync(connection, $"CREATE DATABASE {Sql.Quote(name)} TEMPLATE {source}", CancellationToken.None).ConfigureAwait(false);
         }
+        catch (Exception error)
+        {
+            await run.Locks.LetGoRunAsync().ConfigureAwait(false);
+            if (error is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } refused)
+            {
+                throw new TestKitException(
+                    $"The server refused to create database {name}: {refused.MessageText}. TestKit needs a role with CREATEDB; run ALTER ROLE ... CREATEDB as a superuser.",
+                    refused) { SqlState = refused.SqlState };
+            }
+
+            throw;
+        }
+
+        Interlocked.Increment(ref _created);
+        _createdOids[name] = await Sql.ScalarAsync<uint>(connection, "SELECT oid FROM pg_database WHERE datname = $1", CancellationToken.None, name).ConfigureAwait(false);
+        await Sql.ExecuteFormattedAsync(connection, "COMMENT ON DATABASE %I IS %L", CancellationToken.None, name, run.Marker.Format()).ConfigureAwait(false);
 
         return name;
     }
@@ -97,16 +95,14 @@ internal sealed class DatabaseCatalog(ServerRun run)
     internal async Task DropAsync(string database, CancellationToken cancellationToken)
     {
         var connection = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await EnsureOursAsync(connection, database, cancellationToken).ConfigureAwait(false);
-            await PreparedTransactions.RollBackInAsync(run.Server, connection, database, cancellationToken).ConfigureAwait(false);
+        await using var disposingConnection = connection.ConfigureAwait(false);
+        await EnsureOursAsync(connection, database, cancellationToken).ConfigureAwait(false);
+        await PreparedTransactions.RollBackInAsync(run.Server, connection, database, cancellationToken).ConfigureAwait(false);
 
-            // FORCE ends the sessions a test left open, instead of waiting for them (PostgreSQL 13+).
-            await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(database)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
-            await ForgetAsync(database).ConfigureAwait(false);
-            Interlocked.Increment(ref _dropped);
-        }
+        // FORCE ends the sessions a test left open, instead of waiting for them (PostgreSQL 13+).
+        await Sql.ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {Sql.Quote(database)} WITH (FORCE)", cancellationToken).ConfigureAwait(false);
+        await ForgetAsync(database).ConfigureAwait(false);
+        Interlocked.Increment(ref _dropped);
     }
 
     /// <summary>
@@ -116,21 +112,19 @@ internal sealed class DatabaseCatalog(ServerRun run)
     internal async Task<string> KeepAsync(string database, string keptName, CancellationToken cancellationToken)
     {
         var connection = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        await using var disposingConnection = connection.ConfigureAwait(false);
+        await EnsureOursAsync(connection, database, cancellationToken).ConfigureAwait(false);
+        var name = keptName;
+        if (await Sql.ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", cancellationToken, name).ConfigureAwait(false))
         {
-            await EnsureOursAsync(connection, database, cancellationToken).ConfigureAwait(false);
-            var name = keptName;
-            if (await Sql.ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", cancellationToken, name).ConfigureAwait(false))
-            {
-                name = $"{keptName[..Math.Min(keptName.Length, 50)]}_{database[^3..]}";
-            }
-
-            await DatabaseSessions.EndAllAndRenameAsync(run.Server, connection, database, name, cancellationToken).ConfigureAwait(false);
-            await Sql.ExecuteFormattedAsync(connection, "COMMENT ON DATABASE %I IS %L", cancellationToken, name, run.Marker.FormatKept()).ConfigureAwait(false);
-            // Only once it is marked kept: until then it carries the run's marker, which the run lock protects.
-            await ForgetAsync(database).ConfigureAwait(false);
-            return name;
+            name = $"{keptName[..Math.Min(keptName.Length, 50)]}_{database[^3..]}";
         }
+
+        await DatabaseSessions.EndAllAndRenameAsync(run.Server, connection, database, name, cancellationToken).ConfigureAwait(false);
+        await Sql.ExecuteFormattedAsync(connection, "COMMENT ON DATABASE %I IS %L", cancellationToken, name, run.Marker.FormatKept()).ConfigureAwait(false);
+        // Only once it is marked kept: until then it carries the run's marker, which the run lock protects.
+        await ForgetAsync(database).ConfigureAwait(false);
+        return name;
     }
 
     /// <summary>
@@ -142,11 +136,9 @@ internal sealed class DatabaseCatalog(ServerRun run)
     {
         var name = run.NextName();
         var connection = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await EnsureOursAsync(connection, database, cancellationToken).ConfigureAwait(false);
-            await DatabaseSessions.EndAllAndRenameAsync(run.Server, connection, database, name, cancellationToken).ConfigureAwait(false);
-        }
+        await using var disposingConnection = connection.ConfigureAwait(false);
+        await EnsureOursAsync(connection, database, cancellationToken).ConfigureAwait(false);
+        await DatabaseSessions.EndAllAndRenameAsync(run.Server, connection, database, name, cancellationToken).ConfigureAwait(false);
 
         if (_createdOids.TryRemove(database, out var oid))
         {

@@ -34,10 +34,8 @@ internal static class DatabaseSessions
                 new("SELECT current_setting('testkit.ended_idle')::boolean"),
             },
         };
-        await using (batch.ConfigureAwait(false))
-        {
-            return (bool)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        }
+        await using var disposingBatch = batch.ConfigureAwait(false);
+        return (bool)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>
@@ -60,18 +58,16 @@ internal static class DatabaseSessions
                     new NpgsqlBatchCommand($"ALTER DATABASE {Sql.Quote(database)} RENAME TO {Sql.Quote(newName)}"),
                 },
             };
-            await using (batch.ConfigureAwait(false))
+            await using var disposingBatch = batch.ConfigureAwait(false);
+            try
             {
-                try
-                {
-                    await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-                catch (PostgresException busy) when (busy.SqlState == PostgresErrorCodes.ObjectInUse && DateTime.UtcNow < deadline)
-                {
-                    // A prepared transaction outlives its session and counts as a user of the database too.
-                    await PreparedTransactions.RollBackInAsync(server, admin, database, cancellationToken).ConfigureAwait(false);
-                }
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException busy) when (busy.SqlState == PostgresErrorCodes.ObjectInUse && DateTime.UtcNow < deadline)
+            {
+                // A prepared transaction outlives its session and counts as a user of the database too.
+                await PreparedTransactions.RollBackInAsync(server, admin, database, cancellationToken).ConfigureAwait(false);
             }
         }
     }

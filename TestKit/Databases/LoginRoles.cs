@@ -16,13 +16,11 @@ internal sealed class LoginRoles(ServerRun run)
     {
         var role = run.NextName();
         var connection = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await Sql.ExecuteFormattedAsync(
-                connection, "CREATE ROLE %I LOGIN SUPERUSER PASSWORD %L; COMMENT ON ROLE %I IS %L", CancellationToken.None, role, verifier, role, run.Marker.Format()).ConfigureAwait(false);
-            _created[role] = 0;
-        }
+        await using var disposingConnection = connection.ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        await Sql.ExecuteFormattedAsync(
+            connection, "CREATE ROLE %I LOGIN SUPERUSER PASSWORD %L; COMMENT ON ROLE %I IS %L", CancellationToken.None, role, verifier, role, run.Marker.Format()).ConfigureAwait(false);
+        _created[role] = 0;
 
         return role;
     }
@@ -44,12 +42,10 @@ internal sealed class LoginRoles(ServerRun run)
     {
         EnsureOurs(role);
         var connection = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await Sql.ExecuteAsync(connection, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", cancellationToken, role).ConfigureAwait(false);
-            await Sql.ExecuteAsync(connection, $"DROP ROLE IF EXISTS {Sql.Quote(role)}", cancellationToken).ConfigureAwait(false);
-            _created.TryRemove(role, out _);
-        }
+        await using var disposingConnection = connection.ConfigureAwait(false);
+        await Sql.ExecuteAsync(connection, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", cancellationToken, role).ConfigureAwait(false);
+        await Sql.ExecuteAsync(connection, $"DROP ROLE IF EXISTS {Sql.Quote(role)}", cancellationToken).ConfigureAwait(false);
+        _created.TryRemove(role, out _);
     }
 
     private void EnsureOurs(string role)

@@ -22,11 +22,9 @@ internal sealed class OrphanSweep(ServerRun run, NpgsqlConnection admin, Cancell
     {
         var admin = await ServerErrors.OpenAsync(run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
         var sweep = new OrphanSweep(run, admin, cancellationToken);
-        await using (sweep.ConfigureAwait(false))
-        {
-            await sweep.DatabasesAsync().ConfigureAwait(false);
-            await sweep.RolesAsync().ConfigureAwait(false);
-        }
+        await using var disposingSweep = sweep.ConfigureAwait(false);
+        await sweep.DatabasesAsync().ConfigureAwait(false);
+        await sweep.RolesAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -114,7 +114,7 @@ internal sealed class ServerRun : IAsyncDisposable
         }
 
         var run = new ServerRun(server, logger);
-        await run.SweepOrphansAsync(cancellationToken).ConfigureAwait(false);
+        await OrphanSweep.RunAsync(run, cancellationToken).ConfigureAwait(false);
         if (run.Embedded is not { IsKept: false })
         {
             run._rolesAtStart = (await run.RolesAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
@@ -137,9 +137,6 @@ internal sealed class ServerRun : IAsyncDisposable
               "programs of one for the embedded server.";
 
     internal void NoteBackgroundFailure(string failure) => _backgroundFailures.Enqueue(failure);
-
-    /// <summary>Drops what dead runs left on the server (see <see cref="OrphanSweep"/>).</summary>
-    internal Task SweepOrphansAsync(CancellationToken cancellationToken) => OrphanSweep.RunAsync(this, cancellationToken);
 
     /// <summary>Notes which roles appeared on the user's server since the run started (see <see cref="RolesLeft"/>).</summary>
     internal async Task NoteRolesLeftAsync()

@@ -33,20 +33,6 @@ internal sealed class StateDigest
     /// <summary>The user schemas of the database.</summary>
     internal IReadOnlyList<string> Schemas { get; }
 
-    /// <summary>The catalog part: what a change of the schema, its privileges or the database's own properties shows in.</summary>
-    internal static Task<StateDigest> CatalogAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        TakeAsync(connection, full: false, cancellationToken);
-
-    /// <summary>The catalog, every row, every sequence's value, and what other sessions hold in the database.</summary>
-    /// <param name="connection">A connection to the database.</param>
-    /// <param name="cancellationToken">Cancels the reading.</param>
-    /// <param name="rowContents">
-    /// Each table's rows by a hash of their contents; false: by their count only, for databases migrated anew for each test,
-    /// whose rows hold what the scripts compute when they run (now(), random()).
-    /// </param>
-    internal static Task<StateDigest> FullAsync(NpgsqlConnection connection, CancellationToken cancellationToken, bool rowContents = true) =>
-        TakeAsync(connection, full: true, cancellationToken, rowContents);
-
     /// <summary>What differs from <paramref name="expected"/> in words (at most ten lines each way), or null when nothing does.</summary>
     internal string? DifferenceFrom(StateDigest expected)
     {
@@ -58,7 +44,18 @@ internal sealed class StateDigest
               string.Join("; ", left.Take(Shown).Select(line => "has: " + line).Concat(gone.Take(Shown).Select(line => "lacks: " + line)));
     }
 
-    private static async Task<StateDigest> TakeAsync(NpgsqlConnection connection, bool full, CancellationToken cancellationToken, bool rowContents = true)
+    /// <summary>
+    /// The catalog part (what a change of the schema, its privileges or the database's own properties shows in), or with
+    /// <paramref name="full"/> also every row, every sequence's value, and what other sessions hold in the database.
+    /// </summary>
+    /// <param name="connection">A connection to the database.</param>
+    /// <param name="full">The full digest, not only the catalog part.</param>
+    /// <param name="cancellationToken">Cancels the reading.</param>
+    /// <param name="rowContents">
+    /// Each table's rows by a hash of their contents; false: by their count only, for databases migrated anew for each test,
+    /// whose rows hold what the scripts compute when they run (now(), random()).
+    /// </param>
+    internal static async Task<StateDigest> TakeAsync(NpgsqlConnection connection, bool full, CancellationToken cancellationToken, bool rowContents = true)
     {
         // Prepared: planning the catalog's many branches costs more than reading an erased database (about 4 of 5 ms).
         var lines = await Sql.QueryPreparedAsync(connection, full ? Full : Catalog, ReadLine, cancellationToken).ConfigureAwait(false);

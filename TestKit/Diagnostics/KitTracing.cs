@@ -65,4 +65,14 @@ internal static class KitTracing
 
     /// <summary>Starts a step within the current one (a migration within an acquire, say).</summary>
     internal static Activity? StartChild(string name) => Source.StartActivity(name);
+
+    /// <summary>Runs <paramref name="work"/> as a step within the current one (see <see cref="StartChild"/>).</summary>
+    internal static async Task<T> ChildAsync<T>(string name, Func<Task<T>> work)
+    {
+        using var step = StartChild(name);
+        return await work().ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="ChildAsync{T}"/> for work that answers nothing.</summary>
+    internal static Task ChildAsync(string name, Func<Task> work) => ChildAsync(name, async () => { await work().ConfigureAwait(false); return true; });
 }

@@ -11,14 +11,13 @@ internal sealed class BackgroundWork
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _running = new();
 
-    /// <summary>Starts <paramref name="work"/>; the caller goes on at once (the task returned is already complete).</summary>
-    internal Task Start(Func<Task> work)
+    /// <summary>Starts <paramref name="work"/>; the caller goes on at once.</summary>
+    internal void Start(Func<Task> work)
     {
         var task = Task.Run(work);
         _running[task] = 0;
         // Only work that succeeded is forgotten.
         task.ContinueWith(done => _running.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-        return Task.CompletedTask;
     }
 
     /// <summary>Waits for all of it; adds what failed to <paramref name="errors"/>.</summary>

@@ -41,7 +41,7 @@ internal sealed class DatabaseFinisher(
         }
 
         Interlocked.Increment(ref _inBackground);
-        await background.Start(() => RunAsync(database, finish, inForeground, stopping)).ConfigureAwait(false);
+        background.Start(() => RunAsync(database, finish, inForeground, stopping));
         return null;
     }
 

@@ -8,7 +8,7 @@ namespace TestKit.Isolation;
 /// strategy brings to head — a new one, or one a test gave back — is compared by its full <see cref="StateDigest"/> with the
 /// first one the strategy brought there; a difference is a <see cref="TestKitException"/> that names what differs.
 /// </summary>
-/// <param name="rowContents">Rows compared by their contents; false: by their count (see <see cref="StateDigest.FullAsync"/>).</param>
+/// <param name="rowContents">Rows compared by their contents; false: by their count (see <see cref="StateDigest.TakeAsync"/>).</param>
 internal sealed class HeadVerification(bool rowContents = true)
 {
     private readonly Lock _sync = new();
@@ -21,7 +21,7 @@ internal sealed class HeadVerification(bool rowContents = true)
     internal async Task VerifyAsync(PooledDatabase database, string after, CancellationToken cancellationToken)
     {
         var digest = await KitConnections.UseAsync(
-            database.OpenKitConnectionAsync(cancellationToken), connection => StateDigest.FullAsync(connection, cancellationToken, rowContents)).ConfigureAwait(false);
+            database.OpenKitConnectionAsync(cancellationToken), connection => StateDigest.TakeAsync(connection, full: true, cancellationToken, rowContents)).ConfigureAwait(false);
 
         StateDigest head;
         lock (_sync)

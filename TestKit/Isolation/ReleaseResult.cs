@@ -15,8 +15,5 @@ internal sealed record ReleaseResult(string Description, string? Reason = null)
     /// <summary>template: the clone is dropped in the background; every test gets a new one.</summary>
     internal static ReleaseResult Dropped { get; } = new("is dropped in the background");
 
-    /// <summary>The database could not be proven at head and was dropped; the next test gets a fresh one.</summary>
-    internal bool IsReplaced => Reason is not null;
-
     internal static ReleaseResult Replaced(string reason) => new($"was dropped for a fresh copy: {reason}", reason);
 }

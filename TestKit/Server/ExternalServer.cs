@@ -23,33 +23,31 @@ internal sealed class ExternalServer : PostgresServer
         try
         {
             var connection = await ServerErrors.OpenAsync(admin, source.Origin, cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            await using var disposingConnection = connection.ConfigureAwait(false);
+            var rows = await Sql.QueryAsync(
+                connection,
+                """
+                SELECT current_setting('server_version'), current_setting('server_version_num'), rolsuper OR rolcreatedb,
+                       EXISTS (SELECT 1 FROM pg_database WHERE datname = 'postgres' AND datallowconn) AND has_database_privilege('postgres', 'CONNECT')
+                FROM pg_roles WHERE rolname = current_user
+                """,
+                reader => (Version: reader.GetString(0), Number: reader.GetString(1), MayCreateDatabases: reader.GetBoolean(2), PostgresForLocks: reader.GetBoolean(3)),
+                cancellationToken).ConfigureAwait(false);
+            var (version, versionNumber, mayCreateDatabases, postgresForLocks) = rows.Single();
+            var userName = connection.UserName;
+            if (!mayCreateDatabases)
             {
-                var rows = await Sql.QueryAsync(
-                    connection,
-                    """
-                    SELECT current_setting('server_version'), current_setting('server_version_num'), rolsuper OR rolcreatedb,
-                           EXISTS (SELECT 1 FROM pg_database WHERE datname = 'postgres' AND datallowconn) AND has_database_privilege('postgres', 'CONNECT')
-                    FROM pg_roles WHERE rolname = current_user
-                    """,
-                    reader => (Version: reader.GetString(0), Number: reader.GetString(1), MayCreateDatabases: reader.GetBoolean(2), PostgresForLocks: reader.GetBoolean(3)),
-                    cancellationToken).ConfigureAwait(false);
-                var (version, versionNumber, mayCreateDatabases, postgresForLocks) = rows.Single();
-                var userName = connection.UserName;
-                if (!mayCreateDatabases)
+                throw new TestKitException(
+                    $"Role '{userName}' on {builder.Host}:{builder.Port} may not create databases, and TestKit needs to create one per concurrent test. " +
+                    $"Run ALTER ROLE \"{userName}\" CREATEDB as a superuser, or use another role in {source.Origin}.")
                 {
-                    throw new TestKitException(
-                        $"Role '{userName}' on {builder.Host}:{builder.Port} may not create databases, and TestKit needs to create one per concurrent test. " +
-                        $"Run ALTER ROLE \"{userName}\" CREATEDB as a superuser, or use another role in {source.Origin}.")
-                    {
-                        ConnectionString = ConnectionStrings.Mask(builder),
-                    };
-                }
-
-                // The user name Npgsql took (PGUSER, or the OS user's) when the connection string names none: the kit's messages say it.
-                var named = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Username = builder.Username ?? userName };
-                return new ExternalServer(named, admin, version, versionNumber, postgresForLocks ? "postgres" : builder.Database!);
+                    ConnectionString = ConnectionStrings.Mask(builder),
+                };
             }
+
+            // The user name Npgsql took (PGUSER, or the OS user's) when the connection string names none: the kit's messages say it.
+            var named = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Username = builder.Username ?? userName };
+            return new ExternalServer(named, admin, version, versionNumber, postgresForLocks ? "postgres" : builder.Database!);
         }
         catch
         {

@@ -72,10 +72,8 @@ internal static class KitConnections
     internal static async Task<T> UseAsync<T>(Task<NpgsqlConnection> opening, Func<NpgsqlConnection, Task<T>> work)
     {
         var connection = await opening.ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            return await work(connection).ConfigureAwait(false);
-        }
+        await using var disposingConnection = connection.ConfigureAwait(false);
+        return await work(connection).ConfigureAwait(false);
     }
 
     /// <summary><see cref="UseAsync{T}"/> for work that answers nothing.</summary>

@@ -88,16 +88,14 @@ internal static class Sql
         }
 
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
+        await using var disposingReader = reader.ConfigureAwait(false);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var rows = new List<T>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                rows.Add(read(reader));
-            }
-
-            return rows;
+            rows.Add(read(reader));
         }
+
+        return rows;
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, object[] parameters)

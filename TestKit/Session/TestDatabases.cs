@@ -56,7 +56,8 @@ public sealed class TestDatabases : IAsyncDisposable
         var databases = new TestDatabases(broker, resolved, ownsBroker: true);
         try
         {
-            await databases.StartAsync(cancellationToken).ConfigureAwait(false);
+            var server = await broker.StartAsync(resolved, cancellationToken).ConfigureAwait(false);
+            databases.ServerConnectionString = server.ConnectionStringFor(new NpgsqlConnectionStringBuilder(server.Admin.ConnectionString).Database!).ConnectionString;
             return databases;
         }
         catch
@@ -72,12 +73,4 @@ public sealed class TestDatabases : IAsyncDisposable
 
     /// <summary>Drops every database these test databases created and stops the embedded server (when they started it).</summary>
     public ValueTask DisposeAsync() => _ownsBroker ? _broker.DisposeAsync() : ValueTask.CompletedTask;
-
-    /// <summary>Starts what these options need on the broker: the server and the strategy (the migrations loaded and checked).</summary>
-    internal async Task StartAsync(CancellationToken cancellationToken)
-    {
-        var server = await _broker.StartAsync(Options, cancellationToken).ConfigureAwait(false);
-        var admin = new NpgsqlConnectionStringBuilder(server.Admin.ConnectionString);
-        ServerConnectionString = server.ConnectionStringFor(admin.Database!).ConnectionString;
-    }
 }

@@ -48,22 +48,20 @@ internal sealed class MigrateEraseStrategy : IsolationStrategyBase
             }
 
             var connection = await erased.OpenKitConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            await using var disposingConnection = connection.ConfigureAwait(false);
+            if (!Options.IsolateLeftoverClients)
             {
-                if (!Options.IsolateLeftoverClients)
-                {
-                    // The test's pooled connections go back to the pool (idle, holding nothing), as under reset; busy sessions,
-                    // and an idle one that holds an advisory lock, are ended, and with an idle one every pool is cleared.
-                    erased.ClearTestConnections(everyPool: await DatabaseSessions.EndTestSessionsAsync(connection, cancellationToken).ConfigureAwait(false));
-                    await PreparedTransactions.RollBackAsync(connection, cancellationToken).ConfigureAwait(false);
-                }
-
-                using var erase = KitTracing.StartChild("testkit.erase");
-                await _migrator.EraseAsync(connection, cancellationToken).ConfigureAwait(false);
-                // Large objects are data, as rows are, but belong to no schema: Evolve's erase never sees them.
-                await Sql.ExecuteAsync(connection, "SELECT count(lo_unlink(oid)) FROM pg_largeobject_metadata", cancellationToken).ConfigureAwait(false);
-                await VerifyBaselineAsync(erased, connection, cancellationToken).ConfigureAwait(false);
+                // The test's pooled connections go back to the pool (idle, holding nothing), as under reset; busy sessions,
+                // and an idle one that holds an advisory lock, are ended, and with an idle one every pool is cleared.
+                erased.ClearTestConnections(everyPool: await DatabaseSessions.EndTestSessionsAsync(connection, cancellationToken).ConfigureAwait(false));
+                await PreparedTransactions.RollBackAsync(connection, cancellationToken).ConfigureAwait(false);
             }
+
+            using var erase = KitTracing.StartChild("testkit.erase");
+            await _migrator.EraseAsync(connection, cancellationToken).ConfigureAwait(false);
+            // Large objects are data, as rows are, but belong to no schema: Evolve's erase never sees them.
+            await Sql.ExecuteAsync(connection, "SELECT count(lo_unlink(oid)) FROM pg_largeobject_metadata", cancellationToken).ConfigureAwait(false);
+            await VerifyBaselineAsync(erased, connection, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception eraseError)
         {
@@ -97,14 +95,11 @@ internal sealed class MigrateEraseStrategy : IsolationStrategyBase
             if (_baseline is null)
             {
                 // Every database of the run is created alike (template0, the run's marker): one baseline serves them all.
-                var baseline = await KitConnections.UseAsync(database.OpenKitConnectionAsync(cancellationToken), connection => StateDigest.CatalogAsync(connection, cancellationToken)).ConfigureAwait(false);
+                var baseline = await KitConnections.UseAsync(database.OpenKitConnectionAsync(cancellationToken), connection => StateDigest.TakeAsync(connection, full: false, cancellationToken)).ConfigureAwait(false);
                 Interlocked.CompareExchange(ref _baseline, baseline, null);
             }
 
-            using (KitTracing.StartChild("testkit.migrate"))
-            {
-                await MigrateAsync(database, cancellationToken).ConfigureAwait(false);
-            }
+            await KitTracing.ChildAsync("testkit.migrate", () => MigrateAsync(database, cancellationToken)).ConfigureAwait(false);
 
             await VerifyAsync(database, "as migrated", cancellationToken).ConfigureAwait(false);
         }).ConfigureAwait(false);
@@ -149,12 +144,12 @@ internal sealed class MigrateEraseStrategy : IsolationStrategyBase
     private async Task VerifyBaselineAsync(PooledDatabase database, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         var baseline = _baseline!;
-        var after = await StateDigest.CatalogAsync(connection, cancellationToken).ConfigureAwait(false);
+        var after = await StateDigest.TakeAsync(connection, full: false, cancellationToken).ConfigureAwait(false);
         var added = after.Schemas.Except(baseline.Schemas, StringComparer.Ordinal).ToList();
         if (added.Count > 0)
         {
             await Sql.ExecuteAsync(connection, string.Join("; ", added.Select(schema => $"DROP SCHEMA IF EXISTS {Sql.Quote(schema)} CASCADE")), cancellationToken).ConfigureAwait(false);
-            after = await StateDigest.CatalogAsync(connection, cancellationToken).ConfigureAwait(false);
+            after = await StateDigest.TakeAsync(connection, full: false, cancellationToken).ConfigureAwait(false);
         }
 
         if (after.DifferenceFrom(baseline) is { } difference)

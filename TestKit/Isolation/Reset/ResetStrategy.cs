@@ -79,18 +79,16 @@ internal sealed class ResetStrategy : IsolationStrategyBase
         try
         {
             var connection = await database.OpenKitConnectionAsync(cancellationToken, checkAlive: false).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                var rows = await Sql.QueryAsync(
-                    connection,
-                    "SELECT verdict, detail, timings FROM testkit_reset.reset($1, $2)",
-                    reader => (Code: reader.IsDBNull(0) ? null : reader.GetString(0), Detail: reader.IsDBNull(1) ? null : reader.GetString(1), Timings: reader.IsDBNull(2) ? null : reader.GetString(2)),
-                    cancellationToken,
-                    endAll,
-                    DatabaseSessions.IdleSessionLimit).ConfigureAwait(false);
-                KitTracing.TagSteps(step, rows.Single().Timings);
-                return (ResetVerdict.Parse(rows.Single().Code), rows.Single().Detail);
-            }
+            await using var disposingConnection = connection.ConfigureAwait(false);
+            var rows = await Sql.QueryAsync(
+                connection,
+                "SELECT verdict, detail, timings FROM testkit_reset.reset($1, $2)",
+                reader => (Code: reader.IsDBNull(0) ? null : reader.GetString(0), Detail: reader.IsDBNull(1) ? null : reader.GetString(1), Timings: reader.IsDBNull(2) ? null : reader.GetString(2)),
+                cancellationToken,
+                endAll,
+                DatabaseSessions.IdleSessionLimit).ConfigureAwait(false);
+            KitTracing.TagSteps(step, rows.Single().Timings);
+            return (ResetVerdict.Parse(rows.Single().Code), rows.Single().Detail);
         }
         catch (NpgsqlException broken) when (broken is not PostgresException
             || ((PostgresException)broken).SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.ObjectNotInPrerequisiteState)
@@ -172,14 +170,12 @@ internal sealed class ResetStrategy : IsolationStrategyBase
     private async Task EnsureSuperuserAsync(CancellationToken cancellationToken)
     {
         var admin = await ServerErrors.OpenAsync(Run.Server.Admin, "the admin connection", cancellationToken).ConfigureAwait(false);
-        await using (admin.ConfigureAwait(false))
+        await using var disposingAdmin = admin.ConfigureAwait(false);
+        if (!await Sql.ScalarAsync<bool>(admin, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false))
         {
-            if (!await Sql.ScalarAsync<bool>(admin, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false))
-            {
-                throw new TestKitException(
-                    $"The reset strategy needs a superuser role (it installs event triggers and resets rows with session_replication_role = replica), and '{admin.UserName}' is not one. " +
-                    "Use TESTKIT_ISOLATION=template or migrate-erase with this role, or connect as a superuser.");
-            }
+            throw new TestKitException(
+                $"The reset strategy needs a superuser role (it installs event triggers and resets rows with session_replication_role = replica), and '{admin.UserName}' is not one. " +
+                "Use TESTKIT_ISOLATION=template or migrate-erase with this role, or connect as a superuser.");
         }
     }
 }

@@ -19,7 +19,7 @@ internal sealed record TemplateIdentity(string Fingerprint, string Lineage)
     // 2: a seeded template is a clone of the template of head with the seeds applied.
     private const string FormatVersion = "2";
 
-    internal string Name => NameOf(Fingerprint);
+    internal string Name => $"testkit_template_{Fingerprint}";
 
     internal string ReadyMarker => $"{MarkerPrefix}{Fingerprint};lineage={Lineage};state=ready";
 
@@ -39,9 +39,6 @@ internal sealed record TemplateIdentity(string Fingerprint, string Lineage)
                 "changelog", migrations.ChangelogSchema ?? string.Empty,
                 "placeholders", .. migrations.Placeholders.Select(pair => pair.Key)]))[..12]);
 
-    /// <summary>The name of the template of <paramref name="migrations"/> on a server of version <paramref name="serverVersion"/>.</summary>
-    internal static string NameFor(MigrationSet migrations, string serverVersion) => NameOf(FingerprintOf(migrations, serverVersion));
-
     /// <summary>True when <paramref name="marker"/> says this very template is ready.</summary>
     internal bool IsReadyMarker(string? marker) =>
         marker is not null && marker.StartsWith($"{MarkerPrefix}{Fingerprint};", StringComparison.Ordinal) && marker.EndsWith(";state=ready", StringComparison.Ordinal);
@@ -59,6 +56,4 @@ internal sealed record TemplateIdentity(string Fingerprint, string Lineage)
     /// <summary>This TestKit's version: a template built by another version of it is never reused.</summary>
     private static string KitVersion { get; } =
         typeof(TemplateIdentity).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-
-    private static string NameOf(string fingerprint) => $"testkit_template_{fingerprint}";
 }

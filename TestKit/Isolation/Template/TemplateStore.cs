@@ -31,9 +31,6 @@ internal sealed class TemplateStore(ServerRun run, EvolveMigrator migrator) : IA
     /// <summary>The scripts the template is built from.</summary>
     internal MigrationSet Migrations => migrator.Migrations;
 
-    /// <summary>The marker of this template while it is being built (and of one whose builder died half-way).</summary>
-    internal string BuildingMarker => _identity.BuildingMarker;
-
     /// <summary>The name of the ready template, building it first if no process has.</summary>
     internal async Task<string> EnsureAsync(CancellationToken cancellationToken)
     {
@@ -157,16 +154,14 @@ internal sealed class TemplateStore(ServerRun run, EvolveMigrator migrator) : IA
         try
         {
             var template = await KitConnections.OpenUnpooledAsync(run.Server, Name, ApplicationNames.Kit, cancellationToken).ConfigureAwait(false);
-            await using (template.ConfigureAwait(false))
+            await using var disposingTemplate = template.ConfigureAwait(false);
+            if (head is not null)
             {
-                if (head is not null)
-                {
-                    await migrator.SeedAsync(template, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await FirstMigration.AloneAsync(admin, () => migrator.MigrateAsync(template, cancellationToken), cancellationToken).ConfigureAwait(false);
-                }
+                await migrator.SeedAsync(template, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await FirstMigration.AloneAsync(admin, () => migrator.MigrateAsync(template, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
         }
         catch

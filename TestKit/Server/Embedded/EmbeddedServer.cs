@@ -32,7 +32,6 @@ internal sealed class EmbeddedServer : PostgresServer
     {
         _folder = folder;
         _pgCtl = pgCtl;
-        Description = $"embedded PostgreSQL at {builder.Host}:{builder.Port}";
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
@@ -54,16 +53,8 @@ internal sealed class EmbeddedServer : PostgresServer
             throw new TestKitException("The embedded PostgreSQL runs on Linux and macOS only. On Windows, set TESTKIT_CONNECTION_STRING to a server you run yourself.");
         }
 
-        PgCtl pgCtl;
-        using (KitTracing.StartChild("testkit.server.locate"))
-        {
-            pgCtl = await PgCtl.LocateAsync(binDirectory, cancellationToken).ConfigureAwait(false);
-        }
-
-        using (KitTracing.StartChild("testkit.server.sweep"))
-        {
-            await EmbeddedFolder.SweepOrphansAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
-        }
+        var pgCtl = await KitTracing.ChildAsync("testkit.server.locate", () => PgCtl.LocateAsync(binDirectory, cancellationToken)).ConfigureAwait(false);
+        await KitTracing.ChildAsync("testkit.server.sweep", () => EmbeddedFolder.SweepOrphansAsync(pgCtl, logger ?? NullLogger.Instance, cancellationToken)).ConfigureAwait(false);
 
         return keepIdle is { } idle
             ? await KeptServer.AttachAsync(pgCtl, idle, cancellationToken).ConfigureAwait(false)
@@ -76,17 +67,9 @@ internal sealed class EmbeddedServer : PostgresServer
         var password = RandomNumberGenerator.GetHexString(32, lowercase: true);
         try
         {
-            string initialPassword;
-            using (KitTracing.StartChild("testkit.server.cluster"))
-            {
-                initialPassword = await ClusterCache.CreateClusterAsync(folder, pgCtl, SuperUser, password, cancellationToken).ConfigureAwait(false);
-            }
-
-            int port;
-            using (KitTracing.StartChild("testkit.server.pg-ctl-start"))
-            {
-                port = await StartProcessAsync(folder, pgCtl, cancellationToken).ConfigureAwait(false);
-            }
+            var initialPassword = await KitTracing.ChildAsync(
+                "testkit.server.cluster", () => ClusterCache.CreateClusterAsync(folder, pgCtl, SuperUser, password, cancellationToken)).ConfigureAwait(false);
+            var port = await KitTracing.ChildAsync("testkit.server.pg-ctl-start", () => StartProcessAsync(folder, pgCtl, cancellationToken)).ConfigureAwait(false);
 
             var builder = Connection(port, password);
             if (initialPassword != password)
@@ -199,15 +182,13 @@ internal sealed class EmbeddedServer : PostgresServer
     private async Task ReadVersionAsync(CancellationToken cancellationToken)
     {
         var connection = await ServerErrors.OpenAsync(Admin, "the embedded PostgreSQL", cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var rows = await Sql.QueryAsync(
-                connection, "SELECT current_setting('server_version'), current_setting('server_version_num')", reader => (reader.GetString(0), reader.GetString(1)), cancellationToken).ConfigureAwait(false);
-            (var version, Version) = rows.Single();
-            var kept = _attachment is null ? string.Empty
-                : $"; {(File.ReadAllText(_folder.OwnerFile) == OwnerStamp.Of(Environment.ProcessId) ? "kept server" : "reused server")} (started {File.GetLastWriteTime(_folder.OwnerFile):HH:mm})";
-            Description = $"embedded PostgreSQL {version} at {Builder.Host}:{Builder.Port} (data in {_folder.Root}{kept})";
-        }
+        await using var disposingConnection = connection.ConfigureAwait(false);
+        var rows = await Sql.QueryAsync(
+            connection, "SELECT current_setting('server_version'), current_setting('server_version_num')", reader => (reader.GetString(0), reader.GetString(1)), cancellationToken).ConfigureAwait(false);
+        (var version, Version) = rows.Single();
+        var kept = _attachment is null ? string.Empty
+            : $"; {(File.ReadAllText(_folder.OwnerFile) == OwnerStamp.Of(Environment.ProcessId) ? "kept server" : "reused server")} (started {File.GetLastWriteTime(_folder.OwnerFile):HH:mm})";
+        Description = $"embedded PostgreSQL {version} at {Builder.Host}:{Builder.Port} (data in {_folder.Root}{kept})";
     }
 
     /// <summary>Gives the superuser of a server started from the cached cluster (logging in with <paramref name="cached"/>) the run's own <paramref name="password"/>.</summary>

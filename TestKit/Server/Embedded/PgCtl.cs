@@ -141,7 +141,7 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
         // then fails for want of a process, and pg_ctl status says no server runs there.
         if (!fast.IsSuccess && folder.HasRunningServer && await IsRunningAsync(folder, cancellationToken).ConfigureAwait(false))
         {
-            await RunPgCtlAsync(["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"], "pg_ctl stop", cancellationToken).ConfigureAwait(false);
+            await RunAsync(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"], "pg_ctl stop", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -164,10 +164,6 @@ internal sealed class PgCtl(PostgresBinaries binaries, ServerProcessUser user)
         user.RunAsync(binaries.PgCtl, ["stop", "--pgdata", folder.DataDirectory, "--mode", "immediate", "--wait"], CancellationToken.None)
             .Wait(Limits.ServerStopAtExit);
     }
-
-    /// <summary>Runs pg_ctl as the server's user; a failure is a <see cref="TestKitException"/> naming <paramref name="what"/>.</summary>
-    internal Task RunPgCtlAsync(IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken) =>
-        RunAsync(binaries.PgCtl, arguments, what, cancellationToken);
 
     private async Task RunAsync(string program, IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken)
     {
