@@ -38,8 +38,11 @@ internal static class ServerResolver
             : options.KeepServer ?? (OptionsResolver.ParseNumber(environment(KeepServerVariable), KeepServerVariable) is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
 
     /// <summary>The server <paramref name="options"/> and <paramref name="environment"/> (unset read as null) name, with how long it is kept.</summary>
-    internal static ServerSource Resolve(TestKitOptions options, Func<string, string?> environment) =>
-        Named(options, environment) is { IsEmbedded: true } embedded && KeepIdle(options, environment) is { } idle ? embedded with { KeepIdle = idle } : Named(options, environment);
+    internal static ServerSource Resolve(TestKitOptions options, Func<string, string?> environment)
+    {
+        var named = Named(options, environment);
+        return named.IsEmbedded && KeepIdle(options, environment) is { } idle ? named with { KeepIdle = idle } : named;
+    }
 
     private static ServerSource Named(TestKitOptions options, Func<string, string?> environment)
     {
